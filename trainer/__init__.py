@@ -1,0 +1,57 @@
+"""Frontline Trainer: scenario lessons, quizzes and role-play for frontline staff."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config_class: type | str | None = None, test_config: dict | None = None) -> Flask:
+    """Build the app. Touches no database: forked web workers must not share connections."""
+    from config import CONFIGS, ProductionConfig
+
+    if config_class is None:
+        config_class = os.environ.get("FLASK_CONFIG", "development")
+    if isinstance(config_class, str):
+        try:
+            config_class = CONFIGS[config_class]
+        except KeyError:
+            names = ", ".join(CONFIGS)
+            raise RuntimeError(f"FLASK_CONFIG={config_class!r} is not one of {names}") from None
+
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.from_object(config_class)
+    if test_config:
+        app.config.update(test_config)
+    if issubclass(config_class, ProductionConfig):
+        ProductionConfig.check(app.config)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    from trainer.extensions import csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+
+    from trainer import web
+    from trainer.auth import bp as auth_bp
+    from trainer.content import cli as content_cli
+    from trainer.learn import bp as learn_bp
+    from trainer.people import cli as people_cli
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(learn_bp)
+    web.init_app(app)
+    content_cli.init_app(app)
+    people_cli.init_app(app)
+    return app

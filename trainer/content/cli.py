@@ -1,0 +1,61 @@
+"""`flask --app trainer content check|sync`."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from trainer.content.library import load_library
+from trainer.content.sync import sync_library
+
+content = AppGroup("content", help="Check and load the lessons and quizzes.")
+
+
+def _load():
+    root = current_app.config["CONTENT_DIR"]
+    library = load_library(root)
+    for problem in library.problems:
+        click.echo(str(problem), err=True)
+    return library
+
+
+@content.command("check")
+def check_command() -> None:
+    """Validate every content file; print each problem as path:line: message."""
+    library = _load()
+    if library.problems:
+        click.echo(f"{len(library.problems)} problem(s) found.", err=True)
+        raise SystemExit(1)
+    click.echo(
+        f"OK: {len(library.lessons)} lessons, {len(library.quizzes)} quizzes "
+        f"({sum(len(q.items) for q in library.quizzes.values())} items), "
+        f"{len(library.paths)} paths."
+    )
+
+
+@content.command("sync")
+def sync_command() -> None:
+    """Load the library into the database. Nothing is loaded while any file has a problem."""
+    from trainer.extensions import db
+
+    library = _load()
+    if library.problems:
+        click.echo(
+            f"{len(library.problems)} problem(s) found; nothing was loaded. "
+            "Fix them and run the sync again.",
+            err=True,
+        )
+        raise SystemExit(1)
+    report = sync_library(db.session, library)
+    for label in report.created:
+        click.echo(f"  + {label}")
+    for label in report.updated:
+        click.echo(f"  ~ {label}")
+    for label in report.retired:
+        click.echo(f"  - {label} (retired; its history is kept)")
+    click.echo(report.summary())
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(content)

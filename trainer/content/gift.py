@@ -1,0 +1,421 @@
+"""Moodle GIFT quiz files -> `QuizSpec`.
+
+GIFT is Moodle's plain-text question format. The trainer runs three kinds of item (single
+choice, multiple answers, true/false), so this parser reads exactly those. Every other GIFT
+construct (short answer, matching, numerical, essay, description) is reported as a `Problem`
+with its line, never dropped quietly: a question either becomes an item or yields at least one
+problem. Bad input never raises; all problems in the file are collected in one pass.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from trainer.content.specs import ChoiceSpec, ItemSpec, Problem, QuizSpec
+
+SUPPORTED = "supported types are single choice, multiple answers and true/false"
+
+# Escaped characters become private-use code points while parsing, so they can never be taken
+# for syntax; `_unescape` turns them back into the literal characters at the very end.
+_ESCAPES = {
+    "~": "\ue000",
+    "=": "\ue001",
+    "#": "\ue002",
+    "{": "\ue003",
+    "}": "\ue004",
+    ":": "\ue005",
+    "\\": "\ue006",
+    "n": "\ue007",  # `\n` is a newline, the only way to put a blank line inside a question
+}
+_LITERALS = str.maketrans({code: ("\n" if ch == "n" else ch) for ch, code in _ESCAPES.items()})
+
+_FORMATS = {"markdown": "markdown", "html": "html", "plain": "plain", "moodle": "plain"}
+_FORMAT_TAG = re.compile(r"\[([A-Za-z]+)\]")
+_TRUE_FALSE = {"T": True, "TRUE": True, "F": False, "FALSE": False}
+_WEIGHT = re.compile(r"\s*%([^%\n]*)%")
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
+_CATEGORY = "$CATEGORY:"
+_BLANK = "_____"  # where a missing-word question's answer block stood
+_TOLERANCE = 0.01  # positive weights of a multiple-answer item must sum to 100% +/- 1%
+
+
+def parse_gift(text: str, path: str, quiz_id: str) -> tuple[QuizSpec, list[Problem]]:
+    """Parse one GIFT file; `quiz_id` is the file's stem, `path` is used in problems."""
+    parser = _Parser(path)
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    category = ""
+    block: list[tuple[int, str]] = []
+    for number, raw in enumerate(text.split("\n"), start=1):
+        stripped = raw.strip()
+        if stripped.startswith("//"):
+            continue  # comment lines neither belong to nor end a question
+        if not stripped:
+            parser.question(block, category)
+            block = []
+        elif stripped.startswith(_CATEGORY):
+            parser.question(block, category)
+            block = []
+            category = stripped[len(_CATEGORY) :].strip()
+            if not category:
+                parser.problem(number, f'"{_CATEGORY}" has no category path after it')
+        else:
+            block.append((number, raw))
+    parser.question(block, category)
+
+    if not parser.items and not parser.problems:
+        parser.problem(1, "the file has no questions")
+    quiz = QuizSpec(
+        id=quiz_id,
+        title=_category_title(category) or _title_from_id(quiz_id),
+        items=parser.items,
+        path=path,
+        line=1,
+    )
+    return quiz, sorted(parser.problems, key=lambda p: p.line)
+
+
+@dataclass
+class _Answer:
+    marker: str  # "=" or "~"
+    raw: str  # text still escaped, to look for syntax such as "->"
+    text: str
+    feedback: str
+    weight: float
+    line: int
+
+
+class _Text:
+    """One question's text with escapes coded, and the source line of every character."""
+
+    def __init__(self, lines: list[tuple[int, str]]) -> None:
+        chars: list[str] = []
+        self.lines: list[int] = []
+        for number, raw in lines:
+            i = 0
+            while i < len(raw):
+                if raw[i] == "\\" and raw[i + 1 : i + 2] in _ESCAPES:  # "" is not a key
+                    chars.append(_ESCAPES[raw[i + 1]])
+                    i += 2
+                else:
+                    chars.append(raw[i])
+                    i += 1
+                self.lines.append(number)
+            chars.append("\n")
+            self.lines.append(number)
+        self.s = "".join(chars)
+
+    def line(self, index: int) -> int:
+        return self.lines[max(0, min(index, len(self.lines) - 1))]
+
+    def skip_space(self, index: int) -> int:
+        while index < len(self.s) and self.s[index].isspace():
+            index += 1
+        return index
+
+
+class _Parser:
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.items: list[ItemSpec] = []
+        self.problems: list[Problem] = []
+        self.ids: dict[str, int] = {}
+
+    def problem(self, line: int, message: str) -> None:
+        self.problems.append(Problem(self.path, line, message))
+
+    def question(self, lines: list[tuple[int, str]], category: str) -> None:
+        """Parse one blank-line-separated question; add an item only if it has no problem."""
+        if not lines:
+            return
+        text = _Text(lines)
+        s = text.s
+        start_line = lines[0][0]
+        before = len(self.problems)
+
+        pos = text.skip_space(0)
+        item_id = self._title(text, pos, start_line)
+        if item_id is not None:
+            pos = s.index("::", pos + 2) + 2
+        if item_id:
+            # Registered even if the rest of the question is broken, so duplicates still show.
+            if item_id in self.ids:
+                self.problem(
+                    start_line,
+                    f'duplicate id "{item_id}": the question on line {self.ids[item_id]} '
+                    "already has this title",
+                )
+            else:
+                self.ids[item_id] = start_line
+        text_format, pos = self._format(text, pos)
+
+        opening = s.find("{", pos)
+        stray = s.find("}", pos, opening if opening >= 0 else len(s))
+        if stray >= 0:
+            self.problem(text.line(stray), 'stray "}": there is no "{" before it to close')
+        if opening < 0:
+            self.problem(
+                start_line,
+                "question has no answer block {...}; text without answers is a GIFT "
+                f'"description", which is not supported; {SUPPORTED}',
+            )
+            return
+        closing = s.find("}", opening + 1)
+        reopening = s.find("{", opening + 1)
+        if closing < 0 or 0 <= reopening < closing:
+            self.problem(
+                text.line(opening), 'unclosed "{": the answer block opened here is never closed'
+            )
+            return
+        self._after_block(text, closing + 1)
+
+        # Text after the block makes a missing-word question: the blank shows where it was.
+        head, tail = s[pos:opening], s[closing + 1 :]
+        prompt = _clean(head + _BLANK + tail if tail.strip() else head)
+        if not prompt:
+            self.problem(start_line, "question has no text, only an answer block")
+
+        parsed = self._answers(text, opening, closing)
+        if parsed is None or len(self.problems) > before or not item_id:
+            return
+        item_type, choices, explanation = parsed
+        self.items.append(
+            ItemSpec(
+                id=item_id,
+                type=item_type,
+                prompt=prompt,
+                choices=choices,
+                explanation=explanation,
+                text_format=text_format,
+                category=category,
+                line=start_line,
+            )
+        )
+
+    def _title(self, text: _Text, pos: int, start_line: int) -> str | None:
+        """The item id from `::title::`, "" if unusable, None if there is no title."""
+        if not text.s.startswith("::", pos):
+            self.problem(
+                start_line,
+                "question has no ::title::; the title is the item's id and keeps learners' history",
+            )
+            return None
+        end = text.s.find("::", pos + 2)
+        if end < 0:
+            self.problem(start_line, 'the title opened with "::" is never closed with "::"')
+            return None
+        title = _clean(text.s[pos + 2 : end])
+        item_id = _normalise_id(title)
+        if not item_id:
+            self.problem(start_line, f'title "{title}" has no letters or digits to make an id from')
+        return item_id
+
+    def _format(self, text: _Text, pos: int) -> tuple[str, int]:
+        """Read an optional `[format]` tag at `pos`; return the format and where text starts."""
+        match = _FORMAT_TAG.match(text.s, text.skip_space(pos))
+        if not match:
+            return "markdown", pos
+        tag = match.group(1)
+        if tag.lower() not in _FORMATS:
+            self.problem(
+                text.line(match.start()),
+                f'unknown format tag "[{tag}]"; use [markdown], [html], [plain] or [moodle]',
+            )
+            return "markdown", match.end()
+        return _FORMATS[tag.lower()], match.end()
+
+    def _after_block(self, text: _Text, pos: int) -> None:
+        """Only one answer block per question; anything brace-like after it is an error."""
+        s = text.s
+        extra_open, extra_close = s.find("{", pos), s.find("}", pos)
+        if extra_close >= 0 and (extra_open < 0 or extra_close < extra_open):
+            self.problem(text.line(extra_close), 'stray "}": there is no "{" before it to close')
+        if extra_open >= 0:
+            self.problem(
+                text.line(extra_open),
+                'a second answer block "{": a question may have only one',
+            )
+
+    def _answers(
+        self, text: _Text, opening: int, closing: int
+    ) -> tuple[str, list[ChoiceSpec], str] | None:
+        """Read the block between `opening` and `closing`: (type, choices, explanation)."""
+        s = text.s
+        block_line = text.line(opening)
+        end = closing
+        explanation = ""
+        general = s.find("####", opening + 1, closing)
+        if general >= 0:
+            end = general
+            rest = s[general + 4 : closing]
+            explanation = _clean(rest)
+            if "=" in rest or "~" in rest:
+                self.problem(
+                    text.line(general),
+                    'general feedback "####" must come after all the answers',
+                )
+                return None  # the answers are on the wrong side; reading them would mislead
+        content = s[opening + 1 : end].strip()
+
+        if not content:
+            self.problem(
+                block_line, f'GIFT essay questions ("{{}}") are not supported; {SUPPORTED}'
+            )
+            return None
+        if content.startswith("#"):
+            self.problem(
+                block_line,
+                f'GIFT numerical questions ("{{#...}}") are not supported; {SUPPORTED}',
+            )
+            return None
+        word, *feedbacks = content.split("#")
+        if word.strip().upper() in _TRUE_FALSE:
+            return self._true_false(
+                _TRUE_FALSE[word.strip().upper()], feedbacks, block_line, explanation
+            )
+        answers = self._split_answers(text, opening + 1, end)
+        if answers is None:
+            return None
+
+        for answer in answers:
+            if answer.marker == "=" and "->" in answer.raw:
+                item = _clean(answer.raw.split("->", 1)[0])
+                self.problem(
+                    answer.line,
+                    f'GIFT matching questions are not supported (item "{item}"); {SUPPORTED}',
+                )
+                return None
+        if all(answer.marker == "=" for answer in answers):
+            self.problem(
+                block_line,
+                'GIFT short answer questions (only "=" answers, no "~") are not supported; '
+                f"{SUPPORTED}",
+            )
+            return None
+        return self._choice(answers, block_line, explanation)
+
+    def _true_false(
+        self, truth: bool, feedbacks: list[str], line: int, explanation: str
+    ) -> tuple[str, list[ChoiceSpec], str]:
+        # Moodle's GIFT docs write it `{TRUE #Wrong #Right}`: the first feedback is shown when
+        # the learner answers wrong, the second when they answer right.
+        if len(feedbacks) > 2:
+            self.problem(
+                line,
+                'a true/false answer takes at most two "#" feedbacks (first for a wrong '
+                f"answer, second for a right one); this one has {len(feedbacks)}",
+            )
+        wrong = _clean(feedbacks[0]) if feedbacks else ""
+        right = _clean(feedbacks[1]) if len(feedbacks) > 1 else ""
+        choices = [
+            ChoiceSpec("True", 1.0 if truth else 0.0, right if truth else wrong),
+            ChoiceSpec("False", 0.0 if truth else 1.0, wrong if truth else right),
+        ]
+        return "truefalse", choices, explanation
+
+    def _split_answers(self, text: _Text, start: int, end: int) -> list[_Answer] | None:
+        """Cut the block at every unescaped `=` and `~` into answers with weight and feedback."""
+        s = text.s
+        marks = [i for i in range(start, end) if s[i] in "=~"]
+        if not marks:
+            self.problem(
+                text.line(start - 1),
+                'cannot read the answer block: answers start with "=" (right) or "~" (wrong), '
+                "and true/false is written {T} or {F}",
+            )
+            return None
+        lead = s[start : marks[0]]
+        if lead.strip():
+            self.problem(
+                text.line(text.skip_space(start)),
+                f'unexpected text "{_clean(lead)}" before the first answer; answers start '
+                'with "=" or "~"',
+            )
+        answers: list[_Answer] = []
+        for k, mark in enumerate(marks):
+            line = text.line(mark)
+            raw, _, feedback = s[mark + 1 : marks[k + 1] if k + 1 < len(marks) else end].partition(
+                "#"
+            )
+            weight = 1.0 if s[mark] == "=" else 0.0
+            match = _WEIGHT.match(raw)
+            if match:
+                number = match.group(1).strip()
+                if _NUMBER.fullmatch(number):
+                    weight = float(number) / 100
+                    if not -1.0 <= weight <= 1.0:
+                        self.problem(line, f"weight %{number}% is outside -100% to 100%")
+                else:
+                    self.problem(line, f'weight "%{match.group(1)}%" is not a number')
+                raw = raw[match.end() :]
+            answer = _Answer(s[mark], raw, _clean(raw), _clean(feedback), weight, line)
+            if not answer.text:
+                self.problem(line, f'empty answer after "{answer.marker}"')
+            answers.append(answer)
+        return answers
+
+    def _choice(
+        self, answers: list[_Answer], line: int, explanation: str
+    ) -> tuple[str, list[ChoiceSpec], str]:
+        """Decide single vs multiple from the weights and check they make sense."""
+        choices = [ChoiceSpec(a.text, a.weight, a.feedback) for a in answers]
+        if len(choices) < 2:
+            self.problem(
+                line, f"a multiple-choice question needs at least 2 answers; it has {len(choices)}"
+            )
+        right = [a for a in answers if a.weight > 0]
+        full = [a for a in answers if math.isclose(a.weight, 1.0)]
+        if not right:
+            self.problem(
+                line, 'no right answer: mark one with "=" or give answers positive weights'
+            )
+            return "single", choices, explanation
+        if len(right) == 1:
+            if right[0].weight < 1.0 and not full:  # above 100% was reported with the weight
+                self.problem(
+                    right[0].line,
+                    f"the only right answer is worth {_percent(right[0].weight)}; a "
+                    "single-answer question needs it at 100%",
+                )
+            return "single", choices, explanation
+        if len(full) == 1:
+            return "single", choices, explanation  # one full answer, others partial credit
+        total = sum(a.weight for a in right)
+        if abs(total - 1.0) > _TOLERANCE:
+            self.problem(
+                line,
+                f"the right answers' weights add up to {_percent(total)}, not 100%; for "
+                "several right answers give each a share, like ~%50% and ~%50%",
+            )
+        return "multiple", choices, explanation
+
+
+def _clean(raw: str) -> str:
+    """Strip surrounding whitespace, then turn escapes back into their literal characters."""
+    return raw.strip().translate(_LITERALS)
+
+
+def _normalise_id(title: str) -> str:
+    """`Warm Handover_2` -> `warm-handover-2`: lowercase ASCII letters, digits and dashes."""
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[\s_]+", "-", ascii_title.lower())
+    slug = re.sub(r"[^a-z0-9-]", "", slug)
+    return re.sub(r"-{2,}", "-", slug).strip("-")
+
+
+def _category_title(category: str) -> str:
+    """The last real segment of a category path; Moodle's `$course$` tokens are not names."""
+    segments = [seg.strip() for seg in category.split("/") if seg.strip()]
+    segments = [seg for seg in segments if not (seg.startswith("$") and seg.endswith("$"))]
+    return segments[-1] if segments else ""
+
+
+def _title_from_id(quiz_id: str) -> str:
+    words = quiz_id.replace("-", " ").replace("_", " ").strip()
+    return words[:1].upper() + words[1:]
+
+
+def _percent(weight: float) -> str:
+    return f"{weight * 100:g}%"

@@ -1,0 +1,131 @@
+"""Read the whole library from disk and check that its files agree with each other."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from trainer.content.gift import parse_gift
+from trainer.content.lessons import parse_lesson
+from trainer.content.paths import parse_paths
+from trainer.content.quizzes import parse_quiz_yaml
+from trainer.content.specs import Library, Problem, QuizSpec
+
+PATHS_FILE = "lessons/paths.yaml"
+
+
+def load_library(root: str | Path) -> Library:
+    """Parse every lesson, quiz and path under `root`; `library.problems` lists all faults.
+
+    Paths in problems are relative to `root`, as a trainer sees them in git.
+    """
+    root = Path(root)
+    library = Library()
+    problems = library.problems
+
+    for file in sorted((root / "quizzes").glob("*")):
+        if file.suffix not in {".yaml", ".yml", ".gift"} or not file.is_file():
+            continue
+        rel = file.relative_to(root).as_posix()
+        text = _read(file, rel, problems)
+        if text is None:
+            continue
+        quiz: QuizSpec | None
+        if file.suffix == ".gift":
+            quiz, found = parse_gift(text, rel, file.stem)
+        else:
+            quiz, found = parse_quiz_yaml(text, rel)
+        problems.extend(found)
+        if quiz is None or found:
+            # Keep the id known so lessons naming it are not also reported as broken.
+            library.quizzes.setdefault(file.stem, QuizSpec(file.stem, file.stem, [], rel))
+            continue
+        if quiz.id != file.stem:
+            problems.append(Problem(rel, 1, f'quiz id "{quiz.id}" must match its file name'))
+        elif quiz.id in library.quizzes:
+            first = library.quizzes[quiz.id].path
+            problems.append(Problem(rel, 1, f'quiz id "{quiz.id}" is already used by {first}'))
+        else:
+            library.quizzes[quiz.id] = quiz
+
+    for file in sorted((root / "lessons").glob("*.md")):
+        rel = file.relative_to(root).as_posix()
+        text = _read(file, rel, problems)
+        if text is None:
+            continue
+        lesson, found = parse_lesson(text, rel)
+        problems.extend(found)
+        if lesson is None:
+            continue
+        if lesson.id != file.stem:
+            line = lesson.field_lines.get("id", 2)
+            problems.append(Problem(rel, line, f'lesson id "{lesson.id}" must match its file name'))
+            continue
+        library.lessons[lesson.id] = lesson
+
+    paths_file = root / PATHS_FILE
+    if paths_file.is_file():
+        text = _read(paths_file, PATHS_FILE, problems)
+        if text is not None:
+            library.roles, library.paths, found = parse_paths(text, PATHS_FILE)
+            problems.extend(found)
+
+    _cross_check(library)
+    problems.sort()
+    return library
+
+
+def _read(file: Path, rel: str, problems: list[Problem]) -> str | None:
+    try:
+        return file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        problems.append(Problem(rel, 1, f"not UTF-8 text ({exc.reason})"))
+        return None
+
+
+def _cross_check(library: Library) -> None:
+    problems = library.problems
+    for lesson in library.lessons.values():
+        if lesson.quiz not in library.quizzes:
+            problems.append(
+                Problem(
+                    lesson.path,
+                    lesson.field_lines.get("quiz", 2),
+                    f'unknown quiz "{lesson.quiz}" (no quizzes/{lesson.quiz}.yaml '
+                    f"or quizzes/{lesson.quiz}.gift)",
+                )
+            )
+        if library.roles:
+            for role in lesson.roles:
+                if role not in library.roles:
+                    problems.append(
+                        Problem(
+                            lesson.path,
+                            lesson.field_lines.get("roles", 2),
+                            f'unknown job role "{role}" (known: {", ".join(library.roles)})',
+                        )
+                    )
+
+    for spec in library.paths.values():
+        seen: set[str] = set()
+        for step in spec.steps:
+            lesson = library.lessons.get(step.lesson)
+            if lesson is None:
+                problems.append(
+                    Problem(
+                        PATHS_FILE, step.line, f'path "{spec.id}": unknown lesson "{step.lesson}"'
+                    )
+                )
+            elif spec.role and spec.role not in lesson.roles:
+                problems.append(
+                    Problem(
+                        PATHS_FILE,
+                        step.line,
+                        f'path "{spec.id}": lesson "{step.lesson}" is not written for '
+                        f'"{spec.role}" (its roles: {", ".join(lesson.roles)})',
+                    )
+                )
+            if step.lesson in seen:
+                problems.append(
+                    Problem(PATHS_FILE, step.line, f'path "{spec.id}" lists "{step.lesson}" twice')
+                )
+            seen.add(step.lesson)

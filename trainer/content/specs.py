@@ -1,0 +1,124 @@
+"""What a content file says, parsed but not yet in the database.
+
+The parsers (`lessons.py`, `quizzes.py`, `gift.py`, `paths.py`) turn files into these plain
+objects and a list of `Problem`s; `sync.py` writes them to the database. Nothing here touches
+Flask or SQLAlchemy, so the whole content pipeline is testable on strings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+ITEM_TYPES = ("single", "multiple", "truefalse")
+TEXT_FORMATS = ("markdown", "html", "plain")
+MAX_LESSON_MINUTES = 5
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with a content file, reported as `path:line: message`."""
+
+    path: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
+
+
+@dataclass
+class ChoiceSpec:
+    text: str
+    # Share of the item's credit: 1.0 for the right answer of a single-answer item; for a
+    # multiple-answer item the right choices share 1.0 and wrong ones may take credit away.
+    weight: float = 0.0
+    feedback: str = ""
+
+    @property
+    def correct(self) -> bool:
+        return self.weight > 0
+
+
+@dataclass
+class ItemSpec:
+    id: str
+    type: str  # one of ITEM_TYPES
+    prompt: str
+    choices: list[ChoiceSpec]
+    explanation: str = ""
+    text_format: str = "markdown"  # one of TEXT_FORMATS; applies to prompt, choices, feedback
+    category: str = ""
+    line: int = 0
+
+
+@dataclass
+class QuizSpec:
+    id: str
+    title: str
+    items: list[ItemSpec]
+    path: str = ""
+    line: int = 1
+
+
+@dataclass
+class RolePlaySpec:
+    id: str
+    situation: str
+    customer: str
+    rubric: list[str]
+    model_answer: str
+    line: int = 0
+
+
+@dataclass
+class LessonSpec:
+    id: str
+    title: str
+    skill: str
+    roles: list[str]
+    minutes: int
+    quiz: str
+    roleplays: list[RolePlaySpec]
+    scenario: str  # Markdown of the "The scenario" section
+    key_points: str  # Markdown of every other section
+    path: str = ""
+    line: int = 1
+    field_lines: dict[str, int] = field(default_factory=dict)  # front-matter key -> line
+
+
+@dataclass
+class PathStepSpec:
+    lesson: str
+    due_days: int
+    line: int = 0
+
+
+@dataclass
+class PathSpec:
+    id: str
+    title: str
+    role: str
+    steps: list[PathStepSpec]
+    line: int = 0
+
+
+@dataclass
+class JobRoleSpec:
+    id: str
+    name: str
+    line: int = 0
+
+
+@dataclass
+class Library:
+    """Everything under `lessons/` and `quizzes/`, with the problems found on the way."""
+
+    lessons: dict[str, LessonSpec] = field(default_factory=dict)
+    quizzes: dict[str, QuizSpec] = field(default_factory=dict)
+    paths: dict[str, PathSpec] = field(default_factory=dict)
+    roles: dict[str, JobRoleSpec] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems

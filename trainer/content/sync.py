@@ -1,0 +1,226 @@
+"""Write a checked library into the database without losing anyone's history.
+
+Rows are matched by the ids in the files. A changed text updates its row in place, so attempts,
+role-play answers and schedules keyed to it carry on; a row whose id left the files is retired,
+never deleted; a second sync of the same files changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from trainer.content.specs import Library
+from trainer.models import JobRole, Lesson, Path, PathStep, Quiz, QuizItem, RolePlay, utcnow
+
+
+@dataclass
+class SyncReport:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    retired: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated or self.retired)
+
+    def summary(self) -> str:
+        if not self.changed:
+            return "Library is up to date: nothing changed."
+        parts = [f"{len(self.created)} created", f"{len(self.updated)} updated"]
+        parts.append(f"{len(self.retired)} retired")
+        return "Library synced: " + ", ".join(parts) + "."
+
+
+class LibraryNotValid(Exception):
+    """Raised instead of loading a library that has problems."""
+
+
+def _assign(obj: Any, values: dict[str, Any]) -> bool:
+    changed = False
+    for name, value in values.items():
+        if getattr(obj, name) != value:
+            setattr(obj, name, value)
+            changed = True
+    if changed and hasattr(obj, "updated_at"):
+        obj.updated_at = utcnow()
+    return changed
+
+
+def sync_library(session: Session, library: Library) -> SyncReport:
+    """Load `library` into the database and commit; nothing is written if it has problems."""
+    if not library.ok:
+        raise LibraryNotValid(f"{len(library.problems)} problem(s) in the library")
+    report = SyncReport()
+    roles = _sync_roles(session, library, report)
+    quizzes = _sync_quizzes(session, library, report)
+    lessons = _sync_lessons(session, library, quizzes, report)
+    _sync_paths(session, library, roles, lessons, report)
+    session.commit()
+    return report
+
+
+def _upsert(session, model, existing: dict, key: str, values: dict, report, label: str):
+    row = existing.get(key)
+    if row is None:
+        row = model(key=key, **values)
+        session.add(row)
+        existing[key] = row
+        report.created.append(label)
+    elif _assign(row, values):
+        report.updated.append(label)
+    return row
+
+
+def _sync_roles(session: Session, library: Library, report: SyncReport) -> dict[str, JobRole]:
+    existing = {r.key: r for r in session.scalars(select(JobRole))}
+    for spec in library.roles.values():
+        _upsert(session, JobRole, existing, spec.id, {"name": spec.name}, report, f"role {spec.id}")
+    # Roles named by lessons but not listed in paths.yaml still need a row people can hold.
+    for lesson in library.lessons.values():
+        for key in lesson.roles:
+            if key not in existing:
+                name = key.replace("-", " ").capitalize()
+                _upsert(session, JobRole, existing, key, {"name": name}, report, f"role {key}")
+    return existing
+
+
+def _sync_quizzes(session: Session, library: Library, report: SyncReport) -> dict[str, Quiz]:
+    existing = {q.key: q for q in session.scalars(select(Quiz))}
+    for spec in library.quizzes.values():
+        quiz = _upsert(
+            session,
+            Quiz,
+            existing,
+            spec.id,
+            {"title": spec.title, "source_path": spec.path, "retired": False},
+            report,
+            f"quiz {spec.id}",
+        )
+        session.flush()
+        items = {item.key: item for item in quiz.items}
+        seen = set()
+        for position, item_spec in enumerate(spec.items):
+            seen.add(item_spec.id)
+            values = {
+                "type": item_spec.type,
+                "prompt": item_spec.prompt,
+                "text_format": item_spec.text_format,
+                "choices": [
+                    {"text": c.text, "weight": round(c.weight, 6), "feedback": c.feedback}
+                    for c in item_spec.choices
+                ],
+                "explanation": item_spec.explanation,
+                "category": item_spec.category,
+                "position": position,
+                "retired": False,
+            }
+            row = items.get(item_spec.id)
+            if row is None:
+                session.add(QuizItem(quiz=quiz, key=item_spec.id, **values))
+                report.created.append(f"item {spec.id}/{item_spec.id}")
+            elif _assign(row, values):
+                report.updated.append(f"item {spec.id}/{item_spec.id}")
+        for key, row in items.items():
+            if key not in seen and not row.retired:
+                row.retired = True
+                report.retired.append(f"item {spec.id}/{key}")
+    for key, quiz in existing.items():
+        if key not in library.quizzes and not quiz.retired:
+            quiz.retired = True
+            report.retired.append(f"quiz {key}")
+            for item in quiz.items:
+                item.retired = True
+    session.flush()
+    return existing
+
+
+def _sync_lessons(
+    session: Session, library: Library, quizzes: dict[str, Quiz], report: SyncReport
+) -> dict[str, Lesson]:
+    existing = {lesson.key: lesson for lesson in session.scalars(select(Lesson))}
+    for spec in library.lessons.values():
+        lesson = _upsert(
+            session,
+            Lesson,
+            existing,
+            spec.id,
+            {
+                "title": spec.title,
+                "skill": spec.skill,
+                "roles": list(spec.roles),
+                "minutes": spec.minutes,
+                "quiz": quizzes[spec.quiz],
+                "scenario_md": spec.scenario,
+                "key_points_md": spec.key_points,
+                "source_path": spec.path,
+                "retired": False,
+            },
+            report,
+            f"lesson {spec.id}",
+        )
+        session.flush()
+        roleplays = {rp.key: rp for rp in lesson.roleplays}
+        seen = set()
+        for position, rp_spec in enumerate(spec.roleplays):
+            seen.add(rp_spec.id)
+            values = {
+                "situation": rp_spec.situation,
+                "customer": rp_spec.customer,
+                "rubric": list(rp_spec.rubric),
+                "model_answer": rp_spec.model_answer,
+                "position": position,
+                "retired": False,
+            }
+            row = roleplays.get(rp_spec.id)
+            if row is None:
+                session.add(RolePlay(lesson=lesson, key=rp_spec.id, **values))
+                report.created.append(f"role-play {spec.id}/{rp_spec.id}")
+            elif _assign(row, values):
+                report.updated.append(f"role-play {spec.id}/{rp_spec.id}")
+        for key, row in roleplays.items():
+            if key not in seen and not row.retired:
+                row.retired = True
+                report.retired.append(f"role-play {spec.id}/{key}")
+    for key, lesson in existing.items():
+        if key not in library.lessons and not lesson.retired:
+            lesson.retired = True
+            report.retired.append(f"lesson {key}")
+    session.flush()
+    return existing
+
+
+def _sync_paths(
+    session: Session,
+    library: Library,
+    roles: dict[str, JobRole],
+    lessons: dict[str, Lesson],
+    report: SyncReport,
+) -> None:
+    existing = {p.key: p for p in session.scalars(select(Path))}
+    for spec in library.paths.values():
+        path = _upsert(
+            session,
+            Path,
+            existing,
+            spec.id,
+            {"title": spec.title, "job_role": roles.get(spec.role), "retired": False},
+            report,
+            f"path {spec.id}",
+        )
+        wanted = [(lessons[s.lesson].id, s.due_days) for s in spec.steps]
+        current = [(s.lesson_id, s.due_days) for s in path.steps]
+        if wanted != current:
+            path.steps = [
+                PathStep(lesson=lessons[s.lesson], position=i, due_days=s.due_days)
+                for i, s in enumerate(spec.steps)
+            ]
+            if f"path {spec.id}" not in report.created:
+                report.updated.append(f"path {spec.id}")
+    for key, path in existing.items():
+        if key not in library.paths and not path.retired:
+            path.retired = True
+            report.retired.append(f"path {key}")

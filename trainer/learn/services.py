@@ -1,0 +1,330 @@
+"""The learner's side: which lessons are theirs, answering, role-play, completing a lesson.
+
+Every write here is safe to repeat: a replayed or double-submitted form finds its token (or
+its place in the lesson run) taken and returns what was recorded the first time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from trainer.models import (
+    Attempt,
+    Lesson,
+    LessonRun,
+    Path,
+    QuizItem,
+    RolePlay,
+    RolePlayAnswer,
+    User,
+    utcnow,
+)
+
+MAX_SECONDS = 60 * 60  # an answer left open longer says nothing about speed
+
+
+class AnswerError(ValueError):
+    """The submitted answer cannot be graded (no choice, a choice that does not exist)."""
+
+
+# -- what to learn --------------------------------------------------------------------------
+
+
+@dataclass
+class PathLesson:
+    lesson: Lesson
+    due: date | None
+    completed: bool
+    in_progress: bool
+
+    def overdue(self, today: date) -> bool:
+        return not self.completed and self.due is not None and self.due < today
+
+
+@dataclass
+class PathProgress:
+    path: Path
+    lessons: list[PathLesson]
+
+    @property
+    def done(self) -> int:
+        return sum(1 for pl in self.lessons if pl.completed)
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.done / len(self.lessons)) if self.lessons else 0
+
+    @property
+    def next(self) -> PathLesson | None:
+        return next((pl for pl in self.lessons if not pl.completed), None)
+
+
+def completed_lesson_ids(session: Session, user: User) -> set[int]:
+    rows = session.scalars(
+        select(LessonRun.lesson_id).where(
+            LessonRun.user_id == user.id, LessonRun.completed_at.is_not(None)
+        )
+    )
+    return set(rows)
+
+
+def open_lesson_ids(session: Session, user: User) -> set[int]:
+    rows = session.scalars(
+        select(LessonRun.lesson_id).where(
+            LessonRun.user_id == user.id, LessonRun.completed_at.is_(None)
+        )
+    )
+    return set(rows)
+
+
+def path_progress(session: Session, user: User) -> PathProgress | None:
+    """The onboarding path of the user's job role, with due dates counted from the hire date."""
+    if user.job_role_id is None:
+        return None
+    path = session.scalar(
+        select(Path)
+        .where(Path.job_role_id == user.job_role_id, Path.retired.is_(False))
+        .order_by(Path.id)
+    )
+    if path is None:
+        return None
+    done = completed_lesson_ids(session, user)
+    started = open_lesson_ids(session, user)
+    start = user.hire_date or user.created_at.date()
+    lessons = [
+        PathLesson(
+            lesson=step.lesson,
+            due=start + timedelta(days=step.due_days),
+            completed=step.lesson_id in done,
+            in_progress=step.lesson_id in started,
+        )
+        for step in path.steps
+        if not step.lesson.retired
+    ]
+    return PathProgress(path, lessons)
+
+
+def library_for(session: Session, user: User) -> list[Lesson]:
+    """Live lessons, the user's own job role first, then by title."""
+    lessons = list(
+        session.scalars(select(Lesson).where(Lesson.retired.is_(False)).order_by(Lesson.title))
+    )
+    role = user.job_role.key if user.job_role else None
+    return sorted(lessons, key=lambda lesson: role not in lesson.roles)
+
+
+def live_lesson(session: Session, key: str) -> Lesson | None:
+    return session.scalar(select(Lesson).where(Lesson.key == key, Lesson.retired.is_(False)))
+
+
+# -- a pass through a lesson ----------------------------------------------------------------
+
+
+def open_run(session: Session, user: User, lesson: Lesson) -> LessonRun | None:
+    return session.scalar(
+        select(LessonRun)
+        .where(
+            LessonRun.user_id == user.id,
+            LessonRun.lesson_id == lesson.id,
+            LessonRun.completed_at.is_(None),
+        )
+        .order_by(LessonRun.id.desc())
+    )
+
+
+def last_completed_run(session: Session, user: User, lesson: Lesson) -> LessonRun | None:
+    return session.scalar(
+        select(LessonRun)
+        .where(
+            LessonRun.user_id == user.id,
+            LessonRun.lesson_id == lesson.id,
+            LessonRun.completed_at.is_not(None),
+        )
+        .order_by(LessonRun.completed_at.desc())
+    )
+
+
+def start_run(session: Session, user: User, lesson: Lesson) -> LessonRun:
+    run = open_run(session, user, lesson)
+    if run is None:
+        run = LessonRun(user_id=user.id, lesson_id=lesson.id)
+        session.add(run)
+        session.flush()
+    return run
+
+
+def grade(item: QuizItem, chosen: list[int]) -> tuple[bool, float]:
+    """(right, score from 0 to 1) for the choice indexes picked.
+
+    Single and true/false: the score is the chosen choice's weight. Multiple: the weights of
+    everything picked, added up and kept between 0 and 1; right only when every right choice
+    and no wrong one is picked.
+    """
+    if not chosen:
+        raise AnswerError("Choose an answer.")
+    if any(i < 0 or i >= len(item.choices) for i in chosen) or len(set(chosen)) != len(chosen):
+        raise AnswerError("That choice is not one of this question's answers.")
+    weights = [item.choices[i]["weight"] for i in chosen]
+    if item.type != "multiple":
+        if len(chosen) != 1:
+            raise AnswerError("Choose one answer.")
+        score = max(0.0, min(1.0, weights[0]))
+        best = max(c["weight"] for c in item.choices)
+        return weights[0] >= best, score
+    score = max(0.0, min(1.0, sum(weights)))
+    right = {i for i, c in enumerate(item.choices) if c["weight"] > 0}
+    return set(chosen) == right, score
+
+
+def answer_in_run(session: Session, run: LessonRun | None, item: QuizItem) -> Attempt | None:
+    if run is None:
+        return None
+    return session.scalar(
+        select(Attempt).where(Attempt.run_id == run.id, Attempt.item_id == item.id)
+    )
+
+
+def record_answer(
+    session: Session,
+    user: User,
+    lesson: Lesson,
+    item: QuizItem,
+    chosen: list[int],
+    token: str,
+    seconds: float | None,
+) -> Attempt:
+    """Grade and store one answer during a lesson; the same answer sent twice is stored once."""
+    replay = session.scalar(
+        select(Attempt).where(Attempt.user_id == user.id, Attempt.token == token)
+    )
+    if replay is not None:
+        return replay
+    run = start_run(session, user, lesson)
+    earlier = answer_in_run(session, run, item)
+    if earlier is not None:
+        return earlier
+    correct, score = grade(item, chosen)
+    if seconds is not None:
+        seconds = max(0.0, min(float(seconds), MAX_SECONDS))
+    attempt = Attempt(
+        user_id=user.id,
+        item_id=item.id,
+        run_id=run.id,
+        context="lesson",
+        chosen=sorted(chosen),
+        chosen_text=[item.choices[i]["text"] for i in sorted(chosen)],
+        correct=correct,
+        score=score,
+        seconds=seconds,
+        token=token,
+    )
+    session.add(attempt)
+    try:
+        session.commit()
+    except IntegrityError:
+        # Another request stored this answer first; that one counts.
+        session.rollback()
+        found = session.scalar(
+            select(Attempt).where(Attempt.user_id == user.id, Attempt.token == token)
+        ) or answer_in_run(session, open_run(session, user, lesson), item)
+        if found is None:
+            raise
+        return found
+    return attempt
+
+
+def roleplay_answer_in_run(
+    session: Session, run: LessonRun | None, roleplay: RolePlay
+) -> RolePlayAnswer | None:
+    if run is None:
+        return None
+    return session.scalar(
+        select(RolePlayAnswer).where(
+            RolePlayAnswer.run_id == run.id, RolePlayAnswer.roleplay_id == roleplay.id
+        )
+    )
+
+
+def record_roleplay(
+    session: Session, user: User, lesson: Lesson, roleplay: RolePlay, text: str, token: str
+) -> RolePlayAnswer:
+    """Keep what the learner would say, for their manager to coach; stored once per run."""
+    replay = session.scalar(
+        select(RolePlayAnswer).where(
+            RolePlayAnswer.user_id == user.id, RolePlayAnswer.token == token
+        )
+    )
+    if replay is not None:
+        return replay
+    run = start_run(session, user, lesson)
+    earlier = roleplay_answer_in_run(session, run, roleplay)
+    if earlier is not None:
+        return earlier
+    answer = RolePlayAnswer(
+        user_id=user.id,
+        roleplay_id=roleplay.id,
+        run_id=run.id,
+        text=text.strip(),
+        rubric=list(roleplay.rubric),
+        token=token,
+    )
+    session.add(answer)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        found = roleplay_answer_in_run(session, open_run(session, user, lesson), roleplay)
+        if found is None:
+            raise
+        return found
+    return answer
+
+
+def tick_rubric(session: Session, answer: RolePlayAnswer, ticked: list[int]) -> RolePlayAnswer:
+    """Record which rubric points the learner says they covered; the first submission counts."""
+    if answer.ticked is None:
+        answer.ticked = [
+            answer.rubric[i] for i in sorted(set(ticked)) if 0 <= i < len(answer.rubric)
+        ]
+        answer.ticked_at = utcnow()
+        session.commit()
+    return answer
+
+
+def run_is_finished(session: Session, run: LessonRun) -> bool:
+    lesson = run.lesson
+    items = lesson.quiz.live_items if lesson.quiz else []
+    answered = set(session.scalars(select(Attempt.item_id).where(Attempt.run_id == run.id)))
+    if any(item.id not in answered for item in items):
+        return False
+    ticked = set(
+        session.scalars(
+            select(RolePlayAnswer.roleplay_id).where(
+                RolePlayAnswer.run_id == run.id, RolePlayAnswer.ticked.is_not(None)
+            )
+        )
+    )
+    return all(rp.id in ticked for rp in lesson.live_roleplays)
+
+
+def complete_run(session: Session, run: LessonRun) -> bool:
+    """Mark the run complete with its score once every step is done. True if it is complete."""
+    if run.completed_at is not None:
+        return True
+    if not run_is_finished(session, run):
+        return False
+    correct, total = session.execute(
+        select(
+            func.count().filter(Attempt.correct.is_(True)),
+            func.count(),
+        ).where(Attempt.run_id == run.id)
+    ).one()
+    run.correct, run.total = correct, total
+    run.completed_at = utcnow()
+    session.commit()
+    return True

@@ -1,0 +1,205 @@
+"""Thin views: read the request, call `services`, render."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import date, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import abort, redirect, render_template, url_for
+from flask_login import current_user, login_required
+
+from trainer.extensions import db
+from trainer.learn import bp, services
+from trainer.learn.forms import AnswerForm, RolePlayForm, RubricForm
+from trainer.learn.steps import progress_at
+from trainer.models import Lesson
+
+
+@bp.before_request
+@login_required
+def require_login():
+    """Every learner page needs a signed-in person."""
+
+
+def _lesson(key: str) -> Lesson:
+    lesson = services.live_lesson(db.session, key)
+    if lesson is None:
+        abort(404)
+    return lesson
+
+
+def _local_today() -> date:
+    """Today where the learner is: due dates turn overdue at their midnight, not ours."""
+    try:
+        zone = ZoneInfo(current_user.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    return datetime.now(zone).date()
+
+
+@bp.get("/")
+def today():
+    progress = services.path_progress(db.session, current_user)
+    lessons = services.library_for(db.session, current_user)
+    done = services.completed_lesson_ids(db.session, current_user)
+    return render_template(
+        "learn/today.html",
+        progress=progress,
+        lessons=lessons,
+        done=done,
+        today=_local_today(),
+    )
+
+
+@bp.get("/lessons/<key>")
+def scenario(key: str):
+    lesson = _lesson(key)
+    return render_template(
+        "learn/scenario.html", lesson=lesson, progress=progress_at(lesson, "scenario")
+    )
+
+
+@bp.get("/lessons/<key>/key-points")
+def key_points(key: str):
+    lesson = _lesson(key)
+    return render_template(
+        "learn/key_points.html", lesson=lesson, progress=progress_at(lesson, "key-points")
+    )
+
+
+def _item(lesson: Lesson, n: int):
+    items = lesson.quiz.live_items if lesson.quiz else []
+    if not 1 <= n <= len(items):
+        abort(404)
+    return items[n - 1]
+
+
+def _seconds_since(shown: str | None) -> float | None:
+    try:
+        return time.time() - float(shown) / 1000
+    except (TypeError, ValueError):
+        return None
+
+
+@bp.route("/lessons/<key>/quiz/<int:n>", methods=["GET", "POST"])
+def quiz_item(key: str, n: int):
+    lesson = _lesson(key)
+    item = _item(lesson, n)
+    progress = progress_at(lesson, "quiz", n)
+    run = services.open_run(db.session, current_user, lesson)
+    attempt = services.answer_in_run(db.session, run, item)
+    form = AnswerForm()
+
+    if attempt is None and form.validate_on_submit():
+        try:
+            services.record_answer(
+                db.session,
+                current_user,
+                lesson,
+                item,
+                form.choice.data or [],
+                form.token.data,
+                _seconds_since(form.shown.data),
+            )
+        except services.AnswerError as error:
+            form.choice.errors = [str(error)]
+        else:
+            return redirect(url_for("learn.quiz_item", key=key, n=n), code=303)
+
+    if attempt is None:
+        form.token.data = uuid.uuid4().hex
+        form.shown.data = str(int(time.time() * 1000))
+    status = 400 if form.choice.errors else 200
+    return render_template(
+        "learn/quiz_item.html",
+        lesson=lesson,
+        item=item,
+        attempt=attempt,
+        form=form,
+        progress=progress,
+    ), status
+
+
+def _roleplay(lesson: Lesson, n: int):
+    roleplays = lesson.live_roleplays
+    if not 1 <= n <= len(roleplays):
+        abort(404)
+    return roleplays[n - 1]
+
+
+@bp.route("/lessons/<key>/roleplay/<int:n>", methods=["GET", "POST"])
+def roleplay(key: str, n: int):
+    lesson = _lesson(key)
+    rp = _roleplay(lesson, n)
+    progress = progress_at(lesson, "roleplay", n)
+    run = services.open_run(db.session, current_user, lesson)
+    answer = services.roleplay_answer_in_run(db.session, run, rp)
+    form = RolePlayForm()
+    if answer is None and form.validate_on_submit():
+        services.record_roleplay(
+            db.session, current_user, lesson, rp, form.text.data, form.token.data
+        )
+        return redirect(url_for("learn.roleplay", key=key, n=n), code=303)
+    if answer is None and not form.token.data:
+        form.token.data = uuid.uuid4().hex
+    status = 400 if form.errors else 200
+    return render_template(
+        "learn/roleplay.html",
+        lesson=lesson,
+        roleplay=rp,
+        answer=answer,
+        form=form,
+        rubric_form=RubricForm(),
+        progress=progress,
+    ), status
+
+
+@bp.post("/lessons/<key>/roleplay/<int:n>/rubric")
+def rubric(key: str, n: int):
+    lesson = _lesson(key)
+    rp = _roleplay(lesson, n)
+    run = services.open_run(db.session, current_user, lesson)
+    answer = services.roleplay_answer_in_run(db.session, run, rp)
+    form = RubricForm()
+    if answer is None or not form.validate_on_submit():
+        return redirect(url_for("learn.roleplay", key=key, n=n), code=303)
+    services.tick_rubric(db.session, answer, form.ticked.data or [])
+    progress = progress_at(lesson, "roleplay", n)
+    if progress.next and progress.next.kind == "done":
+        services.complete_run(db.session, run)
+    return redirect(progress.next.url(lesson), code=303)
+
+
+@bp.get("/lessons/<key>/done")
+def done(key: str):
+    lesson = _lesson(key)
+    run = services.open_run(db.session, current_user, lesson)
+    if run is not None and not services.complete_run(db.session, run):
+        # Something is still unanswered: send the learner to the first gap.
+        return redirect(_first_gap(lesson, run))
+    finished = services.last_completed_run(db.session, current_user, lesson)
+    if finished is None:
+        return redirect(url_for("learn.scenario", key=key))
+    return render_template(
+        "learn/done.html", lesson=lesson, run=finished, progress=progress_at(lesson, "done")
+    )
+
+
+def _first_gap(lesson: Lesson, run) -> str:
+    for n, item in enumerate(lesson.quiz.live_items if lesson.quiz else [], start=1):
+        if services.answer_in_run(db.session, run, item) is None:
+            return url_for("learn.quiz_item", key=lesson.key, n=n)
+    for n, rp in enumerate(lesson.live_roleplays, start=1):
+        answer = services.roleplay_answer_in_run(db.session, run, rp)
+        if answer is None or answer.ticked is None:
+            return url_for("learn.roleplay", key=lesson.key, n=n)
+    return url_for("learn.scenario", key=lesson.key)
+
+
+@bp.get("/lessons")
+def library():
+    lessons = services.library_for(db.session, current_user)
+    done = services.completed_lesson_ids(db.session, current_user)
+    return render_template("learn/library.html", lessons=lessons, done=done)

@@ -1,0 +1,27 @@
+"""The data model, split by domain. Import from here."""
+
+from trainer.models.base import Base, utcnow
+from trainer.models.content import Lesson, Path, PathStep, Quiz, QuizItem, RolePlay
+from trainer.models.learning import Attempt, LessonRun, RolePlayAnswer
+from trainer.models.people import ROLES, JobRole, Team, User, team_managers
+from trainer.models.security import LoginFailure
+
+__all__ = [
+    "ROLES",
+    "Attempt",
+    "Base",
+    "JobRole",
+    "Lesson",
+    "LessonRun",
+    "LoginFailure",
+    "Path",
+    "PathStep",
+    "Quiz",
+    "QuizItem",
+    "RolePlay",
+    "RolePlayAnswer",
+    "Team",
+    "User",
+    "team_managers",
+    "utcnow",
+]

@@ -1,0 +1,88 @@
+"""What learners did: append-only records that content edits never rewrite."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from trainer.models.base import Base, utcnow
+from trainer.models.content import Lesson, QuizItem, RolePlay
+from trainer.models.people import User
+
+
+class LessonRun(Base):
+    """One pass through a lesson, from its scenario to its completion screen."""
+
+    __tablename__ = "lesson_runs"
+    __table_args__ = (Index("ix_lesson_runs_user_lesson", "user_id", "lesson_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    lesson_id: Mapped[int] = mapped_column(ForeignKey("lessons.id"))
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    completed_at: Mapped[datetime | None]
+    correct: Mapped[int] = mapped_column(default=0)
+    total: Mapped[int] = mapped_column(default=0)
+
+    user: Mapped[User] = relationship()
+    lesson: Mapped[Lesson] = relationship()
+
+
+class Attempt(Base):
+    """One answer to one quiz item. Never updated; a replayed form finds its token taken."""
+
+    __tablename__ = "attempts"
+    __table_args__ = (
+        UniqueConstraint("user_id", "token"),
+        # One answer per item per lesson run, even when two submissions race.
+        UniqueConstraint("run_id", "item_id"),
+        Index("ix_attempts_user_answered", "user_id", "answered_at"),
+        Index("ix_attempts_item_answered", "item_id", "answered_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("quiz_items.id"))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("lesson_runs.id"), index=True)
+    context: Mapped[str] = mapped_column(String(16), default="lesson")
+    # Indexes into the item's choices as they were, and their texts, kept as answered.
+    chosen: Mapped[list] = mapped_column(JSON)
+    chosen_text: Mapped[list] = mapped_column(JSON)
+    correct: Mapped[bool]
+    score: Mapped[float]
+    seconds: Mapped[float | None]
+    answered_at: Mapped[datetime] = mapped_column(default=utcnow)
+    token: Mapped[str] = mapped_column(String(64))
+
+    user: Mapped[User] = relationship()
+    item: Mapped[QuizItem] = relationship()
+
+
+class RolePlayAnswer(Base):
+    """What a learner said they would say, the rubric points they ticked, and any coaching."""
+
+    __tablename__ = "roleplay_answers"
+    __table_args__ = (
+        UniqueConstraint("user_id", "token"),
+        UniqueConstraint("run_id", "roleplay_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    roleplay_id: Mapped[int] = mapped_column(ForeignKey("roleplays.id"), index=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("lesson_runs.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    # Rubric lines as shown when answered; `ticked` is the subset the learner claimed.
+    rubric: Mapped[list] = mapped_column(JSON, default=list)
+    ticked: Mapped[list | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ticked_at: Mapped[datetime | None]
+    token: Mapped[str] = mapped_column(String(64))
+    coach_comment: Mapped[str | None] = mapped_column(Text)
+    coached_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    coached_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    roleplay: Mapped[RolePlay] = relationship()

@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Column, ForeignKey, String, Table
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from trainer.models.base import Base, utcnow
+
+ROLES = ("learner", "manager", "admin")
+
+team_managers = Table(
+    "team_managers",
+    Base.metadata,
+    Column("team_id", ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class JobRole(Base):
+    """What a person does at work (teller, wait staff, ...); lessons and paths target it."""
+
+    __tablename__ = "job_roles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+
+
+class Team(Base):
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+
+    members: Mapped[list[User]] = relationship(back_populates="team")
+    managers: Mapped[list[User]] = relationship(
+        secondary=team_managers, back_populates="managed_teams"
+    )
+
+
+class User(UserMixin, Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16), default="learner")
+    job_role_id: Mapped[int | None] = mapped_column(ForeignKey("job_roles.id"), index=True)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/London")
+    hire_date: Mapped[date | None]
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime | None]
+
+    job_role: Mapped[JobRole | None] = relationship()
+    team: Mapped[Team | None] = relationship(back_populates="members")
+    managed_teams: Mapped[list[Team]] = relationship(
+        secondary=team_managers, back_populates="managers"
+    )
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
+        return self.active
+
+    @property
+    def first_name(self) -> str:
+        return self.name.split()[0] if self.name.strip() else self.email
+
+    def __repr__(self) -> str:
+        return f"<User {self.email} {self.role}>"

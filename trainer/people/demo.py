@@ -1,0 +1,151 @@
+"""Demo accounts and a few weeks of believable history, for trying the product.
+
+Safe to run again: people who already exist are left as they are.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from trainer.auth.passwords import hash_password
+from trainer.learn import services as learn
+from trainer.models import Lesson, Path, User, utcnow
+from trainer.people.services import create_user
+
+DEMO_PASSWORD = "demo"
+FIRST_TEAM = "Riverside Bank, Millbrook branch"
+SECOND_TEAM = "The Copper Pot, city centre"
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    email: str
+    name: str
+    role: str
+    job_role: str | None
+    team: str | None
+    timezone: str
+    hired_days_ago: int
+    lessons_done: int  # how far along their path, for history
+    accuracy: float  # share of quiz answers right
+
+
+PEOPLE = [
+    DemoPerson("admin@example.com", "Alex Morgan", "admin", None, None, "Europe/London", 400, 0, 0),
+    DemoPerson("manager@example.com", "Maria Lopez", "manager", "teller", FIRST_TEAM,
+               "Europe/London", 300, 0, 0),
+    DemoPerson("floor.manager@example.com", "Tom Becker", "manager", "wait-staff", SECOND_TEAM,
+               "Europe/London", 500, 0, 0),
+    DemoPerson("learner@example.com", "Sam Taylor", "learner", "teller", FIRST_TEAM,
+               "Europe/London", 3, 2, 0.8),
+    DemoPerson("ana.souza@example.com", "Ana Souza", "learner", "teller", FIRST_TEAM,
+               "Europe/London", 35, 6, 0.9),
+    DemoPerson("ben.okafor@example.com", "Ben Okafor", "learner", "contact-centre", FIRST_TEAM,
+               "America/Los_Angeles", 20, 3, 0.6),
+    DemoPerson("chloe.martin@example.com", "Chloe Martin", "learner", "teller", FIRST_TEAM,
+               "Europe/London", 60, 1, 0.5),
+    DemoPerson("diego.ramos@example.com", "Diego Ramos", "learner", "wait-staff", SECOND_TEAM,
+               "Europe/London", 14, 4, 0.75),
+    DemoPerson("emma.li@example.com", "Emma Li", "learner", "wait-staff", SECOND_TEAM,
+               "Australia/Sydney", 28, 7, 0.85),
+    DemoPerson("farah.haddad@example.com", "Farah Haddad", "learner", "wait-staff", SECOND_TEAM,
+               "Europe/London", 3, 0, 0.7),
+]  # fmt: skip
+
+ROLEPLAY_ANSWERS = [
+    "Good morning, I'm sorry you had to wait. I'm {first} and I'll sort this out for you now.",
+    "Thanks for your patience. Let me check that for you straight away and tell you what I find.",
+    "I can see why that's frustrating. Here's what I'll do next, and I'll call you back by four.",
+]
+
+
+def load_demo(session: Session) -> str:
+    """Create the demo people with some lesson history; returns a one-line summary."""
+    if session.scalar(select(Lesson.id).limit(1)) is None:
+        from flask import current_app
+
+        from trainer.content.library import load_library
+        from trainer.content.sync import sync_library
+
+        sync_library(session, load_library(current_app.config["CONTENT_DIR"]))
+
+    created = 0
+    for person in PEOPLE:
+        if session.scalar(select(User.id).where(User.email == person.email)) is not None:
+            continue
+        user = create_user(
+            session,
+            email=person.email,
+            name=person.name,
+            password=None,
+            role=person.role,
+            job_role=person.job_role,
+            team=person.team,
+            timezone=person.timezone,
+            hire_date=date.today() - timedelta(days=person.hired_days_ago),
+        )
+        user.password_hash = hash_password(DEMO_PASSWORD)
+        if person.role == "manager" and user.team is not None:
+            user.managed_teams.append(user.team)
+            user.team = None
+        session.commit()
+        _history(session, user, person)
+        created += 1
+    session.commit()
+    total = session.scalar(select(func.count()).select_from(User))
+    return (
+        f"Demo data: {created} people created, {total} accounts in all. "
+        f"Sign in as learner@example.com, manager@example.com or admin@example.com "
+        f"with password '{DEMO_PASSWORD}'."
+    )
+
+
+def _history(session: Session, user: User, person: DemoPerson) -> None:
+    """Complete the first lessons of the person's path, spread over the days since hire."""
+    if not person.lessons_done or user.job_role_id is None:
+        return
+    path = session.scalar(select(Path).where(Path.job_role_id == user.job_role_id))
+    if path is None:
+        return
+    rng = random.Random(person.email)
+    steps = path.steps[: person.lessons_done + 1]  # the last one is left half done
+    for number, step in enumerate(steps):
+        lesson = step.lesson
+        days_ago = max(0, person.hired_days_ago - 1 - number * 2)
+        finish = number < person.lessons_done
+        _take_lesson(session, user, lesson, rng, person.accuracy, days_ago, finish)
+
+
+def _take_lesson(session, user, lesson, rng, accuracy, days_ago, finish) -> None:
+    when = utcnow().replace(hour=9, minute=30) - timedelta(days=days_ago)
+    items = lesson.quiz.live_items if lesson.quiz else []
+    if not finish:
+        items = items[:1]
+    for n, item in enumerate(items):
+        right = [i for i, c in enumerate(item.choices) if c["weight"] > 0]
+        wrong = [i for i, c in enumerate(item.choices) if c["weight"] <= 0]
+        chosen = right if (rng.random() < accuracy or not wrong) else [rng.choice(wrong)]
+        if item.type != "multiple":
+            chosen = chosen[:1]
+        attempt = learn.record_answer(
+            session, user, lesson, item, chosen, f"demo-{lesson.key}-{item.key}", rng.uniform(6, 25)
+        )
+        attempt.answered_at = when + timedelta(seconds=40 * (n + 1))
+    if not finish:
+        session.commit()
+        return
+    run = learn.open_run(session, user, lesson)
+    for n, rp in enumerate(lesson.live_roleplays):
+        text = ROLEPLAY_ANSWERS[rng.randrange(len(ROLEPLAY_ANSWERS))].format(first=user.first_name)
+        answer = learn.record_roleplay(session, user, lesson, rp, text, f"demo-{lesson.key}-rp{n}")
+        answer.created_at = when + timedelta(minutes=3)
+        learn.tick_rubric(session, answer, [i for i in range(len(rp.rubric)) if rng.random() < 0.7])
+    run.started_at = when
+    learn.complete_run(session, run)
+    run.completed_at = when + timedelta(minutes=lesson.minutes)
+    session.commit()
