@@ -13,7 +13,9 @@ def _safe_next(target: str | None) -> str:
     """Only a path on this site: never an open redirect."""
     if target:
         parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/") and "\\" not in target:
+        # "///host" has no netloc for urlsplit, but browsers read it as "//host".
+        local = target.startswith("/") and not target.startswith("//") and "\\" not in target
+        if local and not parts.scheme and not parts.netloc:
             return target
     return url_for("learn.today")
 

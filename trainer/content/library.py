@@ -28,6 +28,7 @@ def load_library(root: str | Path) -> Library:
         rel = file.relative_to(root).as_posix()
         text = _read(file, rel, problems)
         if text is None:
+            library.quizzes.setdefault(file.stem, QuizSpec(file.stem, file.stem, [], rel))
             continue
         quiz: QuizSpec | None
         if file.suffix == ".gift":
@@ -47,18 +48,23 @@ def load_library(root: str | Path) -> Library:
         else:
             library.quizzes[quiz.id] = quiz
 
+    # Lesson files that exist but could not be loaded: paths naming them are not also broken.
+    broken_lessons: set[str] = set()
     for file in sorted((root / "lessons").glob("*.md")):
         rel = file.relative_to(root).as_posix()
         text = _read(file, rel, problems)
         if text is None:
+            broken_lessons.add(file.stem)
             continue
         lesson, found = parse_lesson(text, rel)
         problems.extend(found)
         if lesson is None:
+            broken_lessons.add(file.stem)
             continue
         if lesson.id != file.stem:
             line = lesson.field_lines.get("id", 2)
             problems.append(Problem(rel, line, f'lesson id "{lesson.id}" must match its file name'))
+            broken_lessons.add(file.stem)
             continue
         library.lessons[lesson.id] = lesson
 
@@ -69,7 +75,7 @@ def load_library(root: str | Path) -> Library:
             library.roles, library.paths, found = parse_paths(text, PATHS_FILE)
             problems.extend(found)
 
-    _cross_check(library)
+    _cross_check(library, broken_lessons)
     problems.sort()
     return library
 
@@ -82,7 +88,7 @@ def _read(file: Path, rel: str, problems: list[Problem]) -> str | None:
         return None
 
 
-def _cross_check(library: Library) -> None:
+def _cross_check(library: Library, broken_lessons: set[str]) -> None:
     problems = library.problems
     for lesson in library.lessons.values():
         if lesson.quiz not in library.quizzes:
@@ -109,7 +115,9 @@ def _cross_check(library: Library) -> None:
         seen: set[str] = set()
         for step in spec.steps:
             lesson = library.lessons.get(step.lesson)
-            if lesson is None:
+            if lesson is None and step.lesson in broken_lessons:
+                pass  # its own file's problem is already reported
+            elif lesson is None:
                 problems.append(
                     Problem(
                         PATHS_FILE, step.line, f'path "{spec.id}": unknown lesson "{step.lesson}"'

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from trainer.models import ROLES
 
@@ -44,6 +44,7 @@ def create_command(email, name, role, job_role, team, timezone, password) -> Non
 
 
 @click.command("demo")
+@with_appcontext
 def demo_command() -> None:
     """Load demo accounts and some lesson history (safe to run again)."""
     from trainer.extensions import db

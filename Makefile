@@ -1,0 +1,65 @@
+# Frontline Trainer. `make run` serves the app on SQLite with demo data; `make test` runs everything.
+VENV    ?= .venv
+PYTHON  ?= python3
+BIN     := $(VENV)/bin
+FLASK   := $(BIN)/flask --app trainer
+HOST    ?= 127.0.0.1
+PORT    ?= 5000
+
+.PHONY: install install-test run test lint format db content demo chromium postgres clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+db: install
+	$(FLASK) db upgrade
+
+content: db
+	$(FLASK) content sync
+
+demo: content
+	$(FLASK) demo
+
+run: demo
+	$(FLASK) run --host $(HOST) --port $(PORT) --debug
+
+# Debian's Chromium for the browser tests (Playwright drives it; it never downloads one).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium for the browser tests..."; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+# The tests need PostgreSQL on 127.0.0.1:5432; start the local cluster if it is installed but down.
+postgres:
+	@pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null || { \
+	  command -v pg_ctlcluster >/dev/null 2>&1 && \
+	  pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | head -n1) main start; } || true
+
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install-test
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: install-test chromium postgres
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache test-artifacts
