@@ -16,8 +16,11 @@ def _bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+DEV_SECRET_KEY = "dev-only-not-secret"
+
+
 class Config:
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'trainer.sqlite'}"
     )
@@ -40,6 +43,11 @@ class Config:
 
     DEFAULT_TIMEZONE = os.environ.get("DEFAULT_TIMEZONE", "Europe/London")
 
+    # Spaced repetition (docs/spaced-repetition.md).
+    DESIRED_RETENTION = float(os.environ.get("DESIRED_RETENTION", 0.9))
+    REFRESHER_MINUTES = float(os.environ.get("REFRESHER_MINUTES", 5))
+    FSRS_FUZZ = _bool("FSRS_FUZZ", True)  # spreads reviews so a cohort's items don't bunch
+
 
 class DevelopmentConfig(Config):
     DEBUG = True
@@ -52,6 +60,7 @@ class TestConfig(Config):
     WTF_CSRF_ENABLED = False  # tests that prove CSRF turn it back on
     # argon2 at full strength makes a test suite of many logins slow; the KDF is the same.
     PASSWORD_HASH_FAST = True
+    FSRS_FUZZ = False  # intervals repeatable in tests
 
 
 class ProductionConfig(Config):
@@ -62,7 +71,7 @@ class ProductionConfig(Config):
     @classmethod
     def check(cls, config) -> None:
         key = config.get("SECRET_KEY") or ""
-        if key == Config.SECRET_KEY or len(key) < 32:
+        if key == DEV_SECRET_KEY or len(key) < 32:
             raise RuntimeError(
                 "Production needs a real SECRET_KEY: set the SECRET_KEY environment variable "
                 "to a random string of at least 32 characters "

@@ -48,9 +48,11 @@ def create_app(config_class: type | str | None = None, test_config: dict | None 
     from trainer.content import cli as content_cli
     from trainer.learn import bp as learn_bp
     from trainer.people import cli as people_cli
+    from trainer.review import bp as review_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(learn_bp)
+    app.register_blueprint(review_bp)
     web.init_app(app)
     content_cli.init_app(app)
     people_cli.init_app(app)

@@ -11,7 +11,7 @@ _strong = PasswordHasher()
 _fast = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 # Verified against when the email is unknown, so both paths cost the same time.
-_DUMMY_HASH = _strong.hash("not-a-real-password")
+_DUMMY_HASHES: dict[int, str] = {}
 MIN_LENGTH = 8
 
 
@@ -25,9 +25,16 @@ def hash_password(password: str) -> str:
     return _hasher().hash(password)
 
 
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    if id(hasher) not in _DUMMY_HASHES:
+        _DUMMY_HASHES[id(hasher)] = hasher.hash("not-a-real-password")
+    return _DUMMY_HASHES[id(hasher)]
+
+
 def verify_password(password_hash: str | None, password: str) -> bool:
+    hasher = _hasher()
     try:
-        return _hasher().verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+        return hasher.verify(password_hash or _dummy_hash(hasher), password) and bool(password_hash)
     except (VerificationError, InvalidHashError):
         return False
 

@@ -35,7 +35,8 @@ def check_command() -> None:
 
 
 @content.command("sync")
-def sync_command() -> None:
+@click.option("-v", "--verbose", is_flag=True, help="List every created and updated row.")
+def sync_command(verbose: bool) -> None:
     """Load the library into the database. Nothing is loaded while any file has a problem."""
     from trainer.extensions import db
 
@@ -48,10 +49,11 @@ def sync_command() -> None:
         )
         raise SystemExit(1)
     report = sync_library(db.session, library)
-    for label in report.created:
-        click.echo(f"  + {label}")
-    for label in report.updated:
-        click.echo(f"  ~ {label}")
+    if verbose:
+        for label in report.created:
+            click.echo(f"  + {label}")
+        for label in report.updated:
+            click.echo(f"  ~ {label}")
     for label in report.retired:
         click.echo(f"  - {label} (retired; its history is kept)")
     click.echo(report.summary())

@@ -7,7 +7,7 @@ its place in the lesson run) taken and returns what was recorded the first time.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -197,41 +197,78 @@ def record_answer(
     chosen: list[int],
     token: str,
     seconds: float | None,
+    answered_at: datetime | None = None,
 ) -> Attempt:
     """Grade and store one answer during a lesson; the same answer sent twice is stored once."""
-    replay = session.scalar(
-        select(Attempt).where(Attempt.user_id == user.id, Attempt.token == token)
-    )
+    replay = find_by_token(session, user, token)
     if replay is not None:
         return replay
     run = start_run(session, user, lesson)
     earlier = answer_in_run(session, run, item)
     if earlier is not None:
         return earlier
+    return store_attempt(
+        session,
+        user,
+        item,
+        chosen,
+        token,
+        seconds,
+        run_id=run.id,
+        earlier=lambda: answer_in_run(session, open_run(session, user, lesson), item),
+        answered_at=answered_at,
+    )
+
+
+def find_by_token(session: Session, user: User, token: str) -> Attempt | None:
+    return session.scalar(select(Attempt).where(Attempt.user_id == user.id, Attempt.token == token))
+
+
+def store_attempt(
+    session: Session,
+    user: User,
+    item: QuizItem,
+    chosen: list[int],
+    token: str,
+    seconds: float | None,
+    *,
+    run_id: int | None = None,
+    refresher_id: int | None = None,
+    earlier=None,
+    answered_at: datetime | None = None,
+) -> Attempt:
+    """Grade, store the attempt and update the learner's review card, in one commit.
+
+    If another request stored the same answer first (same token, or the same item in the same
+    lesson run or refresher), that one is returned and nothing new is stored.
+    """
+    from trainer.review.cards import review
+
     correct, score = grade(item, chosen)
     if seconds is not None:
         seconds = max(0.0, min(float(seconds), MAX_SECONDS))
     attempt = Attempt(
         user_id=user.id,
         item_id=item.id,
-        run_id=run.id,
-        context="lesson",
+        run_id=run_id,
+        refresher_id=refresher_id,
+        context="lesson" if run_id else "refresher",
         chosen=sorted(chosen),
         chosen_text=[item.choices[i]["text"] for i in sorted(chosen)],
         correct=correct,
         score=score,
         seconds=seconds,
         token=token,
+        answered_at=answered_at or utcnow(),
     )
-    session.add(attempt)
     try:
+        session.add(attempt)
+        session.flush()
+        review(session, attempt)
         session.commit()
     except IntegrityError:
-        # Another request stored this answer first; that one counts.
         session.rollback()
-        found = session.scalar(
-            select(Attempt).where(Attempt.user_id == user.id, Attempt.token == token)
-        ) or answer_in_run(session, open_run(session, user, lesson), item)
+        found = find_by_token(session, user, token) or (earlier() if earlier else None)
         if found is None:
             raise
         return found

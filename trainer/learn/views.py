@@ -9,12 +9,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import abort, redirect, render_template, url_for
 from flask_login import current_user, login_required
+from sqlalchemy import func, select
 
 from trainer.extensions import db
 from trainer.learn import bp, services
 from trainer.learn.forms import AnswerForm, RolePlayForm, RubricForm
 from trainer.learn.steps import progress_at
-from trainer.models import Lesson
+from trainer.models import Attempt, Lesson, Refresher
+from trainer.review.planning import plan_for_user
+from trainer.review.refresher import skill_overview, streak
 
 
 @bp.before_request
@@ -41,15 +44,25 @@ def _local_today() -> date:
 
 @bp.get("/")
 def today():
-    progress = services.path_progress(db.session, current_user)
-    lessons = services.library_for(db.session, current_user)
-    done = services.completed_lesson_ids(db.session, current_user)
+    # Normally the plan-refreshers job has planned it already; planning is idempotent.
+    refresher = plan_for_user(db.session, current_user)
+    remaining = None
+    if refresher is not None and refresher.completed_at is None:
+        remaining = len(refresher.item_ids) - _answered(refresher)
     return render_template(
         "learn/today.html",
-        progress=progress,
-        lessons=lessons,
-        done=done,
+        progress=services.path_progress(db.session, current_user),
+        refresher=refresher,
+        remaining=remaining,
+        streak=streak(db.session, current_user),
+        skills=skill_overview(db.session, current_user),
         today=_local_today(),
+    )
+
+
+def _answered(refresher: Refresher) -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(Attempt).where(Attempt.refresher_id == refresher.id)
     )
 
 

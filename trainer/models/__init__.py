@@ -3,7 +3,9 @@
 from trainer.models.base import Base, utcnow
 from trainer.models.content import Lesson, Path, PathStep, Quiz, QuizItem, RolePlay
 from trainer.models.learning import Attempt, LessonRun, RolePlayAnswer
+from trainer.models.messages import Notification, OutboxMessage
 from trainer.models.people import ROLES, JobRole, Team, User, team_managers
+from trainer.models.review import Refresher, ReviewCard, ReviewLog
 from trainer.models.security import LoginFailure
 
 __all__ = [
@@ -14,10 +16,15 @@ __all__ = [
     "Lesson",
     "LessonRun",
     "LoginFailure",
+    "Notification",
+    "OutboxMessage",
     "Path",
     "PathStep",
     "Quiz",
     "QuizItem",
+    "Refresher",
+    "ReviewCard",
+    "ReviewLog",
     "RolePlay",
     "RolePlayAnswer",
     "Team",

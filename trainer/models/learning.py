@@ -38,6 +38,7 @@ class Attempt(Base):
         UniqueConstraint("user_id", "token"),
         # One answer per item per lesson run, even when two submissions race.
         UniqueConstraint("run_id", "item_id"),
+        UniqueConstraint("refresher_id", "item_id"),
         Index("ix_attempts_user_answered", "user_id", "answered_at"),
         Index("ix_attempts_item_answered", "item_id", "answered_at"),
     )
@@ -46,7 +47,8 @@ class Attempt(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     item_id: Mapped[int] = mapped_column(ForeignKey("quiz_items.id"))
     run_id: Mapped[int | None] = mapped_column(ForeignKey("lesson_runs.id"), index=True)
-    context: Mapped[str] = mapped_column(String(16), default="lesson")
+    refresher_id: Mapped[int | None] = mapped_column(ForeignKey("refreshers.id"), index=True)
+    context: Mapped[str] = mapped_column(String(16), default="lesson")  # lesson | refresher
     # Indexes into the item's choices as they were, and their texts, kept as answered.
     chosen: Mapped[list] = mapped_column(JSON)
     chosen_text: Mapped[list] = mapped_column(JSON)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from flask_login import UserMixin
 from sqlalchemy import Column, ForeignKey, String, Table
@@ -52,6 +52,10 @@ class User(UserMixin, Base):
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/London")
     hire_date: Mapped[date | None]
+    # When the daily refresher reminder goes out, in the person's own time zone.
+    reminder_time: Mapped[time] = mapped_column(default=time(18, 0))
+    reminders_off: Mapped[bool] = mapped_column(default=False)
+    reminders_snoozed_until: Mapped[date | None]
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime | None]

@@ -132,10 +132,16 @@ def _take_lesson(session, user, lesson, rng, accuracy, days_ago, finish) -> None
         chosen = right if (rng.random() < accuracy or not wrong) else [rng.choice(wrong)]
         if item.type != "multiple":
             chosen = chosen[:1]
-        attempt = learn.record_answer(
-            session, user, lesson, item, chosen, f"demo-{lesson.key}-{item.key}", rng.uniform(6, 25)
+        learn.record_answer(
+            session,
+            user,
+            lesson,
+            item,
+            chosen,
+            f"demo-{lesson.key}-{item.key}",
+            rng.uniform(6, 25),
+            answered_at=when + timedelta(seconds=40 * (n + 1)),
         )
-        attempt.answered_at = when + timedelta(seconds=40 * (n + 1))
     if not finish:
         session.commit()
         return

@@ -1,0 +1,258 @@
+"""Choosing the day's refresher: what is due, in what order, within the time budget.
+
+A refresher takes the due cards with the lowest predicted recall first, as many as fit the
+learner's budget at their own pace, mixes skills so two items of one skill do not follow each
+other where that can be helped, and ends on the item the learner is most likely to get right.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import current_app
+from sqlalchemy import func, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from trainer.models import (
+    Attempt,
+    Lesson,
+    QuizItem,
+    Refresher,
+    ReviewCard,
+    User,
+    utcnow,
+)
+from trainer.review.cards import usual_seconds
+from trainer.review.fsrs_cards import DEFAULT_ANSWER_SECONDS, RecallModel
+
+FEEDBACK_SECONDS = 8  # reading the feedback after each answer
+PACE_WINDOW_DAYS = 30
+
+
+@dataclass(frozen=True)
+class DueCard:
+    item_id: int
+    skill: str
+    recall: float
+
+
+def zone_of(user_timezone: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(user_timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def local_date(user_timezone: str, now: datetime) -> date:
+    """The learner's calendar day at `now` (naive UTC)."""
+    return now.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone_of(user_timezone)).date()
+
+
+def end_of_local_day(user_timezone: str, day: date) -> datetime:
+    """Naive UTC of the learner's next midnight: cards due before it belong to `day`."""
+    midnight = datetime.combine(day + timedelta(days=1), time(0), zone_of(user_timezone))
+    return midnight.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+
+
+def budget_items(budget_seconds: int, pace_seconds: float) -> int:
+    return max(1, int(budget_seconds // (pace_seconds + FEEDBACK_SECONDS)))
+
+
+def order_items(cards: list[DueCard], limit: int) -> list[int]:
+    """Lowest recall first, up to `limit`, skills interleaved, the surest item last."""
+    chosen = sorted(cards, key=lambda c: (c.recall, c.item_id))[:limit]
+    if not chosen:
+        return []
+    finale = max(chosen, key=lambda c: (c.recall, -c.item_id))
+    rest = [c for c in chosen if c is not finale]
+    by_skill: dict[str, list[DueCard]] = defaultdict(list)
+    for card in rest:
+        by_skill[card.skill].append(card)
+    # Round-robin over skills, the skill holding the weakest card going first.
+    queues = sorted(by_skill.values(), key=lambda q: q[0].recall)
+    mixed = [card for group in itertools.zip_longest(*queues) for card in group if card is not None]
+    return [c.item_id for c in mixed] + [finale.item_id]
+
+
+def item_skills(session: Session) -> dict[int, str]:
+    """Quiz item -> the skill of the lesson that uses its quiz."""
+    rows = session.execute(
+        select(QuizItem.id, Lesson.skill).join(Lesson, Lesson.quiz_id == QuizItem.quiz_id)
+    )
+    return {item_id: skill for item_id, skill in rows}
+
+
+def skill_recall(cards: list[DueCard]) -> dict[str, float]:
+    totals: dict[str, list[float]] = defaultdict(list)
+    for card in cards:
+        totals[card.skill].append(card.recall)
+    return {skill: round(sum(v) / len(v), 4) for skill, v in totals.items()}
+
+
+def _budget_seconds() -> int:
+    return int(current_app.config["REFRESHER_MINUTES"] * 60)
+
+
+def todays_refresher(session: Session, user: User, now: datetime | None = None):
+    now = now or utcnow()
+    return session.scalar(
+        select(Refresher).where(
+            Refresher.user_id == user.id,
+            Refresher.local_date == local_date(user.timezone, now),
+            Refresher.kind == "daily",
+        )
+    )
+
+
+def plan_for_user(session: Session, user: User, now: datetime | None = None):
+    """Today's refresher for one learner, planned now if the job has not yet; None if nothing
+    is due. Committed."""
+    now = now or utcnow()
+    existing = todays_refresher(session, user, now)
+    if existing is not None:
+        return existing
+    day = local_date(user.timezone, now)
+    horizon = end_of_local_day(user.timezone, day)
+    skills = item_skills(session)
+    model = RecallModel()
+    rows = session.execute(
+        select(ReviewCard.item_id, ReviewCard.stability, ReviewCard.last_review)
+        .join(QuizItem, QuizItem.id == ReviewCard.item_id)
+        .where(
+            ReviewCard.user_id == user.id,
+            ReviewCard.due <= horizon,
+            QuizItem.retired.is_(False),
+        )
+    )
+    cards = [
+        DueCard(item_id, skills.get(item_id, "general"), model.recall(stab, last, now))
+        for item_id, stab, last in rows
+    ]
+    if not cards:
+        return None
+    budget = _budget_seconds()
+    items = order_items(cards, budget_items(budget, usual_seconds(session, user.id)))
+    _insert_refreshers(
+        session,
+        [
+            {
+                "user_id": user.id,
+                "local_date": day,
+                "kind": "daily",
+                "round": 0,
+                "item_ids": items,
+                "budget_seconds": budget,
+                "planned_at": now,
+                "recall_before": skill_recall(cards),
+                "correct": 0,
+                "total": 0,
+            }
+        ],
+    )
+    session.commit()
+    return todays_refresher(session, user, now)
+
+
+def _insert_refreshers(session: Session, rows: list[dict]) -> None:
+    """Insert, skipping any learner-day another process planned first."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        stmt = postgresql.insert(Refresher).on_conflict_do_nothing()
+    elif dialect == "sqlite":
+        stmt = sqlite.insert(Refresher).on_conflict_do_nothing()
+    else:  # pragma: no cover - the product supports SQLite and PostgreSQL
+        stmt = insert(Refresher)
+    session.execute(stmt, rows)
+
+
+def plan_refreshers(session: Session, now: datetime | None = None, batch: int = 5000) -> int:
+    """Plan today's refresher for every active learner who has cards due and none planned yet.
+
+    One pass over the due cards in user order, so memory holds one learner's cards at a time
+    plus a batch of rows to insert. Safe to run twice, and from two processes at once.
+    Returns how many refreshers were planned.
+    """
+    now = now or utcnow()
+    learners = session.execute(
+        select(User.id, User.timezone).where(User.active.is_(True), User.role == "learner")
+    ).all()
+    zones: dict[str, tuple[date, datetime]] = {}
+    learner_day: dict[int, tuple[date, datetime]] = {}
+    for user_id, tz in learners:
+        if tz not in zones:
+            day = local_date(tz, now)
+            zones[tz] = (day, end_of_local_day(tz, day))
+        learner_day[user_id] = zones[tz]
+    if not learner_day:
+        return 0
+    days = {day for day, _ in zones.values()}
+    planned = set(
+        session.scalars(
+            select(Refresher.user_id).where(
+                Refresher.kind == "daily", Refresher.local_date.in_(days)
+            )
+        )
+    )
+    pace = dict(
+        session.execute(
+            select(Attempt.user_id, func.avg(Attempt.seconds))
+            .where(Attempt.answered_at >= now - timedelta(days=PACE_WINDOW_DAYS))
+            .group_by(Attempt.user_id)
+        ).all()
+    )
+    retired = set(session.scalars(select(QuizItem.id).where(QuizItem.retired.is_(True))))
+    skills = item_skills(session)
+    model = RecallModel()
+    budget = _budget_seconds()
+    latest_horizon = max(h for _, h in zones.values())
+
+    rows = session.execute(
+        select(ReviewCard.user_id, ReviewCard.item_id, ReviewCard.stability,
+               ReviewCard.last_review, ReviewCard.due)
+        .where(ReviewCard.due <= latest_horizon)
+        .order_by(ReviewCard.user_id)
+        .execution_options(yield_per=10000)
+    )  # fmt: skip
+    pending: list[dict] = []
+    count = 0
+    recall = model.recall
+    for user_id, group in itertools.groupby(rows, key=lambda r: r[0]):
+        if user_id in planned or user_id not in learner_day:
+            continue
+        day, horizon = learner_day[user_id]
+        cards = [
+            DueCard(item_id, skills.get(item_id, "general"), recall(stab, last, now))
+            for _, item_id, stab, last, due in group
+            if due <= horizon and item_id not in retired
+        ]
+        if not cards:
+            continue
+        seconds = float(pace.get(user_id) or DEFAULT_ANSWER_SECONDS)
+        pending.append(
+            {
+                "user_id": user_id,
+                "local_date": day,
+                "kind": "daily",
+                "round": 0,
+                "item_ids": order_items(cards, budget_items(budget, seconds)),
+                "budget_seconds": budget,
+                "planned_at": now,
+                "recall_before": skill_recall(cards),
+                "correct": 0,
+                "total": 0,
+            }
+        )
+        count += 1
+        if len(pending) >= batch:
+            _insert_refreshers(session, pending)
+            pending = []
+    _insert_refreshers(session, pending)
+    session.commit()
+    return count

@@ -1,0 +1,275 @@
+"""Taking a refresher: answering its items, finishing it, and what the learner sees about
+their memory (streak, recall per skill now and in 30 days)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from trainer.learn.services import find_by_token, store_attempt
+from trainer.models import (
+    Attempt,
+    LessonRun,
+    QuizItem,
+    Refresher,
+    ReviewCard,
+    User,
+    utcnow,
+)
+from trainer.review.cards import usual_seconds
+from trainer.review.fsrs_cards import RecallModel
+from trainer.review.planning import (
+    DueCard,
+    _budget_seconds,
+    _insert_refreshers,
+    budget_items,
+    item_skills,
+    local_date,
+    order_items,
+    skill_recall,
+    zone_of,
+)
+
+
+class RefresherError(ValueError):
+    pass
+
+
+def refresher_items(session: Session, refresher: Refresher) -> list[QuizItem]:
+    items = {
+        item.id: item
+        for item in session.scalars(select(QuizItem).where(QuizItem.id.in_(refresher.item_ids)))
+    }
+    return [items[i] for i in refresher.item_ids if i in items]
+
+
+def answer_in_refresher(session: Session, refresher: Refresher, item: QuizItem) -> Attempt | None:
+    return session.scalar(
+        select(Attempt).where(Attempt.refresher_id == refresher.id, Attempt.item_id == item.id)
+    )
+
+
+def record_refresher_answer(
+    session: Session,
+    user: User,
+    refresher: Refresher,
+    item: QuizItem,
+    chosen: list[int],
+    token: str,
+    seconds: float | None,
+) -> Attempt:
+    """Store one refresher answer (once, however often it is sent) and finish the refresher
+    when it was the last one."""
+    replay = find_by_token(session, user, token)
+    if replay is not None:
+        return replay
+    earlier = answer_in_refresher(session, refresher, item)
+    if earlier is not None:
+        return earlier
+    if refresher.started_at is None:
+        refresher.started_at = utcnow()
+    attempt = store_attempt(
+        session,
+        user,
+        item,
+        chosen,
+        token,
+        seconds,
+        refresher_id=refresher.id,
+        earlier=lambda: answer_in_refresher(session, refresher, item),
+    )
+    finish(session, refresher)
+    return attempt
+
+
+def finish(session: Session, refresher: Refresher) -> bool:
+    """Complete the refresher once every item is answered. True when it is complete."""
+    if refresher.completed_at is not None:
+        return True
+    answered = dict(
+        session.execute(
+            select(Attempt.item_id, Attempt.correct).where(Attempt.refresher_id == refresher.id)
+        ).all()
+    )
+    live = [i.id for i in refresher_items(session, refresher)]
+    if any(item_id not in answered for item_id in live):
+        return False
+    refresher.total = len(live)
+    refresher.correct = sum(1 for item_id in live if answered[item_id])
+    refresher.completed_at = utcnow()
+    session.commit()
+    return True
+
+
+def learner_cards(session: Session, user: User, now: datetime, skills=None) -> list[tuple]:
+    """(item_id, skill, stability, last_review, due) for each live card of the learner."""
+    skills = skills if skills is not None else item_skills(session)
+    rows = session.execute(
+        select(ReviewCard.item_id, ReviewCard.stability, ReviewCard.last_review, ReviewCard.due)
+        .join(QuizItem, QuizItem.id == ReviewCard.item_id)
+        .where(ReviewCard.user_id == user.id, QuizItem.retired.is_(False))
+    )
+    return [(i, skills.get(i, "general"), s, lr, d) for i, s, lr, d in rows]
+
+
+@dataclass
+class SkillRecall:
+    skill: str
+    now: float
+    in_30_days: float
+    items: int
+
+    @property
+    def label(self) -> str:
+        return self.skill.replace("-", " ").capitalize()
+
+    @property
+    def now_percent(self) -> int:
+        return round(self.now * 100)
+
+    @property
+    def later_percent(self) -> int:
+        return round(self.in_30_days * 100)
+
+
+def skill_overview(session: Session, user: User, now: datetime | None = None) -> list[SkillRecall]:
+    """Per skill, the mean predicted recall of the learner's items now and 30 days on if they
+    do no review at all; weakest first."""
+    now = now or utcnow()
+    model = RecallModel()
+    later = now + timedelta(days=30)
+    per_skill: dict[str, list[tuple[float, float]]] = {}
+    for _item, skill, stability, last_review, _due in learner_cards(session, user, now):
+        per_skill.setdefault(skill, []).append(
+            (model.recall(stability, last_review, now), model.recall(stability, last_review, later))
+        )
+    result = [
+        SkillRecall(
+            skill,
+            sum(a for a, _ in values) / len(values),
+            sum(b for _, b in values) / len(values),
+            len(values),
+        )
+        for skill, values in per_skill.items()
+    ]
+    return sorted(result, key=lambda s: s.now)
+
+
+def plan_practice(session: Session, user: User, now: datetime | None = None) -> Refresher | None:
+    """ "Practise anyway": a refresher from the learner's weakest skill, due or not."""
+    now = now or utcnow()
+    overview = skill_overview(session, user, now)
+    if not overview:
+        return None
+    weakest = overview[0].skill
+    model = RecallModel()
+    cards = [
+        DueCard(item, skill, model.recall(stability, last_review, now))
+        for item, skill, stability, last_review, _due in learner_cards(session, user, now)
+        if skill == weakest
+    ]
+    day = local_date(user.timezone, now)
+    last_round = session.scalar(
+        select(func.max(Refresher.round)).where(
+            Refresher.user_id == user.id,
+            Refresher.local_date == day,
+            Refresher.kind == "practice",
+        )
+    )
+    budget = _budget_seconds()
+    _insert_refreshers(
+        session,
+        [
+            {
+                "user_id": user.id,
+                "local_date": day,
+                "kind": "practice",
+                "round": (last_round or 0) + 1,
+                "item_ids": order_items(
+                    cards, budget_items(budget, usual_seconds(session, user.id))
+                ),
+                "budget_seconds": budget,
+                "planned_at": now,
+                "recall_before": skill_recall(cards),
+                "correct": 0,
+                "total": 0,
+            }
+        ],
+    )
+    session.commit()
+    return session.scalar(
+        select(Refresher)
+        .where(Refresher.user_id == user.id, Refresher.kind == "practice")
+        .order_by(Refresher.id.desc())
+    )
+
+
+@dataclass
+class Summary:
+    refresher: Refresher
+    improved: list[tuple[str, int, int]]  # skill label, recall before %, after %
+    next_due: date | None
+
+
+def summary(session: Session, user: User, refresher: Refresher) -> Summary:
+    now = utcnow()
+    model = RecallModel()
+    skills = item_skills(session)
+    in_refresher = set(refresher.item_ids)
+    after: dict[str, list[float]] = {}
+    cards = learner_cards(session, user, now, skills)
+    for item, skill, stability, last_review, _due in cards:
+        if item in in_refresher:
+            # Recall a day from now: today's answers have just set every card to ~100%.
+            after.setdefault(skill, []).append(
+                model.recall(stability, last_review, now + timedelta(days=1))
+            )
+    before = refresher.recall_before or {}
+    improved = []
+    for skill, values in sorted(after.items()):
+        if skill in before:
+            improved.append(
+                (
+                    skill.replace("-", " ").capitalize(),
+                    round(before[skill] * 100),
+                    round(sum(values) / len(values) * 100),
+                )
+            )
+    future = [due for *_rest, due in cards if due > now]
+    next_due = None
+    if future:
+        next_due = local_date(user.timezone, min(future))
+    return Summary(refresher, improved, next_due)
+
+
+def streak(session: Session, user: User, now: datetime | None = None) -> int:
+    """Days in a row, up to today (or yesterday, if today is not done yet), on which the
+    learner finished a refresher or a lesson, counted in their own time zone."""
+    now = now or utcnow()
+    since = now - timedelta(days=400)
+    moments = list(
+        session.scalars(
+            select(Refresher.completed_at).where(
+                Refresher.user_id == user.id, Refresher.completed_at >= since
+            )
+        )
+    ) + list(
+        session.scalars(
+            select(LessonRun.completed_at).where(
+                LessonRun.user_id == user.id, LessonRun.completed_at >= since
+            )
+        )
+    )
+    zone = zone_of(user.timezone)
+    utc = zone_of("UTC")
+    days = {m.replace(tzinfo=utc).astimezone(zone).date() for m in moments if m}
+    today = local_date(user.timezone, now)
+    day = today if today in days else today - timedelta(days=1)
+    count = 0
+    while day in days:
+        count += 1
+        day -= timedelta(days=1)
+    return count
