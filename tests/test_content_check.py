@@ -1,0 +1,509 @@
+"""Checking content files: every fault is reported as `path:line: message`, with its real line.
+
+Small inline lessons, quizzes and paths files are parsed directly, or written to a tmp library
+and read with `load_library`; the `content check` command is run on such a library and on the
+starter library. GIFT parsing itself is covered by test_gift.py.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import make_app
+from trainer import ROOT
+from trainer.content.lessons import parse_lesson
+from trainer.content.library import load_library
+from trainer.content.paths import parse_paths
+from trainer.content.quizzes import parse_quiz_yaml
+
+LESSON_PATH = "lessons/greeting.md"
+QUIZ_PATH = "quizzes/greeting.yaml"
+PATHS_PATH = "lessons/paths.yaml"
+
+# Line numbers are part of the expected messages: keep these texts as they are.
+LESSON = """\
+---
+id: greeting
+title: Greeting at the counter
+skill: first-impression
+roles: [teller]
+minutes: 3
+quiz: greeting
+roleplay:
+  - id: queue-greeting
+    situation: A customer has queued for ten minutes.
+    customer: "Finally. I've been stood here for ages."
+    rubric:
+      - Makes eye contact and smiles
+      - Thanks them for waiting
+      - Asks how to help
+    model_answer: "Thanks for waiting. How can I help today?"
+---
+## The scenario
+
+Ama has queued for ten minutes and the teller does not look up.
+
+## What good looks like
+
+- Look up, smile and greet within five seconds.
+"""
+
+QUIZ = """\
+id: greeting
+title: Greeting at the counter
+items:
+  - id: first-words
+    type: single
+    prompt: What do you say first?
+    choices:
+      - text: Good morning, how can I help?
+        correct: true
+      - text: Next!
+  - id: eye-contact
+    type: truefalse
+    prompt: Eye contact matters even when you are busy.
+    answer: true
+  - id: what-helps
+    type: multiple
+    prompt: Which of these help? (Choose all that apply.)
+    choices:
+      - text: A smile
+        correct: true
+      - text: Using their name
+        correct: true
+      - text: Finishing your typing first
+"""
+
+PATHS = """\
+roles:
+  - id: teller
+    name: Bank teller
+  - id: wait-staff
+    name: Wait staff
+paths:
+  - id: teller-onboarding
+    title: Teller onboarding
+    role: teller
+    lessons:
+      - lesson: greeting
+        due_days: 1
+"""
+
+WAIT_STAFF_PATH = """\
+  - id: wait-staff-onboarding
+    title: Wait staff onboarding
+    role: wait-staff
+    lessons:
+      - lesson: greeting
+        due_days: 2
+"""
+
+GIFT_WITH_UNCLOSED_BRACE = """\
+::first-words:: What do you say first? {=Good morning ~Next!}
+
+::eye-contact:: Eye contact matters even when you are busy. {
+=True ~False
+
+::what-helps:: Which of these help? {~%50%A smile ~%50%Their name ~%-100%Typing}
+"""
+
+
+def edited(text: str, old: str, new: str) -> str:
+    """`text` with `old` (which must occur exactly once) replaced by `new`."""
+    assert text.count(old) == 1, f"{old!r} should occur once"
+    return text.replace(old, new)
+
+
+def lesson_problems(text: str) -> list[str]:
+    spec, problems = parse_lesson(text, LESSON_PATH)
+    if problems:
+        assert spec is None  # a lesson with problems is never half-loaded
+    return [str(p) for p in problems]
+
+
+def quiz_problems(text: str) -> list[str]:
+    spec, problems = parse_quiz_yaml(text, QUIZ_PATH)
+    if problems:
+        assert spec is None
+    return [str(p) for p in problems]
+
+
+def paths_problems(text: str) -> list[str]:
+    return [str(p) for p in parse_paths(text, PATHS_PATH)[2]]
+
+
+def write_library(root: Path, files: dict[str, str | bytes | None] | None = None) -> Path:
+    """A small valid library under `root`; `files` adds, replaces (or with None removes) files."""
+    contents: dict[str, str | bytes | None] = {
+        LESSON_PATH: LESSON,
+        QUIZ_PATH: QUIZ,
+        PATHS_PATH: PATHS,
+    }
+    contents.update(files or {})
+    for name in ("lessons", "quizzes"):
+        (root / name).mkdir(parents=True, exist_ok=True)
+    for rel, content in contents.items():
+        if content is None:
+            continue
+        if isinstance(content, bytes):
+            (root / rel).write_bytes(content)
+        else:
+            (root / rel).write_text(content, encoding="utf-8")
+    return root
+
+
+def library_problems(root: Path, files: dict[str, str | bytes | None] | None = None) -> list[str]:
+    return [str(p) for p in load_library(write_library(root, files)).problems]
+
+
+# --- the texts above are valid --------------------------------------------------------------
+
+
+def test_the_sample_lesson_parses_into_its_parts() -> None:
+    spec, problems = parse_lesson(LESSON, LESSON_PATH)
+    assert problems == []
+    assert (spec.id, spec.roles, spec.minutes, spec.quiz) == ("greeting", ["teller"], 3, "greeting")
+    assert spec.scenario == "Ama has queued for ten minutes and the teller does not look up."
+    assert spec.key_points.startswith("## What good looks like")
+    assert [rp.rubric for rp in spec.roleplays] == [
+        ["Makes eye contact and smiles", "Thanks them for waiting", "Asks how to help"]
+    ]
+
+
+def test_the_sample_quiz_parses_with_its_right_answers() -> None:
+    spec, problems = parse_quiz_yaml(QUIZ, QUIZ_PATH)
+    assert problems == []
+    assert [(item.id, item.type, item.line) for item in spec.items] == [
+        ("first-words", "single", 4),
+        ("eye-contact", "truefalse", 11),
+        ("what-helps", "multiple", 15),
+    ]
+    assert [c.correct for c in spec.items[1].choices] == [True, False]
+
+
+def test_the_sample_library_has_no_problems(tmp_path) -> None:
+    library = load_library(write_library(tmp_path))
+    assert library.problems == []
+    assert list(library.lessons) == ["greeting"]
+    assert list(library.quizzes) == ["greeting"]
+    assert [s.lesson for s in library.paths["teller-onboarding"].steps] == ["greeting"]
+
+
+# --- lessons --------------------------------------------------------------------------------
+
+
+def test_lesson_bad_yaml_names_the_line_of_the_fault() -> None:
+    text = edited(LESSON, "title: Greeting at the counter", "title: Greeting: at the counter")
+    assert lesson_problems(text) == [
+        "lessons/greeting.md:3: bad YAML: mapping values are not allowed here"
+    ]
+
+
+def test_lesson_bad_yaml_deep_in_the_front_matter_counts_file_lines() -> None:
+    text = edited(LESSON, "      - Asks how to help", "     - Asks how to help")
+    assert lesson_problems(text) == [
+        "lessons/greeting.md:15: bad YAML: expected <block end>, but found '<block sequence start>'"
+    ]
+
+
+def test_lesson_front_matter_never_closed() -> None:
+    text = edited(LESSON, "---\n## The scenario", "## The scenario")
+    assert lesson_problems(text) == [
+        'lessons/greeting.md:1: front matter opened with "---" is never closed'
+    ]
+
+
+def test_lesson_without_front_matter() -> None:
+    assert lesson_problems("# Greeting\n\nNo front matter here.\n") == [
+        'lessons/greeting.md:1: a lesson starts with "---" and its front matter'
+    ]
+
+
+def test_lesson_missing_required_field() -> None:
+    text = edited(LESSON, "title: Greeting at the counter\n", "")
+    assert lesson_problems(text) == ['lessons/greeting.md:2: lesson has no "title"']
+
+
+def test_lesson_unknown_field_names_the_typo_and_the_known_fields() -> None:
+    text = edited(LESSON, "minutes: 3", "minuts: 3")
+    assert sorted(lesson_problems(text)) == [
+        'lessons/greeting.md:2: lesson has no "minutes"',
+        'lessons/greeting.md:6: unknown field "minuts" '
+        "(known: id, minutes, quiz, roleplay, roles, skill, title)",
+    ]
+
+
+def test_lesson_over_five_minutes_names_the_minutes_line() -> None:
+    text = edited(LESSON, "minutes: 3", "minutes: 6")
+    assert lesson_problems(text) == [
+        "lessons/greeting.md:6: a lesson takes at most 5 minutes (got 6)"
+    ]
+
+
+def test_lesson_of_exactly_five_minutes_is_fine() -> None:
+    assert lesson_problems(edited(LESSON, "minutes: 3", "minutes: 5")) == []
+
+
+def test_rubric_with_too_few_points_names_the_rubric_line() -> None:
+    text = edited(LESSON, "      - Asks how to help\n", "")
+    assert lesson_problems(text) == [
+        "lessons/greeting.md:12: a rubric lists 3 to 6 observable behaviours (got 2)"
+    ]
+
+
+def test_lesson_without_the_scenario_section() -> None:
+    text = edited(LESSON, "## The scenario", "## Background")
+    assert lesson_problems(text) == [
+        'lessons/greeting.md:18: the lesson body needs a "## The scenario" section'
+    ]
+
+
+def test_lesson_problems_in_several_fields_are_all_reported() -> None:
+    text = edited(LESSON, "minutes: 3", "minutes: 9")
+    text = edited(text, "      - Asks how to help\n", "")
+    assert sorted(lesson_problems(text)) == [
+        "lessons/greeting.md:12: a rubric lists 3 to 6 observable behaviours (got 2)",
+        "lessons/greeting.md:6: a lesson takes at most 5 minutes (got 9)",
+    ]
+
+
+# --- YAML quizzes ---------------------------------------------------------------------------
+
+
+def test_quiz_bad_yaml_names_the_line_of_the_fault() -> None:
+    text = edited(QUIZ, "prompt: What do you say first?", "prompt: Say: what first?")
+    assert quiz_problems(text) == [
+        "quizzes/greeting.yaml:6: bad YAML: mapping values are not allowed here"
+    ]
+
+
+def test_quiz_duplicate_item_id_names_the_second_item() -> None:
+    text = edited(QUIZ, "id: what-helps", "id: first-words")
+    assert quiz_problems(text) == [
+        'quizzes/greeting.yaml:15: item id "first-words" is used twice in this quiz'
+    ]
+
+
+def test_quiz_item_with_no_right_answer() -> None:
+    text = edited(QUIZ, "        correct: true\n      - text: Next!", "      - text: Next!")
+    assert quiz_problems(text) == [
+        'quizzes/greeting.yaml:7: this item has no right answer: mark one choice "correct: true"'
+    ]
+
+
+def test_quiz_single_item_with_two_right_answers() -> None:
+    text = edited(QUIZ, "      - text: Next!\n", "      - text: Next!\n        correct: true\n")
+    assert quiz_problems(text) == [
+        'quizzes/greeting.yaml:7: a single item has exactly one right choice; use type "multiple"'
+    ]
+
+
+def test_quiz_unknown_item_type() -> None:
+    text = edited(QUIZ, "type: single", "type: essay")
+    assert quiz_problems(text) == [
+        'quizzes/greeting.yaml:5: unknown item type "essay" (use single, multiple, truefalse)'
+    ]
+
+
+def test_quiz_truefalse_without_answer() -> None:
+    text = edited(QUIZ, "    answer: true\n", "")
+    assert quiz_problems(text) == ['quizzes/greeting.yaml:11: item has no "answer"']
+
+
+def test_quiz_unknown_item_field() -> None:
+    text = edited(QUIZ, "    answer: true\n", "    answer: true\n    explaination: Because.\n")
+    assert quiz_problems(text) == [
+        'quizzes/greeting.yaml:15: unknown field "explaination" '
+        "(known: answer, choices, explanation, format, id, prompt, type)"
+    ]
+
+
+# --- paths.yaml -----------------------------------------------------------------------------
+
+
+def test_paths_parse() -> None:
+    roles, paths, problems = parse_paths(PATHS, PATHS_PATH)
+    assert problems == []
+    assert {key: role.name for key, role in roles.items()} == {
+        "teller": "Bank teller",
+        "wait-staff": "Wait staff",
+    }
+    steps = paths["teller-onboarding"].steps
+    assert [(s.lesson, s.due_days, s.line) for s in steps] == [("greeting", 1, 11)]
+
+
+def test_paths_bad_yaml_names_the_line_of_the_fault() -> None:
+    text = edited(PATHS, "title: Teller onboarding", "title: Teller: onboarding")
+    assert paths_problems(text) == [
+        "lessons/paths.yaml:8: bad YAML: mapping values are not allowed here"
+    ]
+
+
+def test_paths_missing_required_field() -> None:
+    text = edited(PATHS, "    title: Teller onboarding\n", "")
+    assert paths_problems(text) == ['lessons/paths.yaml:7: path has no "title"']
+
+
+def test_paths_unknown_field() -> None:
+    text = edited(PATHS, "due_days: 1", "due_day: 1")
+    assert sorted(paths_problems(text)) == [
+        'lessons/paths.yaml:11: path lesson has no "due_days"',
+        'lessons/paths.yaml:12: unknown field "due_day" (known: due_days, lesson)',
+    ]
+
+
+def test_paths_role_not_listed_under_roles() -> None:
+    text = edited(PATHS, "role: teller", "role: chef")
+    assert paths_problems(text) == [
+        'lessons/paths.yaml:9: unknown job role "chef" (list it under "roles")'
+    ]
+
+
+# --- the library: files checked against each other -----------------------------------------
+
+
+def test_lesson_naming_an_unknown_quiz_names_the_quiz_line(tmp_path) -> None:
+    lesson = edited(LESSON, "quiz: greeting", "quiz: greetings")
+    assert library_problems(tmp_path, {LESSON_PATH: lesson}) == [
+        'lessons/greeting.md:7: unknown quiz "greetings" '
+        "(no quizzes/greetings.yaml or quizzes/greetings.gift)"
+    ]
+
+
+def test_lesson_id_must_match_its_file_name(tmp_path) -> None:
+    lesson = edited(LESSON, "id: greeting\n", "id: greeting-at-counter\n")
+    assert library_problems(tmp_path, {LESSON_PATH: lesson}) == [
+        'lessons/greeting.md:2: lesson id "greeting-at-counter" must match its file name'
+    ]
+
+
+def test_duplicate_quiz_id_in_yaml_and_gift(tmp_path) -> None:
+    gift = "::first-words:: What do you say first? {=Good morning ~Next!}\n"
+    assert library_problems(tmp_path, {"quizzes/greeting.gift": gift}) == [
+        'quizzes/greeting.yaml:1: quiz id "greeting" is already used by quizzes/greeting.gift'
+    ]
+
+
+def test_path_naming_an_unknown_lesson(tmp_path) -> None:
+    paths = PATHS + "      - lesson: greeting-by-phone\n        due_days: 2\n"
+    assert library_problems(tmp_path, {PATHS_PATH: paths}) == [
+        'lessons/paths.yaml:13: path "teller-onboarding": unknown lesson "greeting-by-phone"'
+    ]
+
+
+def test_path_lesson_not_written_for_the_paths_role(tmp_path) -> None:
+    paths = PATHS + WAIT_STAFF_PATH
+    assert library_problems(tmp_path, {PATHS_PATH: paths}) == [
+        'lessons/paths.yaml:17: path "wait-staff-onboarding": lesson "greeting" is not written '
+        'for "wait-staff" (its roles: teller)'
+    ]
+
+
+def test_path_lesson_written_for_several_roles_is_fine(tmp_path) -> None:
+    lesson = edited(LESSON, "roles: [teller]", "roles: [teller, wait-staff]")
+    files = {LESSON_PATH: lesson, PATHS_PATH: PATHS + WAIT_STAFF_PATH}
+    assert library_problems(tmp_path, files) == []
+
+
+def test_lesson_naming_an_unknown_job_role(tmp_path) -> None:
+    lesson = edited(LESSON, "roles: [teller]", "roles: [teller, chef]")
+    assert library_problems(tmp_path, {LESSON_PATH: lesson}) == [
+        'lessons/greeting.md:5: unknown job role "chef" (known: teller, wait-staff)'
+    ]
+
+
+def test_gift_file_with_an_unclosed_brace_is_reported_with_its_line(tmp_path) -> None:
+    files = {QUIZ_PATH: None, "quizzes/greeting.gift": GIFT_WITH_UNCLOSED_BRACE}
+    # The lesson naming the quiz is not also reported: the quiz file exists, it is broken.
+    assert library_problems(tmp_path, files) == [
+        'quizzes/greeting.gift:3: unclosed "{": the answer block opened here is never closed'
+    ]
+
+
+def test_non_utf8_quiz_file(tmp_path) -> None:
+    latin1 = QUIZ.replace("Greeting at the counter", "Caf\u00e9 greeting").encode("latin-1")
+    assert library_problems(tmp_path, {QUIZ_PATH: latin1}) == [
+        "quizzes/greeting.yaml:1: not UTF-8 text (invalid continuation byte)"
+    ]
+
+
+def test_non_utf8_lesson_file(tmp_path) -> None:
+    latin1 = LESSON.replace("Ama has", "Ama, n\u00e9e Owusu, has").encode("latin-1")
+    # The path naming the lesson is not also reported: the lesson file exists, it is broken.
+    assert library_problems(tmp_path, {LESSON_PATH: latin1}) == [
+        "lessons/greeting.md:1: not UTF-8 text (invalid continuation byte)"
+    ]
+
+
+def test_lesson_with_a_broken_front_matter_is_not_also_an_unknown_lesson(tmp_path) -> None:
+    lesson = edited(LESSON, "minutes: 3", "minutes: 10")
+    assert library_problems(tmp_path, {LESSON_PATH: lesson}) == [
+        "lessons/greeting.md:6: a lesson takes at most 5 minutes (got 10)"
+    ]
+
+
+BROKEN_IN_THREE_FILES = {
+    LESSON_PATH: edited(LESSON, "minutes: 3", "minutes: 8"),
+    QUIZ_PATH: edited(QUIZ, "id: what-helps", "id: first-words"),
+    PATHS_PATH: PATHS + "      - lesson: greeting-by-phone\n        due_days: 2\n",
+}
+BROKEN_IN_THREE_FILES_PROBLEMS = [
+    "lessons/greeting.md:6: a lesson takes at most 5 minutes (got 8)",
+    'lessons/paths.yaml:13: path "teller-onboarding": unknown lesson "greeting-by-phone"',
+    'quizzes/greeting.yaml:15: item id "first-words" is used twice in this quiz',
+]
+
+
+def test_problems_from_several_files_are_all_reported_in_one_pass(tmp_path) -> None:
+    assert library_problems(tmp_path, BROKEN_IN_THREE_FILES) == BROKEN_IN_THREE_FILES_PROBLEMS
+
+
+# --- flask content check --------------------------------------------------------------------
+
+
+@pytest.fixture
+def check(tmp_path, request):
+    """Run `flask content check` on a library written under tmp_path/content."""
+
+    def run(files: dict[str, str | bytes | None] | None = None):
+        root = write_library(tmp_path / "content", files)
+        app = make_app(tmp_path, "sqlite", request, CONTENT_DIR=str(root))
+        return app.test_cli_runner().invoke(args=["content", "check"])
+
+    return run
+
+
+def test_check_prints_every_problem_and_fails(check) -> None:
+    result = check(BROKEN_IN_THREE_FILES)
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert lines == [*BROKEN_IN_THREE_FILES_PROBLEMS, "3 problem(s) found."]
+    assert "OK" not in result.output
+
+
+def test_check_fails_on_a_single_broken_gift_file(check) -> None:
+    result = check({QUIZ_PATH: None, "quizzes/greeting.gift": GIFT_WITH_UNCLOSED_BRACE})
+    assert result.exit_code == 1
+    assert (
+        'quizzes/greeting.gift:3: unclosed "{": the answer block opened here is never closed'
+        in result.output.splitlines()
+    )
+
+
+def test_check_passes_a_valid_library(check) -> None:
+    result = check()
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "OK: 1 lessons, 1 quizzes (3 items), 1 paths."
+
+
+def test_check_passes_the_starter_library(runner) -> None:
+    result = runner.invoke(args=["content", "check"])
+    assert result.exit_code == 0, result.output
+    lessons = len(list((ROOT / "lessons").glob("*.md")))
+    quizzes = len(list((ROOT / "quizzes").glob("*.yaml"))) + len(
+        list((ROOT / "quizzes").glob("*.gift"))
+    )
+    assert result.output.startswith(f"OK: {lessons} lessons, {quizzes} quizzes (")
+    assert "problem" not in result.output
