@@ -71,3 +71,11 @@ def test_demo_runs_twice_without_duplicating_anything(app, runner):
             db.session.scalar(select(func.count()).select_from(Attempt)),
         )
     assert after == before
+
+
+def test_demo_loads_on_both_databases(any_db_app):
+    result = any_db_app.test_cli_runner().invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    with any_db_app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(User)) == 10
+        assert db.session.scalar(select(func.count()).select_from(Attempt)) > 50

@@ -5,6 +5,7 @@ Safe to run again: people who already exist are left as they are.
 
 from __future__ import annotations
 
+import hashlib
 import random
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -121,6 +122,11 @@ def _history(session: Session, user: User, person: DemoPerson) -> None:
         _take_lesson(session, user, lesson, rng, person.accuracy, days_ago, finish)
 
 
+def _token(user: User, *parts: str) -> str:
+    """A stable form token, so the demo's answers are as idempotent as a learner's."""
+    return hashlib.sha256("/".join((user.email, *parts)).encode()).hexdigest()[:32]
+
+
 def _take_lesson(session, user, lesson, rng, accuracy, days_ago, finish) -> None:
     when = utcnow().replace(hour=9, minute=30) - timedelta(days=days_ago)
     items = lesson.quiz.live_items if lesson.quiz else []
@@ -138,7 +144,7 @@ def _take_lesson(session, user, lesson, rng, accuracy, days_ago, finish) -> None
             lesson,
             item,
             chosen,
-            f"demo-{lesson.key}-{item.key}",
+            _token(user, lesson.key, item.key),
             rng.uniform(6, 25),
             answered_at=when + timedelta(seconds=40 * (n + 1)),
         )
@@ -148,7 +154,8 @@ def _take_lesson(session, user, lesson, rng, accuracy, days_ago, finish) -> None
     run = learn.open_run(session, user, lesson)
     for n, rp in enumerate(lesson.live_roleplays):
         text = ROLEPLAY_ANSWERS[rng.randrange(len(ROLEPLAY_ANSWERS))].format(first=user.first_name)
-        answer = learn.record_roleplay(session, user, lesson, rp, text, f"demo-{lesson.key}-rp{n}")
+        token = _token(user, lesson.key, f"rp{n}")
+        answer = learn.record_roleplay(session, user, lesson, rp, text, token)
         answer.created_at = when + timedelta(minutes=3)
         learn.tick_rubric(session, answer, [i for i in range(len(rp.rubric)) if rng.random() < 0.7])
     run.started_at = when
