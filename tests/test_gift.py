@@ -772,3 +772,15 @@ def test_every_question_becomes_an_item_or_a_problem() -> None:
     item_lines = {item.line for item in quiz.items}
     assert item_lines | reported == {1 + 2 * i for i in range(len(questions))}
     assert not item_lines & reported
+
+
+def test_moodle_id_and_tag_markers_are_not_question_text():
+    quiz, problems = parse_gift(
+        "::greet-first::[markdown][id:Q-17][tag:phone] [tag:greeting]Who speaks first? "
+        "{=You#Yes. ~The caller#No.}",
+        "quizzes/q.gift",
+        "q",
+    )
+    assert problems == []
+    assert quiz.items[0].id == "greet-first"
+    assert quiz.items[0].prompt == "Who speaks first?"

@@ -34,6 +34,9 @@ _LITERALS = str.maketrans({code: ("\n" if ch == "n" else ch) for ch, code in _ES
 
 _FORMATS = {"markdown": "markdown", "html": "html", "plain": "plain", "moodle": "plain"}
 _FORMAT_TAG = re.compile(r"\[([A-Za-z]+)\]")
+# Moodle 4 writes `[id:...]` and `[tag:...]` into exported questions; they are metadata for
+# Moodle's bank, not question text. The ::title:: stays the id here.
+_MOODLE_MARKERS = re.compile(r"\[(?:id|tag):[^\]\n]*\]\s*", re.IGNORECASE)
 _TRUE_FALSE = {"T": True, "TRUE": True, "F": False, "FALSE": False}
 _WEIGHT = re.compile(r"\s*%([^%\n]*)%")
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
@@ -173,7 +176,7 @@ class _Parser:
 
         # Text after the block makes a missing-word question: the blank shows where it was.
         head, tail = s[pos:opening], s[closing + 1 :]
-        prompt = _clean(head + _BLANK + tail if tail.strip() else head)
+        prompt = _clean(_MOODLE_MARKERS.sub("", head + _BLANK + tail if tail.strip() else head))
         if not prompt:
             self.problem(start_line, "question has no text, only an answer block")
 
