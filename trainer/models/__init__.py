@@ -1,6 +1,13 @@
 """The data model, split by domain. Import from here."""
 
 from trainer.models.base import Base, utcnow
+from trainer.models.coaching import (
+    GRADES,
+    Enrolment,
+    Invitation,
+    Observation,
+    ObservationChecklist,
+)
 from trainer.models.content import Lesson, Path, PathStep, Quiz, QuizItem, RolePlay
 from trainer.models.learning import Attempt, LessonRun, RolePlayAnswer
 from trainer.models.messages import Notification, OutboxMessage
@@ -9,7 +16,12 @@ from trainer.models.review import Refresher, ReviewCard, ReviewLog
 from trainer.models.security import LoginFailure
 
 __all__ = [
+    "GRADES",
     "ROLES",
+    "Enrolment",
+    "Invitation",
+    "Observation",
+    "ObservationChecklist",
     "Attempt",
     "Base",
     "JobRole",
