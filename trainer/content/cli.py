@@ -57,6 +57,11 @@ def sync_command(verbose: bool) -> None:
     for label in report.retired:
         click.echo(f"  - {label} (retired; its history is kept)")
     click.echo(report.summary())
+    from trainer.learn.enrolment import enrol_everyone_by_role
+
+    enrolled = enrol_everyone_by_role(db.session)
+    if enrolled:
+        click.echo(f"Enrolled {enrolled} people on their job role's onboarding path.")
 
 
 def init_app(app: Flask) -> None:

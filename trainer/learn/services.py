@@ -13,8 +13,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from trainer.learn.enrolment import role_path
 from trainer.models import (
     Attempt,
+    Enrolment,
     Lesson,
     LessonRun,
     Path,
@@ -83,23 +85,31 @@ def open_lesson_ids(session: Session, user: User) -> set[int]:
 
 
 def path_progress(session: Session, user: User) -> PathProgress | None:
-    """The onboarding path of the user's job role, with due dates counted from the hire date."""
-    if user.job_role_id is None:
-        return None
-    path = session.scalar(
-        select(Path)
-        .where(Path.job_role_id == user.job_role_id, Path.retired.is_(False))
-        .order_by(Path.id)
+    """The person's onboarding path with a due date per lesson.
+
+    Due dates count from the enrolment's start (the hire date for new hires), or are all the
+    enrolment's own due date when a manager assigned the path with one. A person not yet
+    enrolled sees their job role's path, counted from their hire date.
+    """
+    enrolment = session.scalar(
+        select(Enrolment)
+        .join(Path, Path.id == Enrolment.path_id)
+        .where(Enrolment.user_id == user.id, Path.retired.is_(False))
+        .order_by(Enrolment.source.desc(), Enrolment.id)  # "auto" (the role's path) first
     )
-    if path is None:
-        return None
+    if enrolment is not None:
+        path, start, fixed_due = enrolment.path, enrolment.start_date, enrolment.due_date
+    else:
+        path = role_path(session, user)
+        if path is None:
+            return None
+        start, fixed_due = user.hire_date or user.created_at.date(), None
     done = completed_lesson_ids(session, user)
     started = open_lesson_ids(session, user)
-    start = user.hire_date or user.created_at.date()
     lessons = [
         PathLesson(
             lesson=step.lesson,
-            due=start + timedelta(days=step.due_days),
+            due=fixed_due or start + timedelta(days=step.due_days),
             completed=step.lesson_id in done,
             in_progress=step.lesson_id in started,
         )
@@ -107,6 +117,21 @@ def path_progress(session: Session, user: User) -> PathProgress | None:
         if not step.lesson.retired
     ]
     return PathProgress(path, lessons)
+
+
+def assigned_lessons(session: Session, user: User) -> list[PathLesson]:
+    """Single lessons a manager assigned, with their due dates, soonest first."""
+    done = completed_lesson_ids(session, user)
+    started = open_lesson_ids(session, user)
+    rows = session.scalars(
+        select(Enrolment)
+        .join(Lesson, Lesson.id == Enrolment.lesson_id)
+        .where(Enrolment.user_id == user.id, Lesson.retired.is_(False))
+    )
+    result = [
+        PathLesson(e.lesson, e.due_date, e.lesson_id in done, e.lesson_id in started) for e in rows
+    ]
+    return sorted(result, key=lambda pl: (pl.completed, pl.due or date.max))
 
 
 def library_for(session: Session, user: User) -> list[Lesson]:

@@ -52,6 +52,7 @@ def today():
     return render_template(
         "learn/today.html",
         progress=services.path_progress(db.session, current_user),
+        assigned=services.assigned_lessons(db.session, current_user),
         refresher=refresher,
         remaining=remaining,
         streak=streak(db.session, current_user),

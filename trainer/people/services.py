@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from trainer.auth.passwords import MIN_LENGTH, hash_password
 from trainer.auth.services import normalise_email
+from trainer.learn.enrolment import enrol_by_role
 from trainer.models import ROLES, JobRole, Team, User
 
 
@@ -44,7 +45,8 @@ def create_user(
     timezone: str = "Europe/London",
     hire_date: date | None = None,
 ) -> User:
-    """Validate and add a person (not committed). Raises `PersonError` naming the bad field."""
+    """Validate and add a person (not committed), enrolled on their job role's path if they are
+    a learner. Raises `PersonError` naming the bad field."""
     try:
         email = validate_email(email, check_deliverability=False).normalized
     except EmailNotValidError as exc:
@@ -77,4 +79,6 @@ def create_user(
     )
     session.add(user)
     session.flush()
+    if role == "learner":
+        enrol_by_role(session, user)
     return user
