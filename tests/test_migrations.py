@@ -54,3 +54,27 @@ def test_the_models_have_no_change_without_a_migration(empty_app):
     runner = empty_app.test_cli_runner()
     assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
     assert schema_diff(empty_app) == []
+
+
+def test_an_older_database_keeps_its_data_through_upgrade(empty_app):
+    """A database made by the first release, with people in it, upgrades without loss."""
+    from sqlalchemy import text
+
+    runner = empty_app.test_cli_runner()
+    assert runner.invoke(args=["db", "upgrade", "0001"]).exit_code == 0
+    with empty_app.app_context(), db.engine.begin() as conn:
+        conn.execute(
+            text(
+                "insert into users (email, name, role, timezone, active, created_at)"
+                " values ('old@example.com', 'Old Timer', 'learner', 'Europe/London',"
+                " true, '2026-01-05 09:00:00')"
+            )
+        )
+    result = runner.invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    with empty_app.app_context(), db.engine.connect() as conn:
+        row = conn.execute(text("select name, reminder_time, reminders_off from users")).one()
+    assert row.name == "Old Timer"
+    assert str(row.reminder_time).startswith("18:00")
+    assert row.reminders_off in (False, 0)
+    assert schema_diff(empty_app) == []
