@@ -43,10 +43,28 @@ class Config:
 
     DEFAULT_TIMEZONE = os.environ.get("DEFAULT_TIMEZONE", "Europe/London")
 
+    # Mail. With no MAIL_SERVER, messages stay in the outbox for an admin to read.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", 25))
+    MAIL_USE_TLS = _bool("MAIL_USE_TLS", False)
+    MAIL_USE_SSL = _bool("MAIL_USE_SSL", False)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+    MAIL_DEFAULT_SENDER = os.environ.get(
+        "MAIL_DEFAULT_SENDER", "Frontline Trainer <no-reply@frontline-trainer.local>"
+    )
+    MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT", 10))
+    # Links in emails point here (no request to take the host from in a scheduled job).
+    PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/")
+
     # Spaced repetition (docs/spaced-repetition.md).
     DESIRED_RETENTION = float(os.environ.get("DESIRED_RETENTION", 0.9))
     REFRESHER_MINUTES = float(os.environ.get("REFRESHER_MINUTES", 5))
     FSRS_FUZZ = _bool("FSRS_FUZZ", True)  # spreads reviews so a cohort's items don't bunch
+
+    # Start the job scheduler inside the web server process on its first request (`make run`
+    # only). Production runs `flask --app trainer scheduler` as its own process instead.
+    SCHEDULER_IN_PROCESS = _bool("SCHEDULER_IN_PROCESS", False)
 
 
 class DevelopmentConfig(Config):

@@ -1,0 +1,481 @@
+"""The outbox delivered over a real SMTP server (aiosmtpd), the `outbox` CLI and the admin pages."""
+
+from __future__ import annotations
+
+import email
+import socket
+from datetime import datetime, timedelta
+from email import policy
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import select
+
+from trainer.extensions import db
+from trainer.mail import deliver_pending, queue_message
+from trainer.mail.delivery import BACKOFF, backoff, build_email
+from trainer.models import OutboxMessage
+
+NOW = datetime(2025, 3, 3, 9, 0)
+SENDER = "Frontline Trainer <no-reply@trainer.example>"
+
+
+class Recorder:
+    """An SMTP handler that keeps what it is given and refuses chosen recipients."""
+
+    def __init__(self):
+        self.envelopes = []
+        self.refuse: set[str] = set()  # 550 at RCPT
+        self.hang_up: set[str] = set()  # 421 at DATA: the server closes the session
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse:
+            return "550 5.1.1 No such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        if set(envelope.rcpt_tos) & self.hang_up:
+            return "421 4.3.2 Shutting down"
+        self.envelopes.append(envelope)
+        return "250 Message accepted for delivery"
+
+    def messages(self):
+        return [email.message_from_bytes(e.content, policy=policy.default) for e in self.envelopes]
+
+    def recipients(self) -> list[str]:
+        return [address for e in self.envelopes for address in e.rcpt_tos]
+
+
+def reserve_port() -> socket.socket:
+    """A bound, non-listening socket: its port refuses connections and no one else takes it."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+class SMTPServer:
+    """Starts and stops an aiosmtpd server on a port."""
+
+    def __init__(self):
+        self.handler = Recorder()
+        self.controller = None
+        self._reserved = reserve_port()
+        self.port = self._reserved.getsockname()[1]
+
+    def start(self):
+        self._reserved.close()
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self):
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+        self._reserved.close()
+
+
+@pytest.fixture
+def smtp_port():
+    """A port with no server yet: call `.start()` to bring the server up."""
+    server = SMTPServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def smtp(smtp_port):
+    """A running SMTP server that records what it receives."""
+    smtp_port.start()
+    return smtp_port
+
+
+def use_server(app, server: SMTPServer) -> None:
+    app.config.update(
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=server.port,
+        MAIL_TIMEOUT=5,
+        MAIL_DEFAULT_SENDER=SENDER,
+        MAIL_USE_TLS=False,
+        MAIL_USE_SSL=False,
+        MAIL_USERNAME=None,
+    )
+
+
+def queue(app, to="sam@example.com", subject="Your refresher is ready", **fields) -> int:
+    fields.setdefault("text", "Three questions are waiting for you.")
+    with app.app_context():
+        message = queue_message(db.session, to=to, subject=subject, **fields)
+        message.created_at = message.next_attempt_at = NOW - timedelta(minutes=1)
+        db.session.commit()
+        return message.id
+
+
+def deliver(app, now=NOW, **kwargs):
+    with app.app_context():
+        return deliver_pending(db.session, now=now, **kwargs)
+
+
+def row(app, outbox_id: int) -> OutboxMessage:
+    with app.app_context():
+        message = db.session.get(OutboxMessage, outbox_id)
+        db.session.expunge(message)
+        return message
+
+
+# --- delivery -------------------------------------------------------------------------------
+
+
+def test_queued_message_is_delivered_with_text_and_html(any_db_app, smtp):
+    use_server(any_db_app, smtp)
+    outbox_id = queue(
+        any_db_app,
+        subject="Ready: “Handling a complaint”",
+        text="Hello Sam,\n\nYour refresher is ready.",
+        html="<p>Hello Sam,</p><p>Your refresher is ready.</p>",
+    )
+
+    report = deliver(any_db_app)
+
+    assert (report.sent, report.failed) == (1, 0)
+    assert smtp.handler.recipients() == ["sam@example.com"]
+    assert smtp.handler.envelopes[0].mail_from == "no-reply@trainer.example"
+    (received,) = smtp.handler.messages()
+    assert received["From"] == SENDER
+    assert received["To"] == "sam@example.com"
+    assert received["Subject"] == "Ready: “Handling a complaint”"
+    assert received["Message-ID"].startswith(f"<outbox.{outbox_id}.")
+    assert received["Message-ID"].endswith("@trainer.example>")
+    assert received.get_content_type() == "multipart/alternative"
+    assert received.get_body(("plain",)).get_content().strip().endswith("Your refresher is ready.")
+    assert "<p>Hello Sam,</p>" in received.get_body(("html",)).get_content()
+    assert row(any_db_app, outbox_id).sent_at == NOW
+
+
+def test_sent_message_is_not_sent_again(any_db_app, smtp):
+    use_server(any_db_app, smtp)
+    outbox_id = queue(any_db_app)
+    assert deliver(any_db_app).sent == 1
+
+    again = deliver(any_db_app, now=NOW + timedelta(days=1))
+
+    assert (again.sent, again.failed) == (0, 0)
+    assert "Nothing due" in str(again)
+    assert len(smtp.handler.envelopes) == 1
+    assert row(any_db_app, outbox_id).attempts == 1
+
+
+def test_text_only_message_has_no_html_part(app, smtp):
+    use_server(app, smtp)
+    queue(app, text="Plain only.")
+    deliver(app)
+    (received,) = smtp.handler.messages()
+    assert received.get_content_type() == "text/plain"
+    assert received.get_content().strip() == "Plain only."
+
+
+def test_server_down_keeps_message_and_retries_it_once_up(any_db_app, smtp_port):
+    use_server(any_db_app, smtp_port)  # nothing listens there yet
+    outbox_id = queue(any_db_app)
+
+    down = deliver(any_db_app)
+
+    assert (down.sent, down.failed) == (0, 1)
+    message = row(any_db_app, outbox_id)
+    assert message.sent_at is None
+    assert message.attempts == 1
+    assert "ConnectionRefused" in message.last_error
+    assert message.next_attempt_at == NOW + BACKOFF[0]
+
+    smtp_port.start()
+    early = deliver(any_db_app, now=message.next_attempt_at - timedelta(seconds=1))
+    assert (early.sent, early.failed) == (0, 0)
+    assert smtp_port.handler.envelopes == []
+
+    on_time = deliver(any_db_app, now=message.next_attempt_at)
+    later = deliver(any_db_app, now=message.next_attempt_at + timedelta(hours=2))
+
+    assert (on_time.sent, later.sent) == (1, 0)
+    assert smtp_port.handler.recipients() == ["sam@example.com"]
+    message = row(any_db_app, outbox_id)
+    assert message.sent_at == NOW + BACKOFF[0]
+    assert message.last_error is None
+
+
+def test_unreachable_server_defers_the_whole_batch(app, smtp_port):
+    use_server(app, smtp_port)
+    ids = [queue(app, to=f"p{n}@example.com") for n in range(3)]
+
+    report = deliver(app)
+
+    assert (report.sent, report.failed) == (0, 3)
+    for outbox_id in ids:
+        message = row(app, outbox_id)
+        assert (message.sent_at, message.attempts) == (None, 1)
+        assert message.next_attempt_at > NOW
+
+
+def test_backoff_grows_then_stays_hourly(app, smtp_port):
+    use_server(app, smtp_port)
+    outbox_id = queue(app)
+    now = NOW
+    waits = []
+    for _ in range(6):
+        deliver(app, now=now)
+        message = row(app, outbox_id)
+        waits.append(message.next_attempt_at - now)
+        now = message.next_attempt_at
+    minutes = [wait / timedelta(minutes=1) for wait in waits]
+    assert minutes == [1, 5, 15, 60, 60, 60]
+    assert row(app, outbox_id).attempts == 6
+    assert backoff(100) == timedelta(hours=1)
+
+
+def test_refused_recipient_does_not_stop_the_others(any_db_app, smtp):
+    use_server(any_db_app, smtp)
+    smtp.handler.refuse.add("gone@example.com")
+    first = queue(any_db_app, to="ana@example.com")
+    refused = queue(any_db_app, to="gone@example.com")
+    last = queue(any_db_app, to="ben@example.com")
+
+    report = deliver(any_db_app)
+
+    assert (report.sent, report.failed) == (2, 1)
+    assert smtp.handler.recipients() == ["ana@example.com", "ben@example.com"]
+    assert row(any_db_app, first).sent_at == NOW
+    assert row(any_db_app, last).sent_at == NOW
+    kept = row(any_db_app, refused)
+    assert (kept.sent_at, kept.attempts) == (None, 1)
+    assert "550" in kept.last_error and "No such user" in kept.last_error
+    assert kept.next_attempt_at == NOW + BACKOFF[0]
+
+
+def test_server_hanging_up_mid_batch_defers_that_message_and_reconnects(app, smtp):
+    use_server(app, smtp)
+    smtp.handler.hang_up.add("drop@example.com")
+    ids = [queue(app, to=to) for to in ("ana@example.com", "drop@example.com", "ben@example.com")]
+
+    report = deliver(app)
+
+    assert (report.sent, report.failed) == (2, 1)
+    assert smtp.handler.recipients() == ["ana@example.com", "ben@example.com"]
+    dropped = row(app, ids[1])
+    assert (dropped.sent_at, dropped.attempts) == (None, 1)
+    assert "421" in dropped.last_error
+
+
+class Crash(BaseException):
+    """The process dying (not an error the delivery loop may catch)."""
+
+
+def test_crash_mid_batch_loses_nothing_and_sends_nothing_twice(app, smtp, monkeypatch):
+    import smtplib
+
+    use_server(app, smtp)
+    ids = [queue(app, to=f"p{n}@example.com") for n in range(3)]
+    real_send = smtplib.SMTP.send_message
+    calls = []
+
+    def dies_on_second(self, msg, *args, **kwargs):
+        calls.append(msg["To"])
+        if len(calls) == 2:
+            raise Crash
+        return real_send(self, msg, *args, **kwargs)
+
+    monkeypatch.setattr(smtplib.SMTP, "send_message", dies_on_second)
+    with pytest.raises(Crash):
+        deliver(app)
+    monkeypatch.setattr(smtplib.SMTP, "send_message", real_send)
+
+    with app.app_context():
+        db.session.remove()  # what a restarted process sees
+    assert row(app, ids[0]).sent_at == NOW
+    claimed = row(app, ids[1])
+    assert (claimed.sent_at, claimed.attempts) == (None, 1)  # taken, then the crash
+    assert row(app, ids[2]).attempts == 0
+
+    deliver(app, now=NOW + timedelta(seconds=30))  # the restart: the third is still due
+    deliver(app, now=claimed.next_attempt_at)  # the interrupted one, after its backoff
+    deliver(app, now=claimed.next_attempt_at + timedelta(hours=1))
+
+    assert sorted(smtp.handler.recipients()) == [
+        "p0@example.com",
+        "p1@example.com",
+        "p2@example.com",
+    ]
+    assert all(row(app, outbox_id).sent_at is not None for outbox_id in ids)
+
+
+def test_message_id_is_stable_across_retries(app):
+    outbox_id = queue(app)
+    with app.app_context():
+        message = db.session.get(OutboxMessage, outbox_id)
+        first = build_email(message, app.config)
+        message.attempts = 3
+        second = build_email(message, app.config)
+    assert first["Message-ID"] == second["Message-ID"]
+    assert first["Date"] == second["Date"]
+
+
+def test_unsubscribe_link_becomes_a_header(app):
+    link = "https://trainer.example/account/unsubscribe?token=abc"
+    outbox_id = queue(app, text=f"Hello.\n\nStop these reminders: {link}\n")
+    plain_id = queue(app, text="Hello.")
+    with app.app_context():
+        with_link = build_email(db.session.get(OutboxMessage, outbox_id), app.config)
+        without = build_email(db.session.get(OutboxMessage, plain_id), app.config)
+    assert with_link["List-Unsubscribe"] == f"<{link}>"
+    assert without["List-Unsubscribe"] is None
+
+
+def test_limit_bounds_one_run(app, smtp):
+    use_server(app, smtp)
+    for n in range(3):
+        queue(app, to=f"p{n}@example.com")
+    assert deliver(app, limit=2).sent == 2
+    assert deliver(app).sent == 1
+
+
+# --- no mail server: kept, readable ---------------------------------------------------------
+
+
+def test_without_mail_server_nothing_is_sent_and_cli_shows_it(app, smtp):
+    app.config["MAIL_SERVER"] = None
+    outbox_id = queue(app, subject="Welcome", text="Sign in at http://127.0.0.1:5000/login")
+
+    report = deliver(app)
+
+    assert report.mail_kept and report.sent == 0 and report.kept == 1
+    assert "No MAIL_SERVER" in str(report)
+    assert smtp.handler.envelopes == []
+    message = row(app, outbox_id)
+    assert (message.sent_at, message.attempts) == (None, 0)
+
+    runner = app.test_cli_runner()
+    listing = runner.invoke(args=["outbox"])
+    assert listing.exit_code == 0, listing.output
+    assert "Welcome" in listing.output
+    assert "sam@example.com" in listing.output
+    assert "kept" in listing.output
+
+    shown = runner.invoke(args=["outbox", "--show", str(outbox_id)])
+    assert shown.exit_code == 0, shown.output
+    assert "Subject: Welcome" in shown.output
+    assert "To: sam@example.com" in shown.output
+    assert "Message-ID: <outbox." in shown.output
+    assert shown.output.rstrip().endswith("Sign in at http://127.0.0.1:5000/login")
+
+
+def test_cli_on_empty_outbox(app):
+    result = app.test_cli_runner().invoke(args=["outbox"])
+    assert result.exit_code == 0
+    assert "The outbox is empty." in result.output
+
+
+def test_cli_show_unknown_message(app):
+    result = app.test_cli_runner().invoke(args=["outbox", "--show", "999"])
+    assert result.exit_code != 0
+    assert "no message #999" in result.output
+
+
+def test_cli_lists_newest_first_with_limit_and_status(app, smtp):
+    use_server(app, smtp)
+    smtp.handler.refuse.add("gone@example.com")
+    queue(app, to="ana@example.com", subject="First")
+    queue(app, to="gone@example.com", subject="Second")
+    queue(app, to="ben@example.com", subject="Third")
+    runner = app.test_cli_runner()
+
+    delivered = runner.invoke(args=["outbox", "--deliver"])
+    assert delivered.exit_code == 0, delivered.output
+    assert "Sent 2, failed 1" in delivered.output
+
+    listing = runner.invoke(args=["outbox", "--limit", "2"]).output
+    assert listing.index("Third") < listing.index("Second")
+    assert "First" not in listing
+    assert "1 older not shown" in listing
+    assert "waiting" in listing and "attempt 1" in listing and "550" in listing
+    assert "sent" in listing
+
+
+# --- admin pages ----------------------------------------------------------------------------
+
+
+def test_admin_reads_outbox_and_a_message(app, make_user, auth, client):
+    make_user("admin@example.com", role="admin")
+    outbox_id = queue(app, subject="Your refresher is ready", html="<p>Hi</p>")
+    auth.login("admin@example.com")
+
+    listing = client.get("/admin/outbox")
+    assert listing.status_code == 200
+    page = listing.get_data(as_text=True)
+    assert "Your refresher is ready" in page
+    assert f'href="/admin/outbox/{outbox_id}"' in page
+    assert "kept" in page
+    assert 'href="/admin/outbox"' in page  # the nav link
+
+    shown = client.get(f"/admin/outbox/{outbox_id}")
+    assert shown.status_code == 200
+    body = shown.get_data(as_text=True)
+    assert "Three questions are waiting for you." in body
+    assert "&lt;p&gt;Hi&lt;/p&gt;" in body
+    assert client.get("/admin/outbox/999").status_code == 404
+
+
+@pytest.mark.parametrize("role", ["learner", "manager"])
+def test_non_admins_get_403(app, make_user, auth, client, role):
+    make_user(role=role)
+    outbox_id = queue(app)
+    auth.login()
+    assert client.get("/admin/outbox").status_code == 403
+    assert client.get(f"/admin/outbox/{outbox_id}").status_code == 403
+    assert 'href="/admin/outbox"' not in client.get("/").get_data(as_text=True)
+
+
+def test_signed_out_visitor_is_sent_to_login(app, client):
+    outbox_id = queue(app)
+    for url in ("/admin/outbox", f"/admin/outbox/{outbox_id}"):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response.headers["Location"].startswith("/login")
+
+
+def test_message_content_is_escaped(app, make_user, auth, client):
+    make_user("admin@example.com", role="admin")
+    outbox_id = queue(
+        app,
+        subject="<b>Hi</b>",
+        text="Hello <script>alert(1)</script>",
+        html='<img src=x onerror="alert(2)"><script>alert(3)</script>',
+    )
+    auth.login("admin@example.com")
+    for url in ("/admin/outbox", f"/admin/outbox/{outbox_id}"):
+        page = client.get(url).get_data(as_text=True)
+        assert "<script>" not in page
+        assert "<b>Hi</b>" not in page
+        assert "&lt;b&gt;Hi&lt;/b&gt;" in page
+    page = client.get(f"/admin/outbox/{outbox_id}").get_data(as_text=True)
+    assert "Hello &lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<img" not in page
+
+
+def test_outbox_pages_fifty_at_a_time_newest_first(app, make_user, auth, client):
+    make_user("admin@example.com", role="admin")
+    with app.app_context():
+        for n in range(51):
+            queue_message(db.session, to="sam@example.com", subject=f"Message {n:02d}", text="x")
+        db.session.commit()
+        newest, oldest = db.session.scalars(
+            select(OutboxMessage.id).order_by(OutboxMessage.id.desc())
+        ).all()[::50]
+    auth.login("admin@example.com")
+
+    first = client.get("/admin/outbox").get_data(as_text=True)
+    second = client.get("/admin/outbox?page=2").get_data(as_text=True)
+
+    assert first.count('href="/admin/outbox/') == 50
+    assert first.index("Message 50") < first.index("Message 49")
+    assert "Message 00" not in first and "page 1 of 2" in first
+    assert second.count('href="/admin/outbox/') == 1 and "Message 00" in second
+    assert f'href="/admin/outbox/{oldest}"' in second
+    assert f'href="/admin/outbox/{newest}"' in first

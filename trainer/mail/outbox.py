@@ -1,0 +1,33 @@
+"""Queueing mail. A message is a row first, so it is never lost to a mail server being down,
+and it commits in the same transaction as whatever caused it (a notification, an invitation)."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from trainer.models import OutboxMessage, utcnow
+
+
+def queue_message(
+    session: Session,
+    *,
+    to: str,
+    subject: str,
+    text: str,
+    html: str | None = None,
+    kind: str = "general",
+    user_id: int | None = None,
+) -> OutboxMessage:
+    """Add a message to the outbox (not committed: the caller commits it with its cause)."""
+    message = OutboxMessage(
+        to=to,
+        subject=subject,
+        text=text,
+        html=html,
+        kind=kind,
+        user_id=user_id,
+        next_attempt_at=utcnow(),
+    )
+    session.add(message)
+    session.flush()
+    return message
