@@ -6,7 +6,7 @@ FLASK   := $(BIN)/flask --app trainer
 HOST    ?= 127.0.0.1
 PORT    ?= 5000
 
-.PHONY: install install-test run test lint format db content demo chromium postgres clean
+.PHONY: install install-test run scheduler test lint format db content demo chromium postgres clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,8 +32,13 @@ content: db
 demo: content
 	$(FLASK) demo
 
+# The scheduled jobs run inside the development server here (started on the first request).
 run: demo
-	$(FLASK) run --host $(HOST) --port $(PORT) --debug
+	SCHEDULER_IN_PROCESS=1 $(FLASK) run --host $(HOST) --port $(PORT) --debug
+
+# The scheduled jobs on their own, in the foreground: how production runs them (one process).
+scheduler: db
+	$(FLASK) scheduler
 
 # Debian's Chromium for the browser tests (Playwright drives it; it never downloads one).
 chromium:
@@ -60,6 +65,11 @@ format: install-test
 test: install-test chromium postgres
 	$(BIN)/ruff check .
 	$(BIN)/pytest
+
+# Benchmarks: planning 4M review cards, recording an answer, the review policy simulated.
+# Writes docs/benchmarks.md; takes several minutes (`$(BIN)/python -m bench.run --quick` to smoke-test).
+bench: install
+	$(BIN)/python -m bench.run
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache test-artifacts

@@ -1,0 +1,171 @@
+"""`flask --app trainer scheduler` and `flask --app trainer jobs list|run`."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import time
+from datetime import UTC, datetime
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
+
+log = logging.getLogger("trainer.jobs")
+
+jobs = AppGroup("jobs", help="The scheduled jobs: list them, or run one now.")
+
+
+class IsoTime(click.ParamType):
+    """An ISO 8601 time, with or without an offset (none means UTC), as naive UTC."""
+
+    name = "ISO-TIME"
+
+    def convert(self, value, param, ctx) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        try:
+            when = datetime.fromisoformat(str(value).strip())
+        except ValueError:
+            self.fail(
+                f"{value!r} is not an ISO time. Use e.g. 2026-11-23T18:05 (read as UTC) "
+                "or 2026-11-23T18:05:00+00:00.",
+                param,
+                ctx,
+            )
+        if when.tzinfo is not None:
+            when = when.astimezone(UTC).replace(tzinfo=None)
+        return when
+
+
+def _log_to_stderr(app: Flask) -> None:
+    """Job logs (start, end, duration, result, failures) at INFO on stderr, with the time."""
+    from flask.logging import default_handler
+
+    from trainer.jobs.runner import enable_job_logs
+
+    root = logging.getLogger()
+    if not root.handlers:  # nobody configured logging: do it here, once, for everything
+        logging.basicConfig(
+            stream=sys.stderr,
+            level=logging.WARNING,
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
+        app.logger.removeHandler(default_handler)  # else app logs would print twice
+    enable_job_logs(app)
+
+
+@jobs.command("list")
+def list_command() -> None:
+    """Each job: name, schedule, next run time (as stored by the scheduler), description."""
+    from trainer.extensions import db
+    from trainer.jobs import registry
+    from trainer.jobs.scheduler import format_time, stored_jobs
+
+    try:
+        stored = stored_jobs(db.engine)
+    except Exception as error:  # still list the jobs when the database is not there
+        click.echo(f"(next run times unknown: {error.__class__.__name__}: {error})", err=True)
+        stored = {}
+    for spec in registry.JOBS.values():
+        job = stored.get(spec.name)
+        if job is None:
+            when = "not scheduled yet (no scheduler has run)"
+        elif job.next_run_time is None:
+            when = "paused"
+        else:
+            when = format_time(job.next_run_time)
+        click.echo(f"{spec.name:<16} {spec.schedule:<18} next run {when}")
+        click.echo(f"{'':<16} {spec.description}")
+
+
+@jobs.command("run")
+@click.argument("name")
+@click.option(
+    "--now",
+    type=IsoTime(),
+    default=None,
+    help="Run as if it were this time (ISO, e.g. 2026-11-23T18:05; no offset means UTC).",
+)
+def run_command(name: str, now: datetime | None) -> None:
+    """Run the job NAME once, now, and print its result."""
+    from trainer.jobs import registry
+    from trainer.jobs.runner import describe, run_job
+
+    if name not in registry.JOBS:
+        raise click.BadParameter(str(registry.UnknownJob(name)), param_hint="NAME")
+    app = current_app._get_current_object()
+    _log_to_stderr(app)
+    try:
+        result = run_job(name, now, app=app)
+    except Exception as error:
+        click.echo(f"{name} failed: {error.__class__.__name__}: {error}", err=True)
+        raise SystemExit(1) from None
+    click.echo(f"{name}: {describe(result)}")
+
+
+def _stop(signum, frame):
+    raise KeyboardInterrupt
+
+
+@click.command("scheduler")
+@click.option(
+    "--wait",
+    is_flag=True,
+    help="If another scheduler is running, try again every 30 s instead of exiting.",
+)
+@with_appcontext
+def scheduler_command(wait: bool) -> None:
+    """Run the scheduled jobs in the foreground until Ctrl-C or SIGTERM (one per database)."""
+    from apscheduler.events import EVENT_SCHEDULER_STARTED
+
+    from trainer.jobs import scheduler as jobs_scheduler
+    from trainer.jobs.runner import use_app
+
+    app = current_app._get_current_object()
+    _log_to_stderr(app)
+    lock = jobs_scheduler.scheduler_lock(app)
+    while not lock.acquire():
+        if not wait:
+            click.echo(f"Another scheduler is already running (it holds {lock.where}).", err=True)
+            raise SystemExit(1)
+        log.info(
+            "Another scheduler is already running; trying again in %s s",
+            jobs_scheduler.WAIT_SECONDS,
+        )
+        time.sleep(jobs_scheduler.WAIT_SECONDS)
+
+    try:
+        scheduler = jobs_scheduler.locked_scheduler(app, blocking=True, lock=lock)
+
+        def started(event) -> None:
+            click.echo("Scheduler started (times in UTC). Jobs:")
+            for line in jobs_scheduler.describe_jobs(scheduler):
+                click.echo(line)
+            click.echo("Press Ctrl-C to stop.")
+
+        scheduler.add_listener(started, EVENT_SCHEDULER_STARTED)
+        previous = signal.signal(signal.SIGTERM, _stop)  # stop as Ctrl-C does
+        try:
+            scheduler.start()  # blocks until stopped
+        except KeyboardInterrupt:
+            pass
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+            if scheduler.running:
+                click.echo("Stopping: waiting for running jobs to finish...", err=True)
+                scheduler.shutdown(wait=True)
+            use_app(None)
+    finally:
+        lock.release()
+    click.echo("Scheduler stopped.", err=True)
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(jobs)
+    app.cli.add_command(scheduler_command)
+    if app.config.get("SCHEDULER_IN_PROCESS"):
+        from trainer.jobs.scheduler import init_in_process
+
+        init_in_process(app)

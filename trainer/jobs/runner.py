@@ -1,0 +1,100 @@
+"""One run of one job: the function the scheduler calls, and `flask jobs run`.
+
+The job store pickles a reference to `run_job` and its arguments (`args=[name]`), so this must
+stay a module-level function taking only the job's name. Each run gets a fresh app context and
+so its own database session; a failure is logged and re-raised for APScheduler to record, and
+never reaches any other job.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import datetime
+from typing import Any
+
+from flask import Flask, current_app, has_app_context
+
+from trainer.jobs import registry
+from trainer.jobs.registry import UnknownJob
+
+__all__ = ["UnknownJob", "enable_job_logs", "run_job", "use_app"]
+
+log = logging.getLogger(__name__)
+
+_app: Flask | None = None  # set by the process that runs the scheduler
+_app_lock = threading.Lock()
+
+
+def use_app(app: Flask | None) -> None:
+    """The app scheduled jobs run in (None to forget it)."""
+    global _app
+    _app = app
+
+
+def scheduled_app() -> Flask | None:
+    """The app set with `use_app`, if any."""
+    return _app
+
+
+def get_app() -> Flask:
+    """The scheduler's app; else the current one; else one built from the environment."""
+    global _app
+    if _app is not None:
+        return _app
+    if has_app_context():
+        return current_app._get_current_object()
+    with _app_lock:
+        if _app is None:
+            from trainer import create_app
+
+            _app = create_app()
+        return _app
+
+
+def enable_job_logs(app: Flask) -> None:
+    """Job logs at INFO (start, end, duration, result) through the app's logger (stderr unless
+    logging is configured otherwise)."""
+    app.logger  # noqa: B018 - Flask gives the "trainer" logger a stderr handler if none
+    jobs_logger = logging.getLogger("trainer.jobs")
+    if jobs_logger.level == logging.NOTSET:
+        jobs_logger.setLevel(logging.INFO)
+
+
+def describe(result: Any) -> str:
+    return "done" if result is None else str(result)
+
+
+def run_job(name: str, now: datetime | None = None, *, app: Flask | None = None) -> Any:
+    """Run the job `name` once, at `now` (naive UTC; default: the current time).
+
+    Commits what the body leaves uncommitted, rolls back on failure, and re-raises the failure
+    after logging it with its traceback.
+    """
+    spec = registry.get(name)
+    app = app or get_app()
+    from trainer.extensions import db
+    from trainer.models import utcnow
+
+    with app.app_context():
+        now = now or utcnow()
+        started = time.monotonic()
+        log.info("job %s started (now=%s UTC)", name, now.isoformat(timespec="seconds"))
+        try:
+            body = spec.load()
+            result = body(db.session, now)
+            db.session.commit()
+        except Exception:
+            try:
+                db.session.rollback()
+            except Exception:  # a lost connection must not hide the job's own error
+                log.warning("job %s: rollback failed", name, exc_info=True)
+            log.exception("job %s failed after %.2f s", name, time.monotonic() - started)
+            raise
+        finally:
+            db.session.remove()
+        log.info(
+            "job %s finished in %.2f s: %s", name, time.monotonic() - started, describe(result)
+        )
+        return result

@@ -1,0 +1,411 @@
+"""The scheduler: APScheduler with its jobs kept in the app's database, and one per database.
+
+Jobs live in the `apscheduler_jobs` table, so a restarted scheduler carries on where the last
+one stopped: a job whose schedule has not changed keeps its stored next run time, and a run
+missed by less than `misfire_grace_time` while no scheduler was up runs once (coalesced) on
+start. Exactly one scheduler may run against a database: it holds a lock for its lifetime
+(a PostgreSQL advisory lock on a connection kept open, or an exclusive `flock` on a file next
+to the SQLite database), and a second one that cannot take it does not start.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import pickle
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlalchemy as sa
+from apscheduler.events import (
+    EVENT_JOB_ERROR,
+    EVENT_JOB_MISSED,
+    EVENT_SCHEDULER_SHUTDOWN,
+    EVENT_SCHEDULER_STARTED,
+)
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.util import utc_timestamp_to_datetime
+from flask import Flask
+from sqlalchemy.engine import URL
+from sqlalchemy.pool import StaticPool
+
+from trainer.jobs import registry, runner
+from trainer.jobs.runner import enable_job_logs, run_job, use_app
+
+log = logging.getLogger(__name__)
+
+JOB_TABLE = "apscheduler_jobs"
+JOB_DEFAULTS = {
+    "coalesce": True,  # runs missed while down (or while a run overran) happen once
+    "max_instances": 1,  # a run still going when the next is due makes that one wait/skip
+    "misfire_grace_time": 300,  # seconds late a run may still start
+}
+# pg_try_advisory_lock key: any constant bigint, the same in every process of this product.
+ADVISORY_LOCK_KEY = 0x46_54_52_4E_53_43_48_44  # "FTRNSCHD"
+LOCK_FILE_SUFFIX = ".scheduler.lock"
+WAIT_SECONDS = 30  # `flask scheduler --wait` tries the lock again this often
+
+
+# -- the database ----------------------------------------------------------------------------
+
+
+def database_url(app: Flask) -> URL:
+    """The app's database URL as Flask-SQLAlchemy resolved it (a relative SQLite path is in the
+    instance folder). Builds no connection."""
+    from trainer.extensions import db
+
+    with app.app_context():
+        return db.engine.url
+
+
+def _in_memory(url: URL) -> bool:
+    return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
+
+
+def _jobstore_engine_options(app: Flask, url: URL) -> dict:
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    if _in_memory(url):  # one database shared by the scheduler's threads (tests only)
+        options.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
+        options.pop("pool_pre_ping", None)
+    return options
+
+
+class _JobStore(SQLAlchemyJobStore):
+    """The SQLAlchemy job store, answering nothing once shut down.
+
+    After `shutdown()` APScheduler's loop looks for due jobs once more; on the disposed engine
+    that would open a fresh connection pool nobody closes (and could start a due job).
+    """
+
+    _closed = False
+
+    def start(self, scheduler, alias):
+        self._closed = False
+        super().start(scheduler, alias)
+
+    def shutdown(self):
+        self._closed = True
+        super().shutdown()
+
+    def get_due_jobs(self, now):
+        return [] if self._closed else super().get_due_jobs(now)
+
+    def get_next_run_time(self):
+        return None if self._closed else super().get_next_run_time()
+
+
+@dataclass(frozen=True)
+class StoredJob:
+    id: str
+    next_run_time: datetime | None  # aware UTC; None when paused
+    schedule: str | None  # `trigger_key` of the stored trigger, None if it cannot be read
+
+
+def trigger_key(trigger: BaseTrigger) -> str:
+    """What must match for a stored job to keep its next run time: the kind and the schedule."""
+    return f"{type(trigger).__name__}:{trigger}"
+
+
+def stored_jobs(engine: sa.Engine, tablename: str = JOB_TABLE) -> dict[str, StoredJob]:
+    """The jobs a scheduler stored in the database (empty if none ever ran)."""
+    if not sa.inspect(engine).has_table(tablename):
+        return {}
+    table = sa.table(tablename, sa.column("id"), sa.column("next_run_time"), sa.column("job_state"))
+    jobs = {}
+    with engine.connect() as conn:
+        for job_id, next_run, state in conn.execute(sa.select(table)):
+            try:
+                schedule = trigger_key(pickle.loads(state)["trigger"])
+            except Exception:  # written by another version: it will be replaced
+                schedule = None
+            jobs[job_id] = StoredJob(job_id, utc_timestamp_to_datetime(next_run), schedule)
+    return jobs
+
+
+# -- the scheduler ---------------------------------------------------------------------------
+
+
+def build_scheduler(app: Flask, blocking: bool) -> BaseScheduler:
+    """A scheduler, not started, holding every job of the registry (ids = job names).
+
+    Reads the job table (if any) so a job whose schedule is unchanged keeps its stored next run
+    time; writes nothing until started. Take the lock (`scheduler_lock`) before starting it.
+    """
+    url = database_url(app)
+    jobstore = _JobStore(
+        url=url,
+        engine_options=_jobstore_engine_options(app, url),
+        tablename=JOB_TABLE,
+    )
+    scheduler_class = BlockingScheduler if blocking else BackgroundScheduler
+    scheduler = scheduler_class(
+        jobstores={"default": jobstore},
+        executors={"default": ThreadPoolExecutor(max_workers=max(1, len(registry.JOBS)))},
+        job_defaults=dict(JOB_DEFAULTS),
+        timezone=UTC,
+    )
+    scheduler.add_listener(_log_job_event, EVENT_JOB_ERROR | EVENT_JOB_MISSED)
+    scheduler.add_listener(lambda event: _drop_unknown_jobs(scheduler), EVENT_SCHEDULER_STARTED)
+
+    stored = stored_jobs(jobstore.engine)
+    for spec in registry.JOBS.values():
+        keep = {}
+        old = stored.get(spec.name)
+        if old and old.next_run_time and old.schedule == trigger_key(spec.trigger):
+            keep["next_run_time"] = old.next_run_time
+        scheduler.add_job(
+            run_job,  # by reference: the store keeps "trainer.jobs.runner:run_job"
+            trigger=spec.trigger,
+            args=[spec.name],
+            id=spec.name,
+            name=spec.name,
+            replace_existing=True,
+            **keep,
+        )
+    return scheduler
+
+
+def _log_job_event(event) -> None:
+    if event.code == EVENT_JOB_ERROR:
+        log.error(
+            "job %s (run due %s) failed: %r; the scheduler carries on",
+            event.job_id,
+            event.scheduled_run_time,
+            event.exception,
+        )
+    elif event.code == EVENT_JOB_MISSED:
+        log.warning(
+            "job %s missed its run due %s (more than %s s late); it runs at its next time",
+            event.job_id,
+            event.scheduled_run_time,
+            JOB_DEFAULTS["misfire_grace_time"],
+        )
+
+
+def _drop_unknown_jobs(scheduler: BaseScheduler) -> None:
+    """A job stored under a name no longer in the registry (renamed, removed) would fail every
+    run: remove it."""
+    for job in scheduler.get_jobs():
+        if job.id not in registry.JOBS:
+            scheduler.remove_job(job.id)
+            log.info("removed stored job %s: no job of that name any more", job.id)
+
+
+def describe_jobs(scheduler: BaseScheduler) -> list[str]:
+    """One line per job: name, schedule, next run time (for the start of `flask scheduler`)."""
+    lines = []
+    for job in sorted(scheduler.get_jobs(), key=lambda j: j.id):
+        spec = registry.JOBS.get(job.id)
+        schedule = spec.schedule if spec else str(job.trigger)
+        lines.append(f"  {job.id:<16} {schedule:<18} next run {format_time(job.next_run_time)}")
+    return lines
+
+
+def format_time(when: datetime | None) -> str:
+    if when is None:
+        return "-"
+    return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+# -- one scheduler per database --------------------------------------------------------------
+
+
+class FileLock:
+    """An exclusive, non-blocking `flock` on a file, held until released or the process ends."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._fd: int | None = None
+
+    @property
+    def where(self) -> str:
+        return f"the lock file {self.path}"
+
+    @property
+    def held(self) -> bool:
+        return self._fd is not None
+
+    def acquire(self) -> bool:
+        if self._fd is not None:
+            return True
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # held by another open file: another scheduler
+            os.close(fd)
+            return False
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())  # for a human wondering who holds it
+        self._fd = fd
+        return True
+
+    def release(self) -> None:
+        # The file stays: removing it would let a newcomer lock a fresh file while an old
+        # process still holds the unlinked one.
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+
+class AdvisoryLock:
+    """A PostgreSQL session advisory lock, on a connection of its own kept open while held."""
+
+    def __init__(self, url: URL, engine_options: dict, key: int = ADVISORY_LOCK_KEY):
+        self.url = url
+        self.engine_options = engine_options
+        self.key = key
+        self._engine: sa.Engine | None = None
+        self._conn: sa.Connection | None = None
+
+    @property
+    def where(self) -> str:
+        return f"PostgreSQL advisory lock {self.key} on {self.url.render_as_string()}"
+
+    @property
+    def held(self) -> bool:
+        return self._conn is not None
+
+    def acquire(self) -> bool:
+        if self._conn is not None:
+            return True
+        engine = sa.create_engine(self.url, **self.engine_options)
+        try:
+            # Autocommit: the lock belongs to the session, and the connection must not sit
+            # "idle in transaction" for the scheduler's lifetime.
+            conn = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            got = conn.scalar(sa.text("select pg_try_advisory_lock(:key)"), {"key": self.key})
+        except Exception:
+            engine.dispose()
+            raise
+        if not got:
+            conn.close()
+            engine.dispose()
+            return False
+        self._engine, self._conn = engine, conn
+        return True
+
+    def release(self) -> None:
+        conn, engine = self._conn, self._engine
+        self._conn = self._engine = None
+        if conn is None:
+            return
+        try:
+            conn.scalar(sa.text("select pg_advisory_unlock(:key)"), {"key": self.key})
+        except sa.exc.DBAPIError:  # connection gone: the server has released the lock already
+            log.warning("could not release the scheduler lock cleanly", exc_info=True)
+        finally:
+            conn.close()
+            engine.dispose()
+
+
+def scheduler_lock(app: Flask) -> FileLock | AdvisoryLock:
+    """The lock a scheduler for this app's database must hold (not yet taken)."""
+    url = database_url(app)
+    backend = url.get_backend_name()
+    if backend == "postgresql":
+        return AdvisoryLock(url, dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {}))
+    if backend == "sqlite":
+        if _in_memory(url):
+            return FileLock(Path(app.instance_path) / "scheduler.lock")
+        database = Path(url.database)
+        return FileLock(database.with_name(database.name + LOCK_FILE_SUFFIX))
+    raise RuntimeError(f"The scheduler supports SQLite and PostgreSQL, not {backend}.")
+
+
+def locked_scheduler(app: Flask, blocking: bool, lock=None) -> BaseScheduler | None:
+    """Take the lock (or use `lock`, already held) and build a scheduler that releases it when
+    shut down, with the runner set to this app; None if another scheduler holds the lock."""
+    lock = lock or scheduler_lock(app)
+    if not lock.acquire():
+        return None
+    try:
+        scheduler = build_scheduler(app, blocking)
+    except BaseException:
+        lock.release()
+        raise
+    scheduler.add_listener(lambda event: lock.release(), EVENT_SCHEDULER_SHUTDOWN)
+    use_app(app)
+    return scheduler
+
+
+# -- in the development server (SCHEDULER_IN_PROCESS) ----------------------------------------
+
+
+class InProcessScheduler:
+    """Starts a BackgroundScheduler once per process, on the first request.
+
+    Only a process that serves requests ever starts one: with the debug reloader on, that is
+    the reloader's child (WERKZEUG_RUN_MAIN=true), never its watcher, which serves nothing.
+    A second process on the same database finds the lock taken and carries on without one.
+    """
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self.scheduler: BaseScheduler | None = None
+        self._pid: int | None = None
+        self._lock = threading.Lock()
+
+    def ensure_started(self) -> None:
+        pid = os.getpid()
+        if self._pid == pid:  # the usual case, without taking the lock
+            return
+        with self._lock:
+            if self._pid == pid:
+                return
+            self._pid = pid  # tried once per process, whatever happens
+            self.scheduler = None  # a forked child has the parent's object but not its thread
+            try:
+                self.scheduler = self._start()
+            except Exception:
+                log.exception("the in-process scheduler could not start; serving without it")
+
+    def _start(self) -> BaseScheduler | None:
+        from werkzeug.serving import is_running_from_reloader
+
+        enable_job_logs(self.app)
+        lock = scheduler_lock(self.app)
+        scheduler = locked_scheduler(self.app, blocking=False, lock=lock)
+        if scheduler is None:
+            log.info(
+                "Another scheduler is already running (%s); this process (pid %s) "
+                "does not start one",
+                lock.where,
+                os.getpid(),
+            )
+            return None
+        try:
+            scheduler.start()
+        except BaseException:
+            lock.release()
+            raise
+        log.info(
+            "in-process scheduler started (pid %s%s); jobs:\n%s",
+            os.getpid(),
+            ", reloader child" if is_running_from_reloader() else "",
+            "\n".join(describe_jobs(scheduler)),
+        )
+        return scheduler
+
+    def shutdown(self) -> None:
+        scheduler, self.scheduler = self.scheduler, None
+        if scheduler is not None and scheduler.running:
+            scheduler.shutdown(wait=False)
+        if runner.scheduled_app() is self.app:
+            use_app(None)
+
+
+def init_in_process(app: Flask) -> InProcessScheduler:
+    state = InProcessScheduler(app)
+    app.extensions["trainer.scheduler"] = state
+    app.before_request(state.ensure_started)
+    return state
