@@ -1,0 +1,85 @@
+"""Telling a person something exactly once, even when two processes run the same job at once.
+
+The Notification row's unique (user, kind, key) is the rule; the mail is queued in the same
+transaction, so there is never a mail without its row nor a row without its mail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from trainer.mail import queue_message
+from trainer.models import Notification, User
+
+
+def already_notified(session: Session, user_id: int, kind: str, keys: Sequence[str]) -> bool:
+    return (
+        session.scalar(
+            select(Notification.id)
+            .where(
+                Notification.user_id == user_id,
+                Notification.kind == kind,
+                Notification.key.in_(list(keys)),
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def notify_once(
+    session: Session,
+    user: User,
+    kind: str,
+    key: str,
+    *,
+    subject: str,
+    text: str,
+    html: str | None,
+) -> bool:
+    """Queue the mail and record (user, kind, key) in one commit. False, and nothing sent, if
+    that was recorded before, by an earlier run or by another process at the same moment.
+
+    Expects a session with nothing else pending: a lost race rolls the session back."""
+    return notify_once_for_all(session, user, kind, [key], subject=subject, text=text, html=html)
+
+
+def notify_once_for_all(
+    session: Session,
+    user: User,
+    kind: str,
+    keys: Sequence[str],
+    *,
+    subject: str,
+    text: str,
+    html: str | None,
+) -> bool:
+    """One mail covering several things (a manager's overdue report): one row per key, all
+    committed with the mail. If any key was recorded already, nothing is sent and False is
+    returned; the caller's next run finds the keys still untold and tells them then."""
+    keys = list(dict.fromkeys(keys))
+    if not keys:
+        return False
+    # Cheap path: a job re-run after a success stops here without writing.
+    if already_notified(session, user.id, kind, keys):
+        return False
+    to, user_id = user.email, user.id  # read before a rollback expires the object
+    try:
+        message = queue_message(
+            session, to=to, subject=subject, text=text, html=html, kind=kind, user_id=user_id
+        )
+        session.add_all(
+            Notification(user_id=user_id, kind=kind, key=key, message_id=message.id) for key in keys
+        )
+        session.commit()
+    except IntegrityError:
+        # The race: another process inserted the same row between our check and our insert.
+        session.rollback()
+        if already_notified(session, user_id, kind, keys):
+            return False
+        raise  # some other broken rule; not ours to hide
+    return True
