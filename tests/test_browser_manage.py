@@ -1,0 +1,142 @@
+"""The manager's people pages in a real headless Chromium on a phone, JavaScript off, CSRF on."""
+
+from __future__ import annotations
+
+import csv
+import re
+import uuid
+from datetime import timedelta
+from types import SimpleNamespace
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser_support import LESSON, PHONE
+from tests.test_browser import assert_fits, log_in
+from trainer.extensions import db
+from trainer.learn.services import live_lesson, record_roleplay, tick_rubric
+from trainer.models import utcnow
+from trainer.people.services import create_user, get_or_create_team
+from trainer.review.planning import local_date
+
+pytestmark = pytest.mark.browser
+
+PASSWORD = "correct horse"
+MANAGER = "mia.manager@example.com"
+ANN = "ann.north@example.com"
+
+
+@pytest.fixture(scope="module")
+def teams(live_server):
+    """North, managed by Mia: Ann (with a role-play answer waiting) and Bob. South: Cat."""
+    with live_server.app.app_context():
+        s = db.session
+        north = get_or_create_team(s, "North branch")
+        get_or_create_team(s, "South branch")
+        mia = create_user(s, email=MANAGER, name="Mia Manager", password=PASSWORD, role="manager")
+        mia.managed_teams.append(north)
+        hired = local_date("Europe/London", utcnow()) - timedelta(days=3)
+        people = {}
+        for email, name, team in (
+            (ANN, "Ann Archer", "North branch"),
+            ("bob.north@example.com", "Bob Baker", "North branch"),
+            ("cat.south@example.com", "Cat Cole", "South branch"),
+        ):
+            people[name] = create_user(
+                s,
+                email=email,
+                name=name,
+                password=PASSWORD,
+                job_role="teller",
+                team=team,
+                hire_date=hired,
+            )
+        s.commit()
+        lesson = live_lesson(s, LESSON)
+        answer = record_roleplay(
+            s,
+            people["Ann Archer"],
+            lesson,
+            lesson.live_roleplays[0],
+            "Good morning! Come on over, I'm Ann.",
+            uuid.uuid4().hex,
+        )
+        tick_rubric(s, answer, [0])
+        return SimpleNamespace(ann=people["Ann Archer"].id, cat=people["Cat Cole"].id)
+
+
+def test_manager_coaches_a_roleplay_and_the_learner_reads_it(
+    page: Page, browser, live_server, teams
+):
+    note = "Warm start. Next time, look up and greet them before you finish the last customer."
+    log_in(page, MANAGER)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Coaching").click()
+    expect(page.get_by_role("heading", level=1, name="Coaching")).to_be_visible()
+    card = page.locator("article", has_text="Good morning! Come on over, I'm Ann.")
+    expect(card.get_by_role("heading", name="Ann Archer")).to_be_visible()
+    expect(card.locator("blockquote.model")).to_be_visible()
+    expect(card.locator(".rubric li.right")).to_have_count(1)
+    assert_fits(page)
+    card.get_by_label("Your coaching note to Ann").fill(note)
+    card.get_by_role("button", name="Send the note").click()
+    expect(page.get_by_role("status")).to_have_text("Coaching note sent to Ann Archer.")
+    expect(page.get_by_text("Good morning! Come on over, I'm Ann.")).to_have_count(0)
+
+    learner = browser.new_context(
+        viewport=PHONE, java_script_enabled=False, base_url=live_server.url
+    ).new_page()
+    try:
+        log_in(learner, ANN)
+        card = learner.locator(
+            "section", has=learner.get_by_role("heading", name="New coaching note")
+        )
+        expect(card).to_contain_text(note)
+        assert_fits(learner)
+        card.get_by_role("link", name="Read your coaching notes").click()
+        expect(learner.get_by_role("heading", level=1, name="Coaching notes")).to_be_visible()
+        expect(learner.locator(".coach-note")).to_contain_text("Mia Manager")
+        expect(learner.locator(".coach-note")).to_contain_text(note)
+        expect(learner.locator("blockquote.mine")).to_contain_text("I'm Ann")
+        assert_fits(learner)
+    finally:
+        learner.context.close()
+
+
+def test_csv_download_has_the_rows_on_the_page(page: Page, live_server, teams):
+    log_in(page, MANAGER)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Team").click()
+    expect(page.get_by_role("heading", level=1, name="Your team")).to_be_visible()
+    expect(page.get_by_role("img", name="Path lessons completed")).to_be_visible()
+    assert_fits(page)
+
+    header = [
+        re.sub(r"\s*[▲▼]$", "", text.strip())
+        for text in page.locator("table.team thead th").all_inner_texts()
+    ]
+    shown = [
+        [cell.strip() for cell in row.locator("th, td").all_inner_texts()]
+        for row in page.locator("table.team tbody tr").all()
+    ]
+    assert [row[0] for row in shown] == ["Ann Archer", "Bob Baker"]
+    with page.expect_download() as info:
+        page.get_by_role("link", name="Download CSV").click()
+    download = info.value
+    today = local_date("Europe/London", utcnow()).isoformat()
+    assert download.suggested_filename == f"team-{today}.csv"
+    with open(download.path(), encoding="utf-8-sig", newline="") as f:
+        assert list(csv.reader(f)) == [header, *shown]
+
+
+def test_another_teams_person_is_not_found(page: Page, live_server, teams):
+    log_in(page, MANAGER)
+    response = page.goto(f"/manage/people/{teams.cat}")
+    assert response.status == 404
+    expect(page.get_by_role("heading", name="There is nothing at this address.")).to_be_visible()
+    expect(page.get_by_text("Cat Cole")).to_have_count(0)
+    assert_fits(page)
+
+    page.goto(f"/manage/people/{teams.ann}")
+    expect(page.get_by_role("heading", level=1, name="Ann Archer")).to_be_visible()
+    assign = page.get_by_role("main").get_by_role("link", name="Assign", exact=True).last
+    expect(assign).to_have_attribute("href", f"/manage/assign?person={teams.ann}")
+    assert_fits(page)

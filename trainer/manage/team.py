@@ -1,0 +1,664 @@
+"""The manager's team and person views, and assigning work to their people.
+
+The team view is set-based: it asks a fixed number of queries whatever the team size, each
+grouped by person over the ids of everyone in scope, and works the figures out in Python.
+Every function takes the viewer and goes through `trainer.manage.scope`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import Select, func, select, union_all
+from sqlalchemy.orm import Session, selectinload
+
+from trainer.learn.enrolment import assign
+from trainer.manage.scope import people_query, person_in_scope, team_in_scope
+from trainer.models import (
+    Attempt,
+    Enrolment,
+    Lesson,
+    LessonRun,
+    Observation,
+    Path,
+    PathStep,
+    Refresher,
+    RolePlayAnswer,
+    Team,
+    User,
+    utcnow,
+)
+from trainer.review.planning import local_date, zone_of
+
+PER_PAGE = 25
+REFRESHER_DAYS = 30
+STREAK_DAYS = 400  # as far back as trainer.review.refresher.streak looks
+CHART_WEEKS = 12
+# "Behind": an overdue lesson, or fewer than this share of planned refreshers done.
+BEHIND_REFRESHER_PERCENT = 50
+
+STATUSES = {"all": "Everyone", "overdue": "Overdue lessons", "behind": "Behind"}
+# (sort key, column label): the table's columns, in order; the CSV uses the same labels.
+COLUMNS = (
+    ("name", "Name"),
+    ("team", "Team"),
+    ("progress", "Path progress"),
+    ("overdue", "Overdue lessons"),
+    ("activity", "Last activity"),
+    ("streak", "Streak (days)"),
+    ("refreshers", "Refreshers, last 30 days"),
+)
+SORTS = tuple(key for key, _label in COLUMNS)
+
+
+class AssignError(ValueError):
+    """A field of an assignment is wrong; `field` names it."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+# -- filters, sorting, pages ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TeamFilters:
+    """What the manager asked to see. Unknown values fall back to the defaults."""
+
+    team_id: int | None = None
+    status: str = "all"
+    q: str = ""
+    sort: str = "name"
+    direction: str = "asc"
+    page: int = 1
+
+    @classmethod
+    def from_args(cls, args) -> TeamFilters:
+        team = args.get("team", "")
+        status = args.get("status", "all")
+        sort = args.get("sort", "name")
+        direction = args.get("dir", "asc")
+        page = args.get("page", "1")
+        return cls(
+            team_id=int(team) if team.isdigit() else None,
+            status=status if status in STATUSES else "all",
+            q=args.get("q", "").strip()[:120],
+            sort=sort if sort in SORTS else "name",
+            direction=direction if direction in ("asc", "desc") else "asc",
+            page=max(1, int(page)) if page.isdigit() else 1,
+        )
+
+    def args(self, **changes) -> dict:
+        """Query-string arguments for a link: the current filters with `changes`, defaults
+        left out so URLs stay short."""
+        merged = replace(self, **changes)
+        result = {
+            "team": merged.team_id,
+            "status": merged.status if merged.status != "all" else None,
+            "q": merged.q or None,
+            "sort": merged.sort if merged.sort != "name" else None,
+            "dir": merged.direction if merged.direction != "asc" else None,
+            "page": merged.page if merged.page != 1 else None,
+        }
+        return {key: value for key, value in result.items() if value is not None}
+
+    def sort_args(self, key: str) -> dict:
+        """Link arguments to sort by `key`: ascending first, flipping when already sorted."""
+        flip = "desc" if self.sort == key and self.direction == "asc" else "asc"
+        return self.args(sort=key, direction=flip, page=1)
+
+
+@dataclass
+class ListPage:
+    """One page of a list, with the attributes Flask-SQLAlchemy's pagination has."""
+
+    items: list
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
+
+def paginate_list(items: list, page: int, per_page: int = PER_PAGE) -> ListPage:
+    """A page past the end shows the last page rather than nothing."""
+    pages = max(1, math.ceil(len(items) / per_page))
+    page = min(max(1, page), pages)
+    start = (page - 1) * per_page
+    return ListPage(items[start : start + per_page], page, per_page, len(items))
+
+
+# -- the team view ----------------------------------------------------------------------------
+
+
+@dataclass
+class TeamRow:
+    """One person's line in the team view. Dates are in the person's own calendar."""
+
+    user_id: int
+    name: str
+    team: str
+    done: int
+    total: int
+    overdue: int
+    last_activity: date | None
+    streak: int
+    refreshers_done: int
+    refreshers_planned: int
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.done / self.total) if self.total else 0
+
+    @property
+    def refresher_percent(self) -> int | None:
+        if not self.refreshers_planned:
+            return None
+        return round(100 * self.refreshers_done / self.refreshers_planned)
+
+    @property
+    def behind(self) -> bool:
+        share = self.refresher_percent
+        return self.overdue > 0 or (share is not None and share < BEHIND_REFRESHER_PERCENT)
+
+    def cells(self) -> list[str]:
+        """The row as text, column by column: what the page shows and the CSV holds."""
+        share = self.refresher_percent
+        return [
+            self.name,
+            self.team,
+            f"{self.done} of {self.total}" if self.total else "no path",
+            str(self.overdue),
+            self.last_activity.isoformat() if self.last_activity else "never",
+            str(self.streak),
+            f"{share}%" if share is not None else "none planned",
+        ]
+
+
+@dataclass
+class TeamView:
+    rows: list[TeamRow]  # filtered and sorted, every page
+    page: ListPage
+    # (week label, % of the people's path lessons completed by then), oldest week first.
+    chart: list[tuple[str, float]] = field(default_factory=list)
+
+
+@dataclass
+class _Person:
+    id: int
+    name: str
+    team: str
+    timezone: str
+    today: date
+    lessons: list[tuple[int, date | None]] = field(default_factory=list)  # path: (lesson, due)
+
+
+def team_view(
+    session: Session, viewer: User, filters: TeamFilters, now: datetime | None = None
+) -> TeamView:
+    """The viewer's people (one of their teams with `filters.team_id`, else all of them; 404
+    for a team outside their scope), filtered, sorted and paged, with the team's completion
+    chart. Inactive people are left out."""
+    now = now or utcnow()
+    rows, chart = team_rows(session, viewer, team_id=filters.team_id, now=now)
+    rows = filter_rows(rows, filters)
+    rows = sort_rows(rows, filters.sort, filters.direction)
+    return TeamView(rows=rows, page=paginate_list(rows, filters.page), chart=chart)
+
+
+def filter_rows(rows: list[TeamRow], filters: TeamFilters) -> list[TeamRow]:
+    needle = filters.q.casefold()
+    if needle:
+        rows = [row for row in rows if needle in row.name.casefold()]
+    if filters.status == "overdue":
+        rows = [row for row in rows if row.overdue > 0]
+    elif filters.status == "behind":
+        rows = [row for row in rows if row.behind]
+    return rows
+
+
+_SORT_KEYS = {
+    "name": lambda row: row.name.casefold(),
+    "team": lambda row: row.team.casefold(),
+    "progress": lambda row: (row.percent, row.done),
+    "overdue": lambda row: row.overdue,
+    "activity": lambda row: row.last_activity or date.min,  # never = longest ago
+    "streak": lambda row: row.streak,
+    "refreshers": lambda row: -1 if row.refresher_percent is None else row.refresher_percent,
+}
+
+
+def sort_rows(rows: list[TeamRow], sort: str, direction: str = "asc") -> list[TeamRow]:
+    """Sorted by `sort`; ties stay in name order whichever the direction (sorts are stable)."""
+    by_name = sorted(rows, key=lambda row: (row.name.casefold(), row.user_id))
+    return sorted(by_name, key=_SORT_KEYS[sort], reverse=direction == "desc")
+
+
+def team_rows(
+    session: Session, viewer: User, *, team_id: int | None = None, now: datetime | None = None
+) -> tuple[list[TeamRow], list[tuple[str, float]]]:
+    """A row per active person in scope, and the completion chart, in a fixed number of
+    queries: one per kind of fact, each over everyone's ids at once."""
+    now = now or utcnow()
+    scope = people_query(session, viewer, team_id).where(User.active.is_(True))
+    ids = scope.with_only_columns(User.id)  # a subquery: no long list of ids is sent
+
+    people: dict[int, _Person] = {}
+    role_of: dict[int, int | None] = {}
+    start_of: dict[int, date] = {}
+    for user, team_name in session.execute(
+        scope.add_columns(Team.name).join(Team, Team.id == User.team_id)
+    ):
+        people[user.id] = _Person(
+            user.id, user.name, team_name, user.timezone, local_date(user.timezone, now)
+        )
+        role_of[user.id] = user.job_role_id
+        start_of[user.id] = user.hire_date or user.created_at.date()
+
+    # Which path each person is on: the same choice as learn.services.path_progress.
+    path_of: dict[int, tuple[int, date, date | None]] = {}
+    for user_id, path_id, start, fixed_due in session.execute(
+        select(Enrolment.user_id, Enrolment.path_id, Enrolment.start_date, Enrolment.due_date)
+        .join(Path, Path.id == Enrolment.path_id)
+        .where(Enrolment.user_id.in_(ids), Path.retired.is_(False))
+        .order_by(Enrolment.source.desc(), Enrolment.id)  # "auto" (the role's path) first
+    ):
+        path_of.setdefault(user_id, (path_id, start, fixed_due))
+    role_paths: dict[int, int] = {}
+    for path_id, role_id in session.execute(
+        select(Path.id, Path.job_role_id)
+        .where(
+            Path.retired.is_(False),
+            Path.job_role_id.in_(select(User.job_role_id).where(User.id.in_(ids))),
+        )
+        .order_by(Path.id)
+    ):
+        role_paths.setdefault(role_id, path_id)
+    for user_id in people:
+        if user_id not in path_of and role_of[user_id] in role_paths:
+            path_of[user_id] = (role_paths[role_of[user_id]], start_of[user_id], None)
+
+    steps: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for path_id, lesson_id, due_days in session.execute(
+        select(PathStep.path_id, PathStep.lesson_id, PathStep.due_days)
+        .join(Lesson, Lesson.id == PathStep.lesson_id)
+        .where(PathStep.path_id.in_({p for p, _s, _d in path_of.values()}))
+        .where(Lesson.retired.is_(False))
+        .order_by(PathStep.path_id, PathStep.position)
+    ):
+        steps[path_id].append((lesson_id, due_days))
+    for user_id, (path_id, start, fixed_due) in path_of.items():
+        people[user_id].lessons = [
+            (lesson_id, fixed_due or start + timedelta(days=due_days))
+            for lesson_id, due_days in steps[path_id]
+        ]
+
+    # First completion of each lesson by each person: progress now, and the chart's history.
+    first_done: dict[int, dict[int, datetime]] = defaultdict(dict)
+    for user_id, lesson_id, at in session.execute(
+        select(LessonRun.user_id, LessonRun.lesson_id, func.min(LessonRun.completed_at))
+        .where(LessonRun.user_id.in_(ids), LessonRun.completed_at.is_not(None))
+        .group_by(LessonRun.user_id, LessonRun.lesson_id)
+    ):
+        first_done[user_id][lesson_id] = at
+
+    assigned: dict[int, list[tuple[int, date | None]]] = defaultdict(list)
+    for user_id, lesson_id, due in session.execute(
+        select(Enrolment.user_id, Enrolment.lesson_id, Enrolment.due_date)
+        .join(Lesson, Lesson.id == Enrolment.lesson_id)
+        .where(Enrolment.user_id.in_(ids), Lesson.retired.is_(False))
+    ):
+        assigned[user_id].append((lesson_id, due))
+
+    last_active = _last_activity(session, ids)
+    streak_days = _activity_days(session, ids, people, now)
+    refreshers = _refreshers(session, ids, people, now)
+
+    rows = []
+    for person in people.values():
+        done = first_done[person.id]
+        overdue = {
+            lesson_id
+            for lesson_id, due in person.lessons + assigned[person.id]
+            if lesson_id not in done and due is not None and due < person.today
+        }
+        last = last_active.get(person.id)
+        planned, finished = refreshers.get(person.id, (0, 0))
+        rows.append(
+            TeamRow(
+                user_id=person.id,
+                name=person.name,
+                team=person.team,
+                done=sum(1 for lesson_id, _due in person.lessons if lesson_id in done),
+                total=len(person.lessons),
+                overdue=len(overdue),
+                last_activity=local_date(person.timezone, last) if last else None,
+                streak=streak_from_days(streak_days.get(person.id, set()), person.today),
+                refreshers_done=finished,
+                refreshers_planned=planned,
+            )
+        )
+    return rows, completion_chart(list(people.values()), first_done, now)
+
+
+def _last_activity(session: Session, ids: Select) -> dict[int, datetime]:
+    """The latest answer, lesson or refresher moment per person, in one grouped query."""
+    sources = [
+        (Attempt.user_id, Attempt.answered_at),
+        (LessonRun.user_id, LessonRun.started_at),
+        (LessonRun.user_id, LessonRun.completed_at),
+        (Refresher.user_id, Refresher.completed_at),
+        (RolePlayAnswer.user_id, RolePlayAnswer.created_at),
+    ]
+    moments = union_all(
+        *(
+            select(user_col.label("user_id"), func.max(at_col).label("at"))
+            .where(user_col.in_(ids))
+            .group_by(user_col)
+            for user_col, at_col in sources
+        )
+    ).subquery()
+    return {
+        user_id: at
+        for user_id, at in session.execute(
+            select(moments.c.user_id, func.max(moments.c.at)).group_by(moments.c.user_id)
+        )
+        if at is not None
+    }
+
+
+def _activity_days(
+    session: Session, ids: Select, people: dict[int, _Person], now: datetime
+) -> dict[int, set[date]]:
+    """Per person, the days (their own calendar) on which they finished a refresher or a
+    lesson: what the streak counts."""
+    since = now - timedelta(days=STREAK_DAYS)
+    finished = union_all(
+        select(Refresher.user_id, Refresher.completed_at.label("at")).where(
+            Refresher.user_id.in_(ids), Refresher.completed_at >= since
+        ),
+        select(LessonRun.user_id, LessonRun.completed_at.label("at")).where(
+            LessonRun.user_id.in_(ids), LessonRun.completed_at >= since
+        ),
+    ).subquery()
+    utc = zone_of("UTC")
+    days: dict[int, set[date]] = defaultdict(set)
+    for user_id, at in session.execute(select(finished.c.user_id, finished.c.at)):
+        zone = zone_of(people[user_id].timezone)
+        days[user_id].add(at.replace(tzinfo=utc).astimezone(zone).date())
+    return days
+
+
+def streak_from_days(days: set[date], today: date) -> int:
+    """Days in a row up to today (or yesterday, if today is not done yet): the same count as
+    trainer.review.refresher.streak, from days already gathered."""
+    day = today if today in days else today - timedelta(days=1)
+    count = 0
+    while day in days:
+        count += 1
+        day -= timedelta(days=1)
+    return count
+
+
+def _refreshers(
+    session: Session, ids: Select, people: dict[int, _Person], now: datetime
+) -> dict[int, tuple[int, int]]:
+    """(daily refreshers planned, completed) per person over their last 30 days. Today's
+    counts once done, or not at all: the day is not over."""
+    earliest = now.date() - timedelta(days=REFRESHER_DAYS + 1)  # any zone's 30 days
+    result: dict[int, tuple[int, int]] = {}
+    for user_id, day, completed in session.execute(
+        select(Refresher.user_id, Refresher.local_date, Refresher.completed_at.is_not(None)).where(
+            Refresher.user_id.in_(ids),
+            Refresher.kind == "daily",
+            Refresher.local_date >= earliest,
+        )
+    ):
+        today = people[user_id].today
+        if not today - timedelta(days=REFRESHER_DAYS) < day <= today:
+            continue
+        if day == today and not completed:
+            continue
+        planned, done = result.get(user_id, (0, 0))
+        result[user_id] = (planned + 1, done + bool(completed))
+    return result
+
+
+def completion_chart(
+    people: list[_Person], first_done: dict[int, dict[int, datetime]], now: datetime
+) -> list[tuple[str, float]]:
+    """Week by week for the last 12 weeks, the share of the people's path lessons completed
+    by the end of that week (today's people and paths, looking back). Empty with no path
+    lessons at all."""
+    total = sum(len(person.lessons) for person in people)
+    if not total:
+        return []
+    times = [
+        first_done[person.id][lesson_id]
+        for person in people
+        for lesson_id, _due in person.lessons
+        if lesson_id in first_done[person.id]
+    ]
+    points = []
+    for weeks_ago in range(CHART_WEEKS - 1, -1, -1):
+        end = now - timedelta(weeks=weeks_ago)
+        completed = sum(1 for at in times if at <= end)
+        points.append((f"{end.day} {end:%b}", round(100 * completed / total, 1)))
+    return points
+
+
+def csv_text(rows: list[TeamRow]) -> str:
+    """The rows as CSV, headed by the table's labels. A cell that a spreadsheet would read
+    as a formula gets a leading quote."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([label for _key, label in COLUMNS])
+    for row in rows:
+        writer.writerow([_neutralise(cell) for cell in row.cells()])
+    return out.getvalue()
+
+
+def _neutralise(cell: str) -> str:
+    return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
+
+
+# -- one person -------------------------------------------------------------------------------
+
+
+@dataclass
+class Assignment:
+    enrolment: Enrolment
+    assigned_by: str | None
+
+
+@dataclass
+class CoachedAnswer:
+    answer: RolePlayAnswer
+    coach: str | None
+
+
+@dataclass
+class PersonFacts:
+    """Everything on the person page except the paged attempts."""
+
+    runs: list[LessonRun]
+    roleplays: list[CoachedAnswer]
+    observations: list[Observation]
+    assignments: list[Assignment]
+
+
+ROLEPLAYS_SHOWN = 20
+
+
+def person_facts(session: Session, viewer: User, person_id: int) -> tuple[User, PersonFacts]:
+    """The person (404 when out of the viewer's scope) with their lesson runs, latest
+    role-play answers and coaching, observations and assignments, newest first."""
+    person = person_in_scope(session, viewer, person_id)
+    runs = list(
+        session.scalars(
+            select(LessonRun)
+            .where(LessonRun.user_id == person.id)
+            .order_by(LessonRun.started_at.desc(), LessonRun.id.desc())
+            .options(selectinload(LessonRun.lesson))
+        )
+    )
+    answers = list(
+        session.scalars(
+            select(RolePlayAnswer)
+            .where(RolePlayAnswer.user_id == person.id)
+            .order_by(RolePlayAnswer.created_at.desc(), RolePlayAnswer.id.desc())
+            .limit(ROLEPLAYS_SHOWN)
+            .options(selectinload(RolePlayAnswer.roleplay))
+        )
+    )
+    observations = list(
+        session.scalars(
+            select(Observation)
+            .where(Observation.user_id == person.id)
+            .order_by(Observation.observed_at.desc(), Observation.id.desc())
+            .options(selectinload(Observation.checklist), selectinload(Observation.observer))
+        )
+    )
+    enrolments = list(
+        session.scalars(
+            select(Enrolment)
+            .where(Enrolment.user_id == person.id)
+            .order_by(Enrolment.created_at.desc(), Enrolment.id.desc())
+            .options(selectinload(Enrolment.path), selectinload(Enrolment.lesson))
+        )
+    )
+    names = user_names(
+        session,
+        {a.coached_by_id for a in answers} | {e.assigned_by_id for e in enrolments},
+    )
+    return person, PersonFacts(
+        runs=runs,
+        roleplays=[CoachedAnswer(a, names.get(a.coached_by_id)) for a in answers],
+        observations=observations,
+        assignments=[Assignment(e, names.get(e.assigned_by_id)) for e in enrolments],
+    )
+
+
+def person_attempts(person: User) -> Select:
+    """The person's answers, newest first, as a query to page through."""
+    return (
+        select(Attempt)
+        .where(Attempt.user_id == person.id)
+        .order_by(Attempt.answered_at.desc(), Attempt.id.desc())
+        .options(selectinload(Attempt.item))
+    )
+
+
+def run_lessons(session: Session, attempts: list[Attempt]) -> dict[int, Lesson]:
+    """The lesson of each lesson run the attempts were answered in, by run id."""
+    run_ids = {a.run_id for a in attempts if a.run_id is not None}
+    return {
+        run_id: lesson
+        for run_id, lesson in session.execute(
+            select(LessonRun.id, Lesson)
+            .join(Lesson, Lesson.id == LessonRun.lesson_id)
+            .where(LessonRun.id.in_(run_ids))
+        )
+    }
+
+
+def user_names(session: Session, ids: set[int | None]) -> dict[int, str]:
+    ids = {i for i in ids if i is not None}
+    if not ids:
+        return {}
+    return dict(session.execute(select(User.id, User.name).where(User.id.in_(ids))).all())
+
+
+# -- assigning --------------------------------------------------------------------------------
+
+
+def live_paths(session: Session) -> list[Path]:
+    return list(session.scalars(select(Path).where(Path.retired.is_(False)).order_by(Path.title)))
+
+
+def live_lessons(session: Session) -> list[Lesson]:
+    return list(
+        session.scalars(select(Lesson).where(Lesson.retired.is_(False)).order_by(Lesson.title))
+    )
+
+
+def assignable_people(session: Session, viewer: User) -> list[User]:
+    """Active people of the viewer's teams, by name."""
+    query = people_query(session, viewer).where(User.active.is_(True)).order_by(User.name)
+    return list(session.scalars(query))
+
+
+@dataclass
+class AssignResult:
+    title: str
+    people: list[User]
+    due_date: date
+
+
+def assign_work(
+    session: Session,
+    viewer: User,
+    *,
+    what: str,
+    who: str,
+    due_date: date,
+    today: date,
+) -> AssignResult:
+    """Assign a live path or lesson (`what`: "path:ID" or "lesson:ID") to a person or a whole
+    team of the viewer's (`who`: "person:ID" or "team:ID"), due on `due_date`. A person or team
+    outside the viewer's scope is 404, whatever the form said. Committed."""
+    if due_date < today:
+        raise AssignError("due_date", "The due date cannot be in the past.")
+    kind, _sep, raw_id = what.partition(":")
+    target_id = int(raw_id) if raw_id.isdigit() else None
+    path = session.get(Path, target_id) if kind == "path" and target_id else None
+    lesson = session.get(Lesson, target_id) if kind == "lesson" and target_id else None
+    target = path or lesson
+    if target is None or target.retired:
+        raise AssignError("what", "Choose a path or a lesson from the list.")
+
+    kind, _sep, raw_id = who.partition(":")
+    if not raw_id.isdigit() or kind not in ("person", "team"):
+        raise AssignError("who", "Choose a person or a team from the list.")
+    if kind == "person":
+        people = [person_in_scope(session, viewer, int(raw_id))]
+        if not people[0].active:
+            raise AssignError("who", "That person's account is switched off.")
+    else:
+        team = team_in_scope(session, viewer, int(raw_id))
+        people = list(
+            session.scalars(
+                select(User)
+                .where(User.team_id == team.id, User.active.is_(True))
+                .order_by(User.name)
+            )
+        )
+        if not people:
+            raise AssignError("who", "That team has nobody in it yet.")
+    assign(session, viewer, people, path=path, lesson=lesson, due_date=due_date)
+    return AssignResult(title=target.title, people=people, due_date=due_date)

@@ -1,0 +1,169 @@
+"""Thin views of the manager's people pages: the team, one person, coaching, assigning."""
+
+from __future__ import annotations
+
+from flask import Response, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from trainer.extensions import db
+from trainer.learn.services import assigned_lessons, path_progress
+from trainer.manage import bp, coaching, team
+from trainer.manage.charts import line_chart
+from trainer.manage.forms import AssignForm, CommentForm
+from trainer.manage.scope import manager_required, visible_teams
+from trainer.models import utcnow
+from trainer.review.planning import local_date
+
+ATTEMPTS_PER_PAGE = 20
+COACHING_PER_PAGE = 10
+
+
+def _today():
+    """The manager's own calendar day: due dates they pick are theirs."""
+    return local_date(current_user.timezone, utcnow())
+
+
+@bp.get("/", endpoint="team")
+@manager_required
+def team_page():
+    filters = team.TeamFilters.from_args(request.args)
+    view = team.team_view(db.session, current_user, filters)
+    chart = line_chart(view.chart, title="Path lessons completed") if view.chart else None
+    return render_template(
+        "manage/team.html",
+        view=view,
+        filters=filters,
+        teams=visible_teams(db.session, current_user),
+        columns=team.COLUMNS,
+        statuses=team.STATUSES,
+        chart=chart,
+        points=view.chart,
+    )
+
+
+@bp.get("/team.csv")
+@manager_required
+def team_csv():
+    filters = team.TeamFilters.from_args(request.args)
+    view = team.team_view(db.session, current_user, filters)
+    filename = f"team-{_today().isoformat()}.csv"
+    # A byte-order mark so spreadsheet programs read names with accents as UTF-8.
+    body = "\ufeff" + team.csv_text(view.rows)
+    return Response(
+        body.encode("utf-8"),
+        mimetype="text/csv",
+        headers={
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="{filename}"',
+        },
+    )
+
+
+@bp.get("/people/<int:person_id>")
+@manager_required
+def person(person_id: int):
+    person, facts = team.person_facts(db.session, current_user, person_id)
+    attempts = db.paginate(
+        team.person_attempts(person),
+        page=request.args.get("page", 1, type=int),
+        per_page=ATTEMPTS_PER_PAGE,
+        max_per_page=ATTEMPTS_PER_PAGE,
+    )
+    return render_template(
+        "manage/person.html",
+        person=person,
+        facts=facts,
+        progress=path_progress(db.session, person),
+        assigned=assigned_lessons(db.session, person),
+        attempts=attempts,
+        run_lessons=team.run_lessons(db.session, attempts.items),
+        today=local_date(person.timezone, utcnow()),
+    )
+
+
+def _queue(form_for):
+    answers = db.paginate(
+        coaching.waiting_for_comment(db.session, current_user),
+        page=request.args.get("page", 1, type=int),
+        per_page=COACHING_PER_PAGE,
+        max_per_page=COACHING_PER_PAGE,
+    )
+    return render_template("manage/coaching.html", answers=answers, form_for=form_for)
+
+
+@bp.get("/coaching", endpoint="coaching")
+@manager_required
+def coaching_queue():
+    return _queue(_blank_form)
+
+
+def _blank_form(answer) -> CommentForm:
+    # A prefix per answer keeps field ids (and so labels) unique on the page.
+    return CommentForm(formdata=None, prefix=f"a{answer.id}")
+
+
+@bp.post("/coaching/<int:answer_id>")
+@manager_required
+def comment(answer_id: int):
+    form = CommentForm(prefix=f"a{answer_id}")
+    if form.validate_on_submit():
+        try:
+            answer = coaching.comment_on(db.session, current_user, answer_id, form.comment.data)
+        except coaching.AlreadyCoached as error:
+            flash(str(error), "info")
+            return redirect(url_for("manage.coaching"), code=303)
+        except coaching.CoachingError as error:
+            form.comment.errors = [str(error)]
+        else:
+            flash(f"Coaching note sent to {answer.user.name}.", "success")
+            return redirect(url_for("manage.coaching"), code=303)
+    else:
+        # An answer outside the manager's scope is 404 even when the form is wrong.
+        answer = coaching.answer_in_scope(db.session, current_user, answer_id)
+        if answer.coach_comment is not None:  # left the queue meanwhile: its form is not shown
+            flash("This answer already has a coaching note.", "info")
+            return redirect(url_for("manage.coaching"), code=303)
+    # The queue again, this answer's form keeping what was typed and its error.
+    return _queue(lambda a: form if a.id == answer_id else _blank_form(a)), 400
+
+
+@bp.route("/assign", methods=["GET", "POST"])
+@manager_required
+def assign():
+    today = _today()
+    form = AssignForm(
+        today=today,
+        paths=team.live_paths(db.session),
+        lessons=team.live_lessons(db.session),
+        teams=visible_teams(db.session, current_user),
+        people=team.assignable_people(db.session, current_user),
+    )
+    if request.method == "GET" and request.args.get("person", "").isdigit():
+        prefill = f"person:{request.args['person']}"
+        if any(value == prefill for value, _label in form.who.choices["People"]):
+            form.who.data = prefill
+    if form.validate_on_submit():
+        try:
+            result = team.assign_work(
+                db.session,
+                current_user,
+                what=form.what.data,
+                who=form.who.data,
+                due_date=form.due_date.data,
+                today=today,
+            )
+        except team.AssignError as error:
+            getattr(form, error.field).errors = [error.message]
+        else:
+            count = len(result.people)
+            whom = result.people[0].name if count == 1 else f"{count} people"
+            flash(
+                f"Assigned “{result.title}” to {whom}, due {result.due_date:%-d %B %Y}.",
+                "success",
+            )
+            if form.who.data.startswith("person:"):
+                return redirect(url_for("manage.person", person_id=result.people[0].id), 303)
+            team_id = int(form.who.data.partition(":")[2])
+            return redirect(url_for("manage.team", team=team_id), 303)
+    status = 400 if form.errors else 200
+    return render_template("manage/assign.html", form=form, today=today), status
