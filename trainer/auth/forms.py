@@ -30,3 +30,23 @@ class PasswordForm(FlaskForm):
 
 class LogoutForm(FlaskForm):
     submit = SubmitField("Sign out")
+
+
+class SetPasswordForm(FlaskForm):
+    """Choosing a password from an invitation link: no current password to give."""
+
+    new = PasswordField(
+        "New password",
+        validators=[
+            DataRequired(message="Choose a password."),
+            Length(min=MIN_LENGTH, message=f"Use at least {MIN_LENGTH} characters."),
+        ],
+    )
+    confirm = PasswordField(
+        "New password again",
+        validators=[
+            DataRequired(message="Type the password again."),
+            EqualTo("new", message="The two passwords differ."),
+        ],
+    )
+    submit = SubmitField("Set password and sign in")

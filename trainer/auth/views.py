@@ -4,9 +4,11 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from trainer.auth import bp
-from trainer.auth.forms import LoginForm, LogoutForm, PasswordForm
+from trainer.auth.forms import LoginForm, LogoutForm, PasswordForm, SetPasswordForm
+from trainer.auth.passwords import MIN_LENGTH
 from trainer.auth.services import authenticate, change_password
 from trainer.extensions import db
+from trainer.models import User
 
 
 def _safe_next(target: str | None) -> str:
@@ -60,3 +62,32 @@ def password():
             flash("Your password is changed.", "success")
             return redirect(url_for("learn.today"))
     return render_template("auth/password.html", form=form)
+
+
+@bp.route("/welcome/<token>", methods=["GET", "POST"])
+def welcome(token: str):
+    """The link from an invitation mail: choose a password, then straight in."""
+    # Imported here: trainer.admin imports auth (passwords), and auth imports its views.
+    from trainer.admin import invites
+
+    invitation = invites.find_invitation(db.session, token)
+    if invitation is None:
+        return render_template("auth/set_password.html", form=None), 404
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = invites.accept_invitation(db.session, token, form.new.data)
+        except invites.InvitationInvalid:  # used in another tab a moment ago
+            return render_template("auth/set_password.html", form=None), 404
+        except ValueError as error:
+            form.new.errors.append(str(error))
+        else:
+            login_user(user)
+            flash("Your password is set. Welcome to Frontline Trainer.", "success")
+            return redirect(url_for("learn.today"), 303)
+    status = 400 if form.errors else 200
+    person = db.session.get(User, invitation.user_id)
+    page = render_template(
+        "auth/set_password.html", form=form, person=person, min_length=MIN_LENGTH
+    )
+    return page, status

@@ -1,0 +1,7 @@
+"""Pages for admins only: the outbox, for now."""
+
+from flask import Blueprint
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+from trainer.admin import views  # noqa: E402,F401  (routes attach to bp)

@@ -1,0 +1,160 @@
+"""Forms of the admin pages. They check what a browser can get wrong; the services check
+everything again, and what needs the database (a taken address, say)."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    DateField,
+    EmailField,
+    HiddenField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Optional
+
+from trainer.admin.people import MAX_EMAIL, MAX_NAME, PersonFields
+from trainer.models import ROLES
+
+ROLE_LABELS = {"learner": "Learner", "manager": "Manager", "admin": "Admin"}
+
+
+def _zone_choices(names: list[str]) -> list[SelectChoice]:
+    """Time zones in option groups by region ("Europe", "America"), for a shorter scroll."""
+    return [
+        SelectChoice(
+            name, name.replace("_", " "), optgroup=name.split("/", 1)[0] if "/" in name else None
+        )
+        for name in names
+    ]
+
+
+class PersonForm(FlaskForm):
+    name = StringField(
+        "Name",
+        validators=[
+            DataRequired(message="Write the person's name."),
+            Length(max=MAX_NAME, message=f"Keep the name under {MAX_NAME} characters."),
+        ],
+    )
+    email = EmailField(
+        "Email",
+        validators=[
+            DataRequired(message="Write their email address."),
+            Length(max=MAX_EMAIL, message="That address is too long."),
+        ],
+    )
+    role = SelectField(
+        "Role",
+        choices=[SelectChoice(role, ROLE_LABELS[role]) for role in ROLES],
+        invalid_choice_message="Choose learner, manager or admin.",
+    )
+    job_role = SelectField("Job role", invalid_choice_message="Choose a job role from the list.")
+    team = SelectField("Team", invalid_choice_message="Choose a team from the list.")
+    hire_date = DateField(
+        "Hire date (optional)",
+        validators=[Optional()],
+        format="%Y-%m-%d",
+        render_kw={"placeholder": "YYYY-MM-DD"},
+    )
+    timezone = SelectField("Time zone", invalid_choice_message="Choose a time zone from the list.")
+    reminder_time = TimeField(
+        "Daily reminder time",
+        validators=[InputRequired(message="Give a time like 18:00.")],
+        format=["%H:%M", "%H:%M:%S"],  # some browsers send seconds
+    )
+    submit = SubmitField("Save")
+
+    def __init__(self, *args, job_roles, teams, zones: list[str], keep_zone=None, **kwargs):
+        """`keep_zone`: the person's stored zone, offered even when it is not in `zones`."""
+        super().__init__(*args, **kwargs)
+        self.job_role.choices = [SelectChoice("", "None")] + [
+            SelectChoice(j.key, j.name) for j in job_roles
+        ]
+        self.team.choices = [SelectChoice("", "No team")] + [
+            SelectChoice(str(t.id), t.name) for t in teams
+        ]
+        if keep_zone and keep_zone not in zones:
+            zones = sorted([*zones, keep_zone])
+        self.timezone.choices = _zone_choices(zones)
+
+    def fields(self) -> PersonFields:
+        return PersonFields(
+            name=self.name.data or "",
+            email=self.email.data or "",
+            role=self.role.data,
+            job_role=self.job_role.data or None,
+            team_id=int(self.team.data) if self.team.data else None,
+            hire_date=self.hire_date.data,
+            timezone=self.timezone.data,
+            reminder_time=self.reminder_time.data,
+        )
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something (deactivate, send a link, delete): only the CSRF token."""
+
+
+class TeamForm(FlaskForm):
+    name = StringField(
+        "Team name",
+        validators=[
+            DataRequired(message="Write a team name."),
+            Length(max=MAX_NAME, message=f"Keep the name under {MAX_NAME} characters."),
+        ],
+    )
+    submit = SubmitField("Save")
+
+
+class ManagersForm(FlaskForm):
+    managers = SelectMultipleField(
+        "Managers", coerce=int, invalid_choice_message="Choose managers from the list."
+    )
+    submit = SubmitField("Save managers")
+
+    def __init__(self, *args, people, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.managers.choices = [SelectChoice(p.id, p.name) for p in people]
+
+
+class UploadForm(FlaskForm):
+    file = FileField("CSV file", validators=[FileRequired(message="Choose a CSV file.")])
+    submit = SubmitField("Check the file")
+
+
+class ConfirmImportForm(FlaskForm):
+    """The signed rows from the preview, how many people the admin saw, and their choice."""
+
+    payload = HiddenField(validators=[DataRequired()])
+    expected = IntegerField(validators=[InputRequired()])
+    choice = StringField(validators=[AnyOf(("all", "valid"))])
+
+
+class ChecklistForm(FlaskForm):
+    title = StringField(
+        "Title",
+        validators=[
+            DataRequired(message="Write a title."),
+            Length(max=200, message="Keep the title under 200 characters."),
+        ],
+    )
+    key = StringField(
+        "Short name for links",
+        validators=[DataRequired(message="Write a short name like bar-welcome.")],
+    )
+    skill = StringField(
+        "Skill",
+        validators=[DataRequired(message="Write the skill, like phone-greeting.")],
+    )
+    points = TextAreaField(
+        "What to look for, one point a line",
+        validators=[DataRequired(message="Write the points to look for, one a line.")],
+    )
+    submit = SubmitField("Add checklist")

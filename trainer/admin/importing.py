@@ -1,0 +1,424 @@
+"""Adding many people at once from a CSV file: read it, check every row, then import.
+
+Two steps. `read_csv` + `check_rows` give a preview with every problem, row by row, and change
+nothing. `import_people` checks the rows again (the database may have changed since) and adds
+them in one transaction: all of them, or, when the admin chose so, all the valid ones; never
+some of those. Between the steps the rows travel in the page, signed (`sign_rows`) so they come
+back exactly as read.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import date, time
+from zoneinfo import available_timezones
+
+from email_validator import EmailNotValidError, validate_email
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from trainer.admin.invites import send_invitation
+from trainer.auth.services import normalise_email
+from trainer.models import ROLES, JobRole, Team, User
+from trainer.people.services import PersonError, create_user
+
+COLUMNS = ("email", "name", "role", "job_role", "team", "hire_date", "timezone", "reminder_time")
+REQUIRED = ("email", "name")
+MAX_BYTES = 1_000_000
+MAX_ROWS = 1000
+MAX_NAME = 120
+DEFAULT_REMINDER = time(18, 0)
+SALT = "people-import"
+DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
+
+
+class ImportFileError(ValueError):
+    """The file as a whole cannot be read: the message says why and what to do."""
+
+
+class ImportBlocked(Exception):
+    """Nothing was imported; `preview` shows why (rows with problems, or none valid)."""
+
+    def __init__(self, preview: Preview, message: str):
+        super().__init__(message)
+        self.preview = preview
+        self.message = message
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    field: str
+    message: str
+
+
+@dataclass
+class ImportRow:
+    """One person from the file: the text as written, what it means once checked, problems."""
+
+    line: int  # the line of the file the row starts on, counting the header as 1
+    raw: dict[str, str]
+    errors: list[RowError] = field(default_factory=list)
+    email: str = ""
+    name: str = ""
+    role: str = "learner"
+    job_role: str | None = None  # key
+    team: str | None = None
+    hire_date: date | None = None
+    timezone: str = ""
+    reminder_time: time = DEFAULT_REMINDER
+
+    def fail(self, field_name: str, message: str) -> None:
+        self.errors.append(RowError(self.line, field_name, message))
+
+    def error_for(self, field_name: str) -> str | None:
+        messages = [e.message for e in self.errors if e.field == field_name]
+        return "; ".join(messages) or None
+
+
+@dataclass
+class Preview:
+    rows: list[ImportRow]
+    new_teams: list[str]
+
+    @property
+    def valid_rows(self) -> list[ImportRow]:
+        return [row for row in self.rows if not row.errors]
+
+    @property
+    def errors(self) -> list[RowError]:
+        return [error for row in self.rows for error in row.errors]
+
+    @property
+    def bad_count(self) -> int:
+        return sum(1 for row in self.rows if row.errors)
+
+
+# -- reading the file --------------------------------------------------------------------------
+
+
+def _column(name: str) -> str:
+    """ "Job role", "job-role" and "JOB_ROLE" are all job_role."""
+    return re.sub(r"[\s\-]+", "_", name.strip().lower())
+
+
+def read_csv(data: bytes) -> list[dict]:
+    """The file's rows as text, each with the line it starts on (`line`). Blank rows are left
+    out. Raises `ImportFileError` for a file that is not UTF-8 (a byte-order mark, as Excel
+    writes, is fine), too big, empty, or whose first line is not a header of known columns."""
+    if len(data) > MAX_BYTES:
+        raise ImportFileError(f"The file is over {MAX_BYTES // 1_000_000} MB. Split it in two.")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ImportFileError(
+            'The file is not UTF-8 text. In Excel, use "Save as" and choose '
+            '"CSV UTF-8 (comma delimited)".'
+        ) from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header: list[str] | None = None
+    rows: list[dict] = []
+    last_line = 0
+    try:
+        for cells in reader:
+            start, last_line = last_line + 1, reader.line_num
+            if not any(cell.strip() for cell in cells):
+                continue
+            if header is None:
+                header = _header(cells)
+                continue
+            if len(rows) >= MAX_ROWS:
+                raise ImportFileError(f"The file has over {MAX_ROWS} people. Split it up.")
+            row = {"line": start}
+            for index, name in enumerate(header):
+                if name:  # a column with a blank heading (Excel leaves them) is left out
+                    row[name] = cells[index].strip() if index < len(cells) else ""
+            if len(cells) > len(header) and any(c.strip() for c in cells[len(header) :]):
+                row["_extra"] = str(len(cells))
+            rows.append(row)
+    except csv.Error as exc:
+        raise ImportFileError(f"Line {reader.line_num} cannot be read as CSV: {exc}.") from None
+    if header is None:
+        raise ImportFileError("The file is empty.")
+    if not rows:
+        raise ImportFileError("The file has a header but nobody in it.")
+    return rows
+
+
+def _header(cells: list[str]) -> list[str]:
+    names = [_column(cell) for cell in cells]
+    expected = ",".join(COLUMNS)
+    if any("@" in cell for cell in cells) or not any(name in COLUMNS for name in names):
+        raise ImportFileError(
+            f"The first line must name the columns, like: {expected}. "
+            "Add that line at the top of the file."
+        )
+    unknown = [cell.strip() for cell, name in zip(cells, names, strict=True) if name not in COLUMNS]
+    unknown = [cell for cell in unknown if cell]
+    if unknown:
+        raise ImportFileError(
+            f"Unknown column{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}. "
+            f"The columns are: {expected}."
+        )
+    repeated = sorted({name for name in names if name and names.count(name) > 1})
+    if repeated:
+        raise ImportFileError(f"A column is named twice: {', '.join(repeated)}.")
+    missing = [name for name in REQUIRED if name not in names]
+    if missing:
+        raise ImportFileError(
+            f"The header has no {' or '.join(missing)} column. The columns are: {expected}."
+        )
+    return names
+
+
+# -- checking rows -----------------------------------------------------------------------------
+
+
+def check_rows(session: Session, raw_rows: list[dict], default_timezone: str) -> Preview:
+    """Check every row against the rules of `create_user` and against each other. Changes
+    nothing. Each problem names its row (as numbered in the file) and its field."""
+    jobs: dict[str, str] = {}
+    for job in session.scalars(select(JobRole).order_by(JobRole.id)):
+        jobs.setdefault(job.key.lower(), job.key)
+        jobs.setdefault(job.name.lower(), job.key)
+    job_keys = ", ".join(sorted({key for key in jobs.values()})) or "none yet: sync the content"
+    teams = {name.lower(): name for name in session.scalars(select(Team.name))}
+    zones = {name.lower(): name for name in available_timezones()}
+    new_teams: dict[str, str] = {}
+
+    rows = []
+    for raw in raw_rows:
+        row = ImportRow(line=raw["line"], raw={c: raw.get(c, "") for c in COLUMNS})
+        if "_extra" in raw:
+            row.fail("row", f"has {raw['_extra']} values; the header names {_header_len(raw)}")
+        _check_email(row)
+        _check_name(row)
+        _check_role(row)
+        _check_job_role(row, jobs, job_keys)
+        _check_team(row, teams, new_teams)
+        _check_hire_date(row)
+        _check_timezone(row, zones, default_timezone)
+        _check_reminder(row)
+        rows.append(row)
+
+    _flag_repeats(rows)
+    _flag_taken(session, rows)
+    return Preview(rows=rows, new_teams=sorted(new_teams.values(), key=str.lower))
+
+
+def _header_len(raw: dict) -> int:
+    return len([key for key in raw if key in COLUMNS])
+
+
+def _check_email(row: ImportRow) -> None:
+    text = row.raw["email"]
+    if not text:
+        row.fail("email", "an email address is needed")
+        return
+    try:
+        email = validate_email(text, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        row.fail("email", f'"{text}" is not a valid email address: {exc}')
+        return
+    row.email = normalise_email(email)
+    if len(row.email) > 254:
+        row.fail("email", "the address is too long")
+
+
+def _check_name(row: ImportRow) -> None:
+    row.name = " ".join(row.raw["name"].split())
+    if not row.name:
+        row.fail("name", "a name is needed")
+    elif len(row.name) > MAX_NAME:
+        row.fail("name", f"keep the name under {MAX_NAME} characters")
+
+
+def _check_role(row: ImportRow) -> None:
+    text = row.raw["role"].lower()
+    if text and text not in ROLES:
+        row.fail("role", f'unknown role "{row.raw["role"]}": use {", ".join(ROLES)}')
+    row.role = text or "learner"
+
+
+def _check_job_role(row: ImportRow, jobs: dict[str, str], job_keys: str) -> None:
+    text = row.raw["job_role"]
+    if not text:
+        return
+    row.job_role = jobs.get(text.lower())
+    if row.job_role is None:
+        row.fail("job_role", f'unknown job role "{text}": use one of {job_keys}')
+
+
+def _check_team(row: ImportRow, teams: dict[str, str], new_teams: dict[str, str]) -> None:
+    text = " ".join(row.raw["team"].split())
+    if not text:
+        return
+    if len(text) > MAX_NAME:
+        row.fail("team", f"keep the team name under {MAX_NAME} characters")
+        return
+    # Case-blind, so "North" and "north" are one team: the existing spelling, or the first.
+    key = text.lower()
+    if key in teams:
+        row.team = teams[key]
+    else:
+        row.team = new_teams.setdefault(key, text)
+
+
+def _check_hire_date(row: ImportRow) -> None:
+    text = row.raw["hire_date"]
+    if not text:
+        return
+    try:
+        if not DATE.match(text):
+            raise ValueError
+        row.hire_date = date.fromisoformat(text)
+    except ValueError:
+        row.fail("hire_date", f'"{text}" is not a date written YYYY-MM-DD, like 2025-03-31')
+
+
+def _check_timezone(row: ImportRow, zones: dict[str, str], default: str) -> None:
+    text = row.raw["timezone"]
+    if not text:
+        row.timezone = default
+        return
+    zone = zones.get(text.lower())
+    if zone is None:
+        row.fail("timezone", f'"{text}" is not a time zone name like Europe/London')
+    else:
+        row.timezone = zone
+
+
+def _check_reminder(row: ImportRow) -> None:
+    text = row.raw["reminder_time"]
+    if not text:
+        return
+    match = TIME.match(text)
+    try:
+        if match is None:
+            raise ValueError
+        row.reminder_time = time(int(match.group(1)), int(match.group(2)))
+    except ValueError:
+        row.fail("reminder_time", f'"{text}" is not a time written HH:MM, like 18:00')
+
+
+def _flag_repeats(rows: list[ImportRow]) -> None:
+    """Every row whose address is also on another row: which one to keep is the admin's call."""
+    lines: dict[str, list[int]] = {}
+    for row in rows:
+        if row.email:
+            lines.setdefault(row.email, []).append(row.line)
+    for row in rows:
+        others = [line for line in lines.get(row.email, []) if line != row.line]
+        if others:
+            where = ", ".join(str(line) for line in others)
+            row.fail("email", f"{row.email} is also on row {where} of this file")
+
+
+def _flag_taken(session: Session, rows: list[ImportRow]) -> None:
+    emails = sorted({row.email for row in rows if row.email})
+    taken: set[str] = set()
+    for start in range(0, len(emails), 500):  # stays under every database's parameter limit
+        chunk = emails[start : start + 500]
+        taken.update(session.scalars(select(User.email).where(User.email.in_(chunk))))
+    for row in rows:
+        if row.email in taken:
+            row.fail("email", f"{row.email} already has an account")
+
+
+# -- carrying rows between the steps -----------------------------------------------------------
+
+
+def _serializer(secret_key: str) -> URLSafeSerializer:
+    return URLSafeSerializer(secret_key, salt=SALT)
+
+
+def sign_rows(secret_key: str, raw_rows: list[dict]) -> str:
+    return _serializer(secret_key).dumps(raw_rows)
+
+
+def unsign_rows(secret_key: str, payload: str) -> list[dict]:
+    """The rows signed by `sign_rows`. Raises `ImportFileError` for anything else."""
+    refused = ImportFileError("This import could not be checked. Upload the file again.")
+    try:
+        rows = _serializer(secret_key).loads(payload or "")
+    except BadSignature:
+        raise refused from None
+    # Signed by us, so well formed; checked anyway, as anything read from a request is.
+    if not isinstance(rows, list) or not rows or len(rows) > MAX_ROWS:
+        raise refused
+    for row in rows:
+        if not isinstance(row, dict) or not isinstance(row.get("line"), int):
+            raise refused
+        if any(key != "line" and not isinstance(value, str) for key, value in row.items()):
+            raise refused
+    return rows
+
+
+# -- importing --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Imported:
+    people: list[User]
+    skipped: int
+    new_teams: list[str]
+
+
+def import_people(
+    session: Session,
+    raw_rows: list[dict],
+    *,
+    default_timezone: str,
+    only_valid: bool = False,
+    expected: int | None = None,
+) -> Imported:
+    """Check the rows again and add the people in one transaction, each enrolled as
+    `create_user` does and sent their link to set a password. Committed.
+
+    With problems in any row nothing is imported, unless `only_valid`: then every valid row is.
+    `expected` is how many people the admin agreed to import; if the check now finds another
+    number (someone was added meanwhile) nothing is imported. Raises `ImportBlocked` carrying
+    the fresh preview whenever nothing was imported."""
+    preview = check_rows(session, raw_rows, default_timezone)
+    valid = preview.valid_rows
+    if preview.errors and not only_valid:
+        raise ImportBlocked(preview, "Nothing was imported: some rows have problems.")
+    if not valid:
+        raise ImportBlocked(preview, "Nothing was imported: no row is valid.")
+    if expected is not None and expected != len(valid):
+        raise ImportBlocked(
+            preview, "Nothing was imported: the people changed since the preview. Check again."
+        )
+    people = []
+    try:
+        for row in valid:
+            user = create_user(
+                session,
+                email=row.email,
+                name=row.name,
+                password=None,
+                role=row.role,
+                job_role=row.job_role,
+                team=row.team,
+                timezone=row.timezone,
+                hire_date=row.hire_date,
+            )
+            user.reminder_time = row.reminder_time
+            send_invitation(session, user)
+            people.append(user)
+        session.commit()
+    except (PersonError, IntegrityError):  # someone added one of these people meanwhile
+        session.rollback()
+        preview = check_rows(session, raw_rows, default_timezone)
+        raise ImportBlocked(
+            preview, "Nothing was imported: the people changed since the preview. Check again."
+        ) from None
+    created = {name.lower() for name in preview.new_teams}
+    teams = sorted({row.team for row in valid if row.team and row.team.lower() in created})
+    return Imported(people=people, skipped=preview.bad_count, new_teams=teams)

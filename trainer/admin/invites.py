@@ -1,0 +1,133 @@
+"""One-time links to set a password, for people an admin has added.
+
+The link carries a random token; only its SHA-256 is stored, so a copy of the database cannot be
+used to sign in. A link works once, for seven days, and only the newest one a person was sent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from flask import current_app
+from markupsafe import escape
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from trainer.auth.passwords import MIN_LENGTH, hash_password
+from trainer.mail.outbox import queue_message
+from trainer.models import Invitation, User, utcnow
+
+LIFETIME = timedelta(days=7)
+SUBJECT = "Set your Frontline Trainer password"
+KIND = "invitation"
+
+
+class InvitationInvalid(LookupError):
+    """The link is unknown, used, expired, or its person can no longer sign in."""
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def invitation_link(token: str) -> str:
+    return f"{current_app.config['PUBLIC_URL']}/welcome/{token}"
+
+
+def _mail(user: User, link: str) -> tuple[str, str]:
+    days = LIFETIME.days
+    text = (
+        f"Hello {user.first_name},\n\n"
+        "An account on Frontline Trainer is ready for you. Open this link to choose your "
+        f"password and sign in:\n\n{link}\n\n"
+        f"The link works once and for {days} days. If it has expired, ask your admin for a "
+        "new one.\n"
+    )
+    html = (
+        f"<p>Hello {escape(user.first_name)},</p>"
+        "<p>An account on Frontline Trainer is ready for you. Open this link to choose your "
+        "password and sign in:</p>"
+        f'<p><a href="{escape(link)}">Set your password</a></p>'
+        f"<p>Or copy this address into your browser: {escape(link)}</p>"
+        f"<p>The link works once and for {days} days. If it has expired, ask your admin for a "
+        "new one.</p>"
+    )
+    return text, html
+
+
+def cancel_invitations(session: Session, user: User) -> None:
+    """Make the person's unused links stop working (they are kept, as expired). Not committed."""
+    now = utcnow()
+    session.execute(
+        update(Invitation)
+        .where(
+            Invitation.user_id == user.id,
+            Invitation.used_at.is_(None),
+            Invitation.expires_at > now,
+        )
+        .values(expires_at=now)
+        .execution_options(synchronize_session="fetch")
+    )
+
+
+def send_invitation(session: Session, user: User) -> Invitation:
+    """Make a new link for the person and queue the mail that carries it. Any earlier link of
+    theirs that is still unused stops working, so a forwarded old mail cannot set the password.
+    Not committed: the caller commits it with its cause (the new person, the admin's "Send a
+    new link", an import)."""
+    cancel_invitations(session, user)
+    now = utcnow()
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation(
+        user_id=user.id, token_hash=token_hash(token), created_at=now, expires_at=now + LIFETIME
+    )
+    session.add(invitation)
+    text, html = _mail(user, invitation_link(token))
+    queue_message(
+        session, to=user.email, subject=SUBJECT, text=text, html=html, kind=KIND, user_id=user.id
+    )
+    return invitation
+
+
+def find_invitation(session: Session, token: str) -> Invitation | None:
+    """The invitation a link is for, if it can still be used."""
+    if not token or len(token) > 128:
+        return None
+    invitation = session.scalar(
+        select(Invitation).where(Invitation.token_hash == token_hash(token))
+    )
+    if invitation is None or invitation.used_at is not None or invitation.expires_at <= utcnow():
+        return None
+    user = session.get(User, invitation.user_id)
+    if user is None or not user.active:
+        return None
+    return invitation
+
+
+def accept_invitation(session: Session, token: str, password: str) -> User:
+    """Set the person's password from their link and use the link up. Committed. Raises
+    `InvitationInvalid` when the link cannot be used (also when two tabs send it at once: only
+    one wins), `ValueError` when the password is too short."""
+    invitation = find_invitation(session, token)
+    if invitation is None:
+        raise InvitationInvalid(token)
+    if len(password or "") < MIN_LENGTH:
+        raise ValueError(f"Use at least {MIN_LENGTH} characters.")
+    now = utcnow()
+    # A conditional update, so two requests with the same link cannot both use it.
+    claimed = session.execute(
+        update(Invitation)
+        .where(Invitation.id == invitation.id, Invitation.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        session.rollback()
+        raise InvitationInvalid(token)
+    user = session.get(User, invitation.user_id)
+    user.password_hash = hash_password(password)
+    user.last_seen_at = now
+    session.commit()
+    return user
