@@ -11,6 +11,7 @@ import itertools
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from operator import itemgetter
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app
@@ -94,6 +95,14 @@ def skill_recall(cards: list[DueCard]) -> dict[str, float]:
     return {skill: round(sum(v) / len(v), 4) for skill, v in totals.items()}
 
 
+def _skill_recall_of(due: list[tuple[float, int]], skills: dict[int, str]) -> dict[str, float]:
+    """skill_recall() of (recall, item_id) pairs, in the same order and so the same sums."""
+    totals: dict[str, list[float]] = defaultdict(list)
+    for recall, item_id in due:
+        totals[skills.get(item_id, "general")].append(recall)
+    return {skill: round(sum(v) / len(v), 4) for skill, v in totals.items()}
+
+
 def _budget_seconds() -> int:
     return int(current_app.config["REFRESHER_MINUTES"] * 60)
 
@@ -162,14 +171,18 @@ def _insert_refreshers(session: Session, rows: list[dict]) -> None:
     """Insert, skipping any learner-day another process planned first."""
     if not rows:
         return
+    # Core INSERT on the table (one executemany), not the ORM's bulk insert, which builds a
+    # state for every row: the nightly job inserts a row per learner.
+    table = Refresher.__table__
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        stmt = postgresql.insert(Refresher).on_conflict_do_nothing()
+        stmt = postgresql.insert(table).on_conflict_do_nothing()
     elif dialect == "sqlite":
-        stmt = sqlite.insert(Refresher).on_conflict_do_nothing()
+        stmt = sqlite.insert(table).on_conflict_do_nothing()
     else:  # pragma: no cover - the product supports SQLite and PostgreSQL
-        stmt = insert(Refresher)
-    session.execute(stmt, rows)
+        stmt = insert(table)
+    session.flush()  # what the session holds goes first, as the ORM's autoflush would do
+    session.connection().execute(stmt, rows)
 
 
 def plan_refreshers(session: Session, now: datetime | None = None, batch: int = 5000) -> int:
@@ -213,7 +226,9 @@ def plan_refreshers(session: Session, now: datetime | None = None, batch: int = 
     budget = _budget_seconds()
     latest_horizon = max(h for _, h in zones.values())
 
-    rows = session.execute(
+    # Core rows from the session's connection: the ORM's row processing would double the cost
+    # of reading a million due cards.
+    rows = session.connection().execute(
         select(ReviewCard.user_id, ReviewCard.item_id, ReviewCard.stability,
                ReviewCard.last_review, ReviewCard.due)
         .where(ReviewCard.due <= latest_horizon)
@@ -223,28 +238,35 @@ def plan_refreshers(session: Session, now: datetime | None = None, batch: int = 
     pending: list[dict] = []
     count = 0
     recall = model.recall
-    for user_id, group in itertools.groupby(rows, key=lambda r: r[0]):
-        if user_id in planned or user_id not in learner_day:
+    for user_id, group in itertools.groupby(rows, key=itemgetter(0)):
+        if user_id in planned:
             continue
-        day, horizon = learner_day[user_id]
-        cards = [
-            DueCard(item_id, skills.get(item_id, "general"), recall(stab, last, now))
-            for _, item_id, stab, last, due in group
-            if due <= horizon and item_id not in retired
+        when = learner_day.get(user_id)
+        if when is None:
+            continue
+        day, horizon = when
+        due = [
+            (recall(stab, last, now), item_id)
+            for _, item_id, stab, last, card_due in group
+            if card_due <= horizon and item_id not in retired
         ]
-        if not cards:
+        if not due:
             continue
-        seconds = float(pace.get(user_id) or DEFAULT_ANSWER_SECONDS)
+        limit = budget_items(budget, float(pace.get(user_id) or DEFAULT_ANSWER_SECONDS))
+        # order_items keeps the `limit` weakest by (recall, item_id) before anything else, so
+        # giving it just those (as DueCards, which cost more to build) orders them the same.
+        weakest = sorted(due)[:limit] if len(due) > limit else due
+        cards = [DueCard(item_id, skills.get(item_id, "general"), r) for r, item_id in weakest]
         pending.append(
             {
                 "user_id": user_id,
                 "local_date": day,
                 "kind": "daily",
                 "round": 0,
-                "item_ids": order_items(cards, budget_items(budget, seconds)),
+                "item_ids": order_items(cards, limit),
                 "budget_seconds": budget,
                 "planned_at": now,
-                "recall_before": skill_recall(cards),
+                "recall_before": _skill_recall_of(due, skills),
                 "correct": 0,
                 "total": 0,
             }
