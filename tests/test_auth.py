@@ -554,3 +554,15 @@ def test_cli_refuses_a_short_password(runner):
     result = runner.invoke(args=create_args(password="short"))
     assert result.exit_code != 0
     assert "--password" in result.output
+
+
+def test_password_boxes_hide_what_is_typed(client, auth, make_user):
+    """Every password field is a real password input, never a text box."""
+    login = client.get("/login").get_data(as_text=True)
+    assert 'type="password"' in login
+    assert 'type="None"' not in login
+    make_user()
+    auth.login()
+    page = client.get("/account/password").get_data(as_text=True)
+    assert page.count('type="password"') == 3
+    assert 'type="None"' not in page

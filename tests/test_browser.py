@@ -16,7 +16,6 @@ from tests.browser_support import ARTIFACTS, LESSON, PASSWORD, PHONE, VERDICT
 pytestmark = pytest.mark.browser
 
 
-
 # -- helpers ----------------------------------------------------------------------------------
 
 

@@ -36,24 +36,36 @@ def create_app(config_class: type | str | None = None, test_config: dict | None 
         ProductionConfig.check(app.config)
     os.makedirs(app.instance_path, exist_ok=True)
 
+    from trainer import sqlite
     from trainer.extensions import csrf, db, login_manager, migrate
 
+    sqlite.install()
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)
 
     from trainer import web
+    from trainer.admin import bp as admin_bp
     from trainer.auth import bp as auth_bp
     from trainer.content import cli as content_cli
+    from trainer.jobs import cli as jobs_cli
     from trainer.learn import bp as learn_bp
+    from trainer.mail import cli as mail_cli
+    from trainer.manage import bp as manage_bp
+    from trainer.notify import bp as notify_bp
     from trainer.people import cli as people_cli
     from trainer.review import bp as review_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(learn_bp)
     app.register_blueprint(review_bp)
+    app.register_blueprint(notify_bp)
+    app.register_blueprint(admin_bp)
+    app.register_blueprint(manage_bp)
     web.init_app(app)
     content_cli.init_app(app)
     people_cli.init_app(app)
+    jobs_cli.init_app(app)
+    mail_cli.init_app(app)
     return app

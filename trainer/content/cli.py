@@ -57,6 +57,9 @@ def sync_command(verbose: bool) -> None:
     for label in report.retired:
         click.echo(f"  - {label} (retired; its history is kept)")
     click.echo(report.summary())
+    from trainer.manage.observations import ensure_builtin_checklists
+
+    ensure_builtin_checklists(db.session)
     from trainer.learn.enrolment import enrol_everyone_by_role
 
     enrolled = enrol_everyone_by_role(db.session)

@@ -7,7 +7,7 @@ import uuid
 from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import abort, redirect, render_template, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
@@ -15,6 +15,7 @@ from trainer.extensions import db
 from trainer.learn import bp, services
 from trainer.learn.forms import AnswerForm, RolePlayForm, RubricForm
 from trainer.learn.steps import progress_at
+from trainer.manage.coaching import coach_names, coached_answers, latest_note
 from trainer.models import Attempt, Lesson, Refresher
 from trainer.review.planning import plan_for_user
 from trainer.review.refresher import skill_overview, streak
@@ -46,18 +47,23 @@ def _local_today() -> date:
 def today():
     # Normally the plan-refreshers job has planned it already; planning is idempotent.
     refresher = plan_for_user(db.session, current_user)
-    remaining = None
-    if refresher is not None and refresher.completed_at is None:
+    remaining = minutes = None
+    if refresher is not None and refresher.completed_at is None and refresher.item_ids:
         remaining = len(refresher.item_ids) - _answered(refresher)
+        # The plan fitted its items into the budget; the rest take their share of it.
+        share = remaining / len(refresher.item_ids)
+        minutes = max(1, round(share * refresher.budget_seconds / 60))
     return render_template(
         "learn/today.html",
         progress=services.path_progress(db.session, current_user),
         assigned=services.assigned_lessons(db.session, current_user),
         refresher=refresher,
         remaining=remaining,
+        refresher_minutes=minutes,
         streak=streak(db.session, current_user),
         skills=skill_overview(db.session, current_user),
         today=_local_today(),
+        coaching_note=latest_note(db.session, current_user),
     )
 
 
@@ -217,3 +223,17 @@ def library():
     lessons = services.library_for(db.session, current_user)
     done = services.completed_lesson_ids(db.session, current_user)
     return render_template("learn/library.html", lessons=lessons, done=done)
+
+
+@bp.get("/coaching")
+def coaching():
+    """The learner's role-play answers that a manager commented on, newest note first."""
+    answers = db.paginate(
+        coached_answers(current_user),
+        page=request.args.get("page", 1, type=int),
+        per_page=20,
+        max_per_page=20,
+    )
+    return render_template(
+        "learn/coaching.html", answers=answers, coaches=coach_names(db.session, answers.items)
+    )

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from trainer.auth.passwords import hash_password
 from trainer.learn import services as learn
+from trainer.manage.observations import ensure_builtin_checklists
 from trainer.models import Lesson, Path, User, utcnow
 from trainer.people.services import create_user
 
@@ -67,6 +68,7 @@ ROLEPLAY_ANSWERS = [
 
 def load_demo(session: Session) -> str:
     """Create the demo people with some lesson history; returns a one-line summary."""
+    ensure_builtin_checklists(session)
     if session.scalar(select(Lesson.id).limit(1)) is None:
         from flask import current_app
 
