@@ -388,7 +388,7 @@ def test_cli_lists_newest_first_with_limit_and_status(app, smtp):
 
     delivered = runner.invoke(args=["outbox", "--deliver"])
     assert delivered.exit_code == 0, delivered.output
-    assert "Sent 2, failed 1" in delivered.output
+    assert "Sent 2, 1 failed and will be retried" in delivered.output
 
     listing = runner.invoke(args=["outbox", "--limit", "2"]).output
     assert listing.index("Third") < listing.index("Second")

@@ -69,7 +69,9 @@ class DeliveryReport:
             )
         if not (self.sent or self.failed or self.skipped):
             return f"Nothing due to send ({self.server})."
-        line = f"Sent {self.sent}, failed {self.failed} (will retry)"
+        line = f"Sent {self.sent}"
+        if self.failed:
+            line += f", {self.failed} failed and will be retried"
         if self.skipped:
             line += f", {self.skipped} taken by another worker"
         lines = [f"{line} via {self.server}."]

@@ -99,6 +99,8 @@ def load_demo(session: Session) -> str:
         session.commit()
         _history(session, user, person)
         created += 1
+    if created:
+        _manager_activity(session)
     session.commit()
     total = session.scalar(select(func.count()).select_from(User))
     return (
@@ -106,6 +108,53 @@ def load_demo(session: Session) -> str:
         f"Sign in as learner@example.com, manager@example.com or admin@example.com "
         f"with password '{DEMO_PASSWORD}'."
     )
+
+
+# What the demo manager saw on the floor last week: (person, checklist, points seen, grade, note).
+OBSERVATIONS = [
+    ("ana.souza@example.com", "phone-greeting", [0, 1, 2, 3], "A",
+     "Warm and quick on a busy Monday; the caller relaxed straight away."),
+    ("chloe.martin@example.com", "counter-or-table-greeting", [1], "D",
+     "Kept counting notes while Mr Reid waited at the window. Look up first."),
+    ("ben.okafor@example.com", "collections-call", [0, 2], "C",
+     "Checked identity well, but named the amount before the customer was ready."),
+]  # fmt: skip
+
+
+def _manager_activity(session: Session) -> None:
+    """Observations by the demo manager and one coaching note, so their pages have a story."""
+    from trainer.manage.coaching import comment_on
+    from trainer.manage.observations import record_observation
+    from trainer.models import ObservationChecklist, RolePlayAnswer
+
+    manager = session.scalar(select(User).where(User.email == "manager@example.com"))
+    if manager is None:
+        return
+    for number, (email, key, seen, grade, note) in enumerate(OBSERVATIONS):
+        person = session.scalar(select(User).where(User.email == email))
+        checklist = session.scalar(
+            select(ObservationChecklist).where(ObservationChecklist.key == key)
+        )
+        if person is None or checklist is None:
+            continue
+        observation = record_observation(
+            session, manager, person, checklist, seen, grade, note,
+            "phone" if "call" in key or "phone" in key else "floor",
+            _token(person, "observation", key),
+        )  # fmt: skip
+        observation.observed_at = utcnow() - timedelta(days=2 + number)
+    ana = session.scalar(select(User).where(User.email == "ana.souza@example.com"))
+    answer = session.scalar(
+        select(RolePlayAnswer).where(RolePlayAnswer.user_id == ana.id).order_by(RolePlayAnswer.id)
+    ) if ana else None  # fmt: skip
+    if answer is not None and answer.coach_comment is None:
+        comment_on(
+            session,
+            manager,
+            answer.id,
+            "Good, calm opening. Next time use the customer's name once you have it.",
+        )
+    session.commit()
 
 
 def _history(session: Session, user: User, person: DemoPerson) -> None:
