@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Float, Select, and_, case, cast, func, select
 from sqlalchemy.orm import Session
 
+from trainer.manage.paging import ListPage
 from trainer.models import (
     Attempt,
     Lesson,
@@ -246,34 +247,6 @@ class MissedQuestion:
         return [c["text"] for c in self.item.choices if c["weight"] > 0]
 
 
-@dataclass
-class QuestionPage:
-    items: list[MissedQuestion]
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def prev_num(self) -> int:
-        return self.page - 1
-
-    @property
-    def next_num(self) -> int:
-        return self.page + 1
-
-
 def window_days(value: int | None) -> int:
     return value if value in WINDOWS else DEFAULT_WINDOW
 
@@ -284,7 +257,7 @@ def missed_questions(
     since: datetime,
     page: int = 1,
     per_page: int = QUESTIONS_PER_PAGE,
-) -> QuestionPage:
+) -> ListPage:
     """The live quiz items the people answered wrong since `since`, the largest share wrong
     first, then the most attempts. An item needs MIN_ATTEMPTS attempts and one wrong answer to
     appear. Each comes with the wrong choices picked and how often (people who have left count
@@ -311,7 +284,7 @@ def missed_questions(
         .offset((page - 1) * per_page)
     ).all()
     if not rows:
-        return QuestionPage([], page, per_page, total)
+        return ListPage([], page, per_page, total)
 
     item_ids = [row.item_id for row in rows]
     items = {i.id: i for i in session.scalars(select(QuizItem).where(QuizItem.id.in_(item_ids)))}
@@ -351,4 +324,4 @@ def missed_questions(
         )
         for row in rows
     ]
-    return QuestionPage(result, page, per_page, total)
+    return ListPage(result, page, per_page, total)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
@@ -18,6 +17,7 @@ from sqlalchemy import Select, func, select, union_all
 from sqlalchemy.orm import Session, selectinload
 
 from trainer.learn.enrolment import assign
+from trainer.manage.paging import ListPage, paginate_list
 from trainer.manage.scope import people_query, person_in_scope, team_in_scope
 from trainer.models import (
     Attempt,
@@ -115,44 +115,6 @@ class TeamFilters:
         return self.args(sort=key, direction=flip, page=1)
 
 
-@dataclass
-class ListPage:
-    """One page of a list, with the attributes Flask-SQLAlchemy's pagination has."""
-
-    items: list
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def prev_num(self) -> int:
-        return self.page - 1
-
-    @property
-    def next_num(self) -> int:
-        return self.page + 1
-
-
-def paginate_list(items: list, page: int, per_page: int = PER_PAGE) -> ListPage:
-    """A page past the end shows the last page rather than nothing."""
-    pages = max(1, math.ceil(len(items) / per_page))
-    page = min(max(1, page), pages)
-    start = (page - 1) * per_page
-    return ListPage(items[start : start + per_page], page, per_page, len(items))
-
-
 # -- the team view ----------------------------------------------------------------------------
 
 
@@ -228,7 +190,7 @@ def team_view(
     rows, chart = team_rows(session, viewer, team_id=filters.team_id, now=now)
     rows = filter_rows(rows, filters)
     rows = sort_rows(rows, filters.sort, filters.direction)
-    return TeamView(rows=rows, page=paginate_list(rows, filters.page), chart=chart)
+    return TeamView(rows=rows, page=paginate_list(rows, filters.page, PER_PAGE), chart=chart)
 
 
 def filter_rows(rows: list[TeamRow], filters: TeamFilters) -> list[TeamRow]:
