@@ -1,6 +1,6 @@
 """Run the benchmarks, print each figure with its target and baseline, write docs/benchmarks.md.
 
-    python -m bench.run                  # all three at full size; rewrites docs/benchmarks.md
+    python -m bench.run                  # all four at full size; rewrites docs/benchmarks.md
     python -m bench.run --quick          # 10x smaller, a smoke run; leaves the docs alone
     python -m bench.run --only planning  # one benchmark (repeatable); leaves the docs alone
 
@@ -27,7 +27,7 @@ from bench.common import Figure, Result, fmt, machine, verdict
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "benchmarks.md"
-NAMES = ("planning", "answer", "simulation")
+NAMES = ("planning", "answer", "simulation", "views")
 
 
 def _module(name: str):
@@ -35,8 +35,10 @@ def _module(name: str):
         from bench import planning as module
     elif name == "answer":
         from bench import answer as module
-    else:
+    elif name == "simulation":
         from bench import simulation as module
+    else:
+        from bench import views as module
     return module
 
 
