@@ -60,6 +60,8 @@ def fmt(value: float | None, unit: str = "") -> str:
         return "yes" if value else "no"
     if unit == "%":
         return f"{value:.1f} %"
+    if unit == "statements":
+        return f"{value:,.0f} statements"
     if abs(value) >= 100:
         text = f"{value:,.0f}"
     elif abs(value) >= 10:

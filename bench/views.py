@@ -347,9 +347,7 @@ class Generator:
                 for n, item in enumerate(items)
             )
             done = start + timedelta(seconds=40 * (len(items) + 2))
-            out["lesson_runs"].append(
-                (run_id, uid, lesson, ts(start), ts(done), right, len(items))
-            )
+            out["lesson_runs"].append((run_id, uid, lesson, ts(start), ts(done), right, len(items)))
         if not learned:
             return
 
@@ -449,10 +447,10 @@ class PostgresSink:
         self.conn = psycopg.connect(conninfo, options=f"-csearch_path={schema}")
 
     def write(self, table: str, rows: list[tuple]) -> None:
-        with self.conn.cursor() as cur:
-            with cur.copy(f"COPY {table} ({_quoted(COLUMNS[table])}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+        sql = f"COPY {table} ({_quoted(COLUMNS[table])}) FROM STDIN"
+        with self.conn.cursor() as cur, cur.copy(sql) as copy:
+            for row in rows:
+                copy.write_row(row)
 
     def finish(self) -> None:
         with self.conn.cursor() as cur:
@@ -598,7 +596,7 @@ def measure(app, plan: Plan, label: str, requests: int, problems: list[str]) -> 
         if f"{len(members)} people" not in body:
             problems.append(f"{label}: the team view does not show {len(members)} people")
         body = client.get(urls["skills"]).get_data(as_text=True)
-        missing = [uid for uid in members if f"/manage/people/{uid}\"" not in body]
+        missing = [uid for uid in members if f'/manage/people/{uid}"' not in body]
         if missing:
             problems.append(f"{label}: the skill view leaves out {len(missing)} people")
         viewer = db.session.get(User, plan.manager_id)
@@ -713,7 +711,10 @@ def _rows(plan: Plan) -> str:
     return ", ".join(f"{table} {count:,}" for table, count in plan.rows.items())
 
 
-VIEW_NAMES = {"team": "team view (GET /manage/?team=ID)", "skills": "skill view (GET /manage/skills)"}
+VIEW_NAMES = {
+    "team": "team view (GET /manage/?team=ID)",
+    "skills": "skill view (GET /manage/skills)",
+}
 
 
 def run(quick: bool = False) -> Result:
@@ -754,7 +755,7 @@ def run(quick: bool = False) -> Result:
                 Figure(
                     f"{db_name}: {view} view SQL statements per request, 50-person team",
                     counts[(view, TEAM_SIZE)],
-                    "",
+                    "statements",
                     "= the 10-person team's",
                     same,
                     counts[(view, SMALL_TEAM)],

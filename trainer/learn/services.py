@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from trainer.learn.enrolment import role_path
 from trainer.models import (
@@ -20,6 +20,7 @@ from trainer.models import (
     Lesson,
     LessonRun,
     Path,
+    PathStep,
     QuizItem,
     RolePlay,
     RolePlayAnswer,
@@ -106,6 +107,10 @@ def path_progress(session: Session, user: User) -> PathProgress | None:
         start, fixed_due = user.hire_date or user.created_at.date(), None
     done = completed_lesson_ids(session, user)
     started = open_lesson_ids(session, user)
+    steps = session.scalars(
+        select(PathStep).where(PathStep.path_id == path.id).options(joinedload(PathStep.lesson))
+        .order_by(PathStep.position)
+    )  # fmt: skip
     lessons = [
         PathLesson(
             lesson=step.lesson,
@@ -113,7 +118,7 @@ def path_progress(session: Session, user: User) -> PathProgress | None:
             completed=step.lesson_id in done,
             in_progress=step.lesson_id in started,
         )
-        for step in path.steps
+        for step in steps
         if not step.lesson.retired
     ]
     return PathProgress(path, lessons)

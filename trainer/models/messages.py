@@ -35,11 +35,15 @@ class Notification(Base):
     two processes running the same job race to insert it, and only one wins."""
 
     __tablename__ = "notifications"
-    __table_args__ = (UniqueConstraint("user_id", "kind", "key"),)
+    __table_args__ = (
+        UniqueConstraint("user_id", "kind", "key"),
+        # The jobs ask "who has been told this already" for one kind and key at a time.
+        Index("ix_notifications_kind_key", "kind", "key"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    kind: Mapped[str] = mapped_column(String(32))  # reminder | overdue | digest
+    kind: Mapped[str] = mapped_column(String(32))  # reminder | overdue | overdue-report | digest
     key: Mapped[str] = mapped_column(String(120))  # e.g. the local date, or lesson id
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     message_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"))
