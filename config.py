@@ -42,6 +42,10 @@ class Config:
     LOGIN_FAILURE_WINDOW_SECONDS = int(os.environ.get("LOGIN_FAILURE_WINDOW_SECONDS", 15 * 60))
 
     DEFAULT_TIMEZONE = os.environ.get("DEFAULT_TIMEZONE", "Europe/London")
+    # Behind a reverse proxy, how many proxies set X-Forwarded-For/-Proto/-Host. Without it every
+    # request seems to come from the proxy, and sign-in throttling per address would lock out
+    # everyone at once.
+    PROXY_FIX_HOPS = int(os.environ.get("PROXY_FIX_HOPS", 0))
 
     # Mail. With no MAIL_SERVER, messages stay in the outbox for an admin to read.
     MAIL_SERVER = os.environ.get("MAIL_SERVER") or None

@@ -200,6 +200,42 @@ for each X, (a@X)'s recall at day 180 is higher than X's **and** its minutes per
 all the other policies ((b), (c), (c′), (d)) at day 90 and at day 180. (a)'s own minutes are
 shown for context. The learners are split into slices run on two processes; each learner has
 a random stream of their own, so the figures do not depend on the split.""",
+    "views": """\
+The manager's two team pages as a browser gets them: `GET /manage/?team=ID` (the team view:
+`trainer.manage.team.team_view`, path progress, overdue lessons, last activity, streak,
+refreshers over 30 days, the 12-week completion chart; 25 rows a page) and `GET
+/manage/skills?team=ID` (the skill view: `trainer.manage.insight.skill_grid`, predicted recall
+per person and skill now and in 30 days, latest observation grades, the heat grid and curve),
+each a full request through Flask's test client, signed in as the team's manager through
+`/login`. The database holds 10,010 learners (200 teams of 50 and a 10-person team of the
+same manager) and 200 managers, each learner enrolled on their job role's path of the synced
+starter library, about 9 lesson runs each, ~2,000,000 attempts over the last 180 days (200 a
+person: the lesson quizzes, the refreshers, earlier practice), a review card per person and
+item answered (~550,000), daily refreshers over the last 30 days (~275,000) and a few
+observations. It is built twice, with the same seed: on SQLite (a file; `executemany` in one
+transaction, the explicit indexes dropped for the load and re-created with the SQL
+`create_all` gave them; no ANALYZE, as the app never runs one) and on PostgreSQL (a fresh
+schema, dropped at the end; `COPY ... FROM STDIN` through psycopg's `cursor.copy`, the
+foreign keys, unique constraints and secondary indexes put back after the load from their own
+definitions, then `VACUUM ANALYZE`, the state autovacuum brings a table to after a bulk
+insert).
+
+The baseline is the bare SQL those views need, for the team's ids (`user_id IN (SELECT id
+FROM users WHERE team_id = :team AND active)`), run through the same engine (a pooled
+connection checked out per run, as a request does), every row fetched: for the team view,
+three aggregates (completed lessons per person: `count(DISTINCT lesson_id)` over completed
+`lesson_runs`; latest activity per person: the `max` of the latest attempt, lesson completion
+and refresher completion; daily refreshers planned and done since 31 days ago, grouped by
+person); for the skill view, the team's review cards joined to their items' lesson skills
+(`review_cards` ⋈ `quiz_items` ⟕ `lessons`, stability and last review: the rows the predicted
+recall is computed from). After 10 warm-up rounds, 200 rounds each time the view request and
+then its baseline, alternately, so both see the same machine; p50 and p95 of each, and ratio =
+view p95 / bare SQL p95. SQL statements are counted per request (a `before_cursor_execute`
+listener on the app's engine; the signed-in user's load is included) for the 50-person team
+and for the 10-person team: they must be equal. The results are checked: every request
+answers 200, the team view lists 50 people and the skill view links every one of them, and the
+team view's completed path lessons per person equal the bare SQL's counts. A view that misses
+the 150 ms target is profiled (cProfile over 20 requests) and its profile reported below.""",
 }
 
 

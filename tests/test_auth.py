@@ -566,3 +566,55 @@ def test_password_boxes_hide_what_is_typed(client, auth, make_user):
     page = client.get("/account/password").get_data(as_text=True)
     assert page.count('type="password"') == 3
     assert 'type="None"' not in page
+
+
+def test_changing_the_password_signs_out_other_devices(app, make_user):
+    make_user()
+    phone, laptop = app.test_client(), app.test_client()
+    for device in (phone, laptop):
+        device.post("/login", data={"email": "sam@example.com", "password": "correct horse"})
+        assert device.get("/").status_code == 200
+    response = phone.post(
+        "/account/password",
+        data={"current": "correct horse", "new": "battery staple", "confirm": "battery staple"},
+    )
+    assert response.status_code == 302
+    assert phone.get("/").status_code == 200, "the device that changed it stays signed in"
+    assert laptop.get("/").status_code == 302, "the other device must sign in again"
+
+
+def test_behind_a_proxy_each_client_address_counts_on_its_own(tmp_path, request):
+    from tests.conftest import make_app
+    from trainer.extensions import db
+
+    proxied = make_app(tmp_path, "sqlite", request, PROXY_FIX_HOPS=1)
+    proxied.config["LOGIN_MAX_FAILURES_PER_ADDRESS"] = 3
+    with proxied.app_context():
+        db.create_all()
+        from trainer.people.services import create_user
+
+        create_user(db.session, email="amy@example.com", name="Amy", password="correct horse")
+        db.session.commit()
+    client = proxied.test_client()
+    proxy = {"REMOTE_ADDR": "10.0.0.1"}
+    for n in range(3):
+        client.post(
+            "/login",
+            data={"email": f"nobody{n}@example.com", "password": "x"},
+            environ_base=proxy,
+            headers={"X-Forwarded-For": "203.0.113.9"},
+        )
+    refused = client.post(
+        "/login",
+        data={"email": "amy@example.com", "password": "correct horse"},
+        environ_base=proxy,
+        headers={"X-Forwarded-For": "203.0.113.9"},
+    )
+    assert refused.status_code == 429
+    allowed = client.post(
+        "/login",
+        data={"email": "amy@example.com", "password": "correct horse"},
+        environ_base=proxy,
+        headers={"X-Forwarded-For": "198.51.100.7"},
+    )
+    assert allowed.status_code == 302

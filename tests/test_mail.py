@@ -479,3 +479,29 @@ def test_outbox_pages_fifty_at_a_time_newest_first(app, make_user, auth, client)
     assert second.count('href="/admin/outbox/') == 1 and "Message 00" in second
     assert f'href="/admin/outbox/{oldest}"' in second
     assert f'href="/admin/outbox/{newest}"' in first
+
+
+def test_a_password_link_is_not_kept_once_sent(app, smtp):
+    use_server(app, smtp)
+    link = "http://127.0.0.1:5000/welcome/AbC-123_xyz"
+    outbox_id = queue(
+        app,
+        subject="Set your Frontline Trainer password",
+        text=f"Set your password: {link}",
+        html=f'<p><a href="{link}">Set your password</a></p>',
+        kind="invitation",
+    )
+    assert deliver(app).sent == 1
+    (received,) = smtp.handler.messages()
+    assert link in received.get_body(("plain",)).get_content()
+    kept = row(app, outbox_id)
+    assert "AbC-123_xyz" not in kept.text
+    assert "AbC-123_xyz" not in kept.html
+    assert "link removed once sent" in kept.text
+
+
+def test_an_overlong_subject_is_shortened_not_lost(app):
+    outbox_id = queue(app, subject="Your team's week: " + "Riverside Bank branch, " * 30)
+    subject = row(app, outbox_id).subject
+    assert len(subject) == 300
+    assert subject.endswith("…")

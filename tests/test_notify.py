@@ -686,3 +686,30 @@ def test_reminder_buttons_need_the_csrf_token(tmp_path, request):
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+def test_overdue_follows_the_due_dates_a_manager_set(library):
+    """A path assigned with a later due date is not overdue; an assigned lesson past due is."""
+    from trainer.learn.enrolment import assign
+    from trainer.models import Lesson, Path
+
+    app = library
+    ann = person(
+        app, "ann@example.com", name="Ann Teller", job_role="teller", team="Millbrook",
+        timezone="Europe/London", hire_date=date(2026, 3, 1),
+    )  # fmt: skip
+    boss = person(app, "boss@example.com", name="Morgan Boss", role="manager")
+    manage(app, boss, "Millbrook")
+    with app.app_context():
+        user, manager = db.session.get(User, ann), db.session.get(User, boss)
+        path = db.session.scalar(select(Path).where(Path.key == "teller-onboarding"))
+        extra = db.session.scalar(select(Lesson).where(Lesson.key == "table-greeting-first-minute"))
+        assign(db.session, manager, [user], path=path, due_date=date(2026, 6, 30))
+        assign(db.session, manager, [user], lesson=extra, due_date=date(2026, 3, 5))
+
+    # By the hire date alone most of the path would be overdue on 20 March; the manager's
+    # date moved it to June, so only the assigned lesson is late.
+    assert run(app, jobs.flag_overdue, utc(2026, 3, 20, 12)) == 2
+    learner_mail = next(m for m in mails(app) if m.to == "ann@example.com")
+    assert learner_mail.subject == f"Overdue: {title(app, 'table-greeting-first-minute')}"
+    assert title(app, PHONE) not in learner_mail.text

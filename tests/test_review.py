@@ -342,3 +342,28 @@ def test_another_learners_refresher_is_not_found(learner_with_history, client, m
     make_user("other@example.com", job_role="teller")
     auth.login("other@example.com")
     assert client.get(refresher_url).status_code == 404
+
+
+def test_a_refresher_of_another_zones_today_does_not_block_the_learners_own(app):
+    sync_starter_library(app)
+    with app.app_context():
+        london = make_learner("london@example.com", "Europe/London")
+        take_quiz(london, when=utcnow() - timedelta(days=15))
+        # 03:00 UTC: already the 24th in London, still the 23rd in Los Angeles.
+        now = datetime(2026, 11, 24, 3, 0)
+        west = make_learner("west@example.com", "America/Los_Angeles")
+        take_quiz(west, when=utcnow() - timedelta(days=15))
+        # London's refresher of the 23rd exists (planned yesterday).
+        db.session.add(
+            Refresher(
+                user_id=london.id,
+                local_date=date(2026, 11, 23),
+                item_ids=[1],
+                budget_seconds=300,
+            )
+        )
+        db.session.commit()
+        assert plan_refreshers(db.session, now) == 2
+        days = {(r.user_id, r.local_date) for r in db.session.scalars(select(Refresher))}
+        assert (london.id, date(2026, 11, 24)) in days
+        assert (west.id, date(2026, 11, 23)) in days

@@ -29,12 +29,20 @@ def create_app(config_class: type | str | None = None, test_config: dict | None 
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
+    from trainer.web import IdConverter
+
+    app.url_map.converters["int"] = IdConverter  # before any route is added
     app.config.from_object(config_class)
     if test_config:
         app.config.update(test_config)
     if issubclass(config_class, ProductionConfig):
         ProductionConfig.check(app.config)
     os.makedirs(app.instance_path, exist_ok=True)
+    hops = int(app.config.get("PROXY_FIX_HOPS") or 0)
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     from trainer import sqlite
     from trainer.extensions import csrf, db, login_manager, migrate

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
+from werkzeug.routing import IntegerConverter
 
 from trainer.content.render import render
 from trainer.extensions import db, login_manager
@@ -15,6 +16,34 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+# The largest id a database column holds: anything bigger in a URL or form is "not found",
+# never an overflow deep in the driver.
+MAX_ID = 2**63 - 1
+MAX_PAGE = 100_000
+
+
+class IdConverter(IntegerConverter):
+    """`<int:...>` in routes, bounded to what a database integer can hold."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
+
+
+def parse_id(value) -> int | None:
+    """An id from a query string or form: digits within range, else None."""
+    text = str(value or "").strip()
+    if not text.isdigit() or len(text) > 19 or int(text) > MAX_ID:
+        return None
+    return int(text)
+
+
+def page_number(value) -> int:
+    """A page number from a query string: 1 when missing or bad, never absurdly large."""
+    number = parse_id(value)
+    return min(max(1, number or 1), MAX_PAGE)
+
+
 def init_app(app: Flask) -> None:
     from trainer.models import User
 
@@ -23,9 +52,12 @@ def init_app(app: Flask) -> None:
     login_manager.login_message_category = "info"
 
     @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
-        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-        return user if user and user.active else None
+    def load_user(session_id: str) -> User | None:
+        user_id, _sep, key = session_id.partition(":")
+        user = db.session.get(User, parse_id(user_id)) if parse_id(user_id) else None
+        if user is None or not user.active or key != user.session_key:
+            return None  # unknown, switched off, or signed in before a password change
+        return user
 
     @app.after_request
     def security_headers(response):

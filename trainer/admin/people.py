@@ -20,6 +20,7 @@ from trainer.auth.services import normalise_email
 from trainer.learn.enrolment import enrol_by_role
 from trainer.models import ROLES, Invitation, JobRole, Team, User, team_managers, utcnow
 from trainer.people.services import PersonError, create_user
+from trainer.web import page_number, parse_id
 
 MAX_NAME = 120
 MAX_EMAIL = 254
@@ -56,11 +57,11 @@ class PeopleFilters:
         role, status = args.get("role", ""), args.get("status", "active")
         return cls(
             q=" ".join(args.get("q", "").split())[:120],
-            team_id=int(team) if team.isdigit() else None,
+            team_id=parse_id(team),
             role=role if role in ROLES else "",
-            job_role_id=int(job) if job.isdigit() else None,
+            job_role_id=parse_id(job),
             status=status if status in STATUSES else "active",
-            page=max(1, int(page)) if page.isdigit() else 1,
+            page=page_number(page),
         )
 
     @property

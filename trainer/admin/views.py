@@ -24,6 +24,7 @@ from trainer.mail.delivery import message_id, message_status
 from trainer.manage.observations import ChecklistError, create_checklist
 from trainer.models import ObservationChecklist, OutboxMessage, Team, User
 from trainer.people.services import PersonError
+from trainer.web import page_number
 
 PER_PAGE = 50
 
@@ -38,7 +39,7 @@ def require_admin():
 def outbox():
     page = db.paginate(
         select(OutboxMessage).order_by(OutboxMessage.id.desc()),
-        page=request.args.get("page", 1, type=int),
+        page=page_number(request.args.get("page")),
         per_page=PER_PAGE,
         max_per_page=PER_PAGE,
     )

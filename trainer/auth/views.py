@@ -59,7 +59,12 @@ def password():
         if error:
             form.current.errors.append(error)
         else:
-            flash("Your password is changed.", "success")
+            # Other sessions end with the old password; this one carries on under the new one.
+            login_user(current_user._get_current_object())
+            flash(
+                "Your password is changed. Other devices signed in with it are signed out.",
+                "success",
+            )
             return redirect(url_for("learn.today"))
     return render_template("auth/password.html", form=form)
 

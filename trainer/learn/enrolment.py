@@ -8,12 +8,14 @@ a sync updates in place and never deletes.
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from trainer.models import Enrolment, Lesson, Path, User, utcnow
+from trainer.models import Enrolment, Lesson, Path, PathStep, User, utcnow
 
 
 def role_path(session: Session, user: User) -> Path | None:
@@ -88,6 +90,16 @@ def assign(
     the due date rather than adding a second enrolment. Committed."""
     if (path is None) == (lesson is None):
         raise ValueError("assign exactly one of a path or a lesson")
+    try:
+        return _assign(session, assigner, people, path, lesson, due_date)
+    except IntegrityError:
+        # Someone assigned the same thing at the same moment: their rows exist now, so the
+        # second pass updates them.
+        session.rollback()
+        return _assign(session, assigner, people, path, lesson, due_date)
+
+
+def _assign(session, assigner, people, path, lesson, due_date) -> list[Enrolment]:
     result = []
     for person in people:
         column = Enrolment.path_id if path is not None else Enrolment.lesson_id
@@ -108,4 +120,90 @@ def assign(
         enrolment.assigned_by_id = assigner.id
         result.append(enrolment)
     session.commit()
+    return result
+
+
+@dataclass
+class Onboarding:
+    """What one person has to learn and by when: their path's lessons and assigned lessons."""
+
+    path_id: int | None = None
+    path_key: str = ""
+    path_lessons: list[tuple[int, date]] = field(default_factory=list)  # (lesson id, due)
+    assigned: list[tuple[int, date | None]] = field(default_factory=list)
+
+    def overdue(self, completed: set[int], today: date) -> list[tuple[str, int, date]]:
+        """(where, lesson id, due) of every lesson past due and not completed; `where` is the
+        path's key, or "assigned"."""
+        result = [
+            (self.path_key, lesson_id, due)
+            for lesson_id, due in self.path_lessons
+            if lesson_id not in completed and due < today
+        ]
+        seen = {lesson_id for _where, lesson_id, _due in result}
+        result += [
+            ("assigned", lesson_id, due)
+            for lesson_id, due in self.assigned
+            if lesson_id not in completed and lesson_id not in seen and due and due < today
+        ]
+        return result
+
+
+def onboarding(session: Session, user_ids: Select | list[int]) -> dict[int, Onboarding]:
+    """Each person's path and assigned lessons with due dates, by the rule Today uses
+    (`learn.services.path_progress`): their enrolment's path counted from its start date (or
+    all due on its own due date), else their job role's path counted from their hire date.
+    A fixed number of queries, whatever the number of people."""
+    people = {
+        user_id: (job_role_id, hire_date or created_at.date())
+        for user_id, job_role_id, hire_date, created_at in session.execute(
+            select(User.id, User.job_role_id, User.hire_date, User.created_at).where(
+                User.id.in_(user_ids)
+            )
+        )
+    }
+    path_of: dict[int, tuple[int, date, date | None]] = {}
+    for user_id, path_id, start, fixed_due in session.execute(
+        select(Enrolment.user_id, Enrolment.path_id, Enrolment.start_date, Enrolment.due_date)
+        .join(Path, Path.id == Enrolment.path_id)
+        .where(Enrolment.user_id.in_(user_ids), Path.retired.is_(False))
+        .order_by(Enrolment.source.desc(), Enrolment.id)  # "auto" (the role's path) first
+    ):
+        path_of.setdefault(user_id, (path_id, start, fixed_due))
+    role_paths: dict[int, int] = {}
+    for path_id, role_id in session.execute(
+        select(Path.id, Path.job_role_id)
+        .where(Path.retired.is_(False), Path.job_role_id.is_not(None))
+        .order_by(Path.id)
+    ):
+        role_paths.setdefault(role_id, path_id)
+    for user_id, (role_id, start) in people.items():
+        if user_id not in path_of and role_id in role_paths:
+            path_of[user_id] = (role_paths[role_id], start, None)
+
+    path_keys = {path_id: key for path_id, key in session.execute(select(Path.id, Path.key))}
+    steps: dict[int, list[tuple[int, int]]] = {}
+    for path_id, lesson_id, due_days in session.execute(
+        select(PathStep.path_id, PathStep.lesson_id, PathStep.due_days)
+        .join(Lesson, Lesson.id == PathStep.lesson_id)
+        .where(PathStep.path_id.in_({p for p, _s, _d in path_of.values()}))
+        .where(Lesson.retired.is_(False))
+        .order_by(PathStep.path_id, PathStep.position)
+    ):
+        steps.setdefault(path_id, []).append((lesson_id, due_days))
+
+    result = {user_id: Onboarding() for user_id in people}
+    for user_id, (path_id, start, fixed_due) in path_of.items():
+        plan = result[user_id]
+        plan.path_id, plan.path_key = path_id, path_keys.get(path_id, "")
+        plan.path_lessons = [
+            (lesson_id, fixed_due or start + timedelta(days=due_days))
+            for lesson_id, due_days in steps.get(path_id, [])
+        ]
+    for user_id, lesson_id, due in session.execute(
+        select(Enrolment.user_id, Enrolment.lesson_id, Enrolment.due_date)
+        .join(Lesson, Lesson.id == Enrolment.lesson_id)
+        .where(Enrolment.user_id.in_(user_ids), Lesson.retired.is_(False))
+    ):
+        result[user_id].assigned.append((lesson_id, due))
     return result

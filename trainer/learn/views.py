@@ -19,6 +19,7 @@ from trainer.manage.coaching import coach_names, coached_answers, latest_note
 from trainer.models import Attempt, Lesson, Refresher
 from trainer.review.planning import plan_for_user
 from trainer.review.refresher import skill_overview, streak
+from trainer.web import page_number
 
 
 @bp.before_request
@@ -230,7 +231,7 @@ def coaching():
     """The learner's role-play answers that a manager commented on, newest note first."""
     answers = db.paginate(
         coached_answers(current_user),
-        page=request.args.get("page", 1, type=int),
+        page=page_number(request.args.get("page")),
         per_page=20,
         max_per_page=20,
     )

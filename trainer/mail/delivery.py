@@ -181,6 +181,7 @@ def deliver_pending(
             if error is None:
                 message.sent_at = now
                 message.last_error = None
+                _forget_secrets(message)
                 session.commit()
                 report.sent += 1
                 log.info("Sent outbox message %s to %s", message.id, message.to)
@@ -199,6 +200,18 @@ def deliver_pending(
         "Mail delivery: %s sent, %s failed, %s skipped", report.sent, report.failed, report.skipped
     )
     return report
+
+
+# A password link is a key to an account: once the server has it, the outbox keeps no copy.
+_SECRET_LINK = re.compile(r"/welcome/[A-Za-z0-9_\-]+")
+_SECRET_KINDS = {"invitation"}
+
+
+def _forget_secrets(message: OutboxMessage) -> None:
+    if message.kind in _SECRET_KINDS:
+        message.text = _SECRET_LINK.sub("/welcome/(link removed once sent)", message.text)
+        if message.html:
+            message.html = _SECRET_LINK.sub("/welcome/(link removed once sent)", message.html)
 
 
 def _is_due(now: datetime):

@@ -7,6 +7,8 @@ from sqlalchemy.orm import Session
 
 from trainer.models import OutboxMessage, utcnow
 
+MAX_SUBJECT = 300  # the column's length
+
 
 def queue_message(
     session: Session,
@@ -19,6 +21,8 @@ def queue_message(
     user_id: int | None = None,
 ) -> OutboxMessage:
     """Add a message to the outbox (not committed: the caller commits it with its cause)."""
+    if len(subject) > MAX_SUBJECT:  # a subject naming many teams must not lose the mail
+        subject = subject[: MAX_SUBJECT - 1].rstrip() + "…"
     message = OutboxMessage(
         to=to,
         subject=subject,

@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Select, func, select, union_all
 from sqlalchemy.orm import Session, selectinload
 
-from trainer.learn.enrolment import assign
+from trainer.learn.enrolment import assign, onboarding
 from trainer.manage.paging import ListPage, paginate_list
 from trainer.manage.scope import people_query, person_in_scope, team_in_scope
 from trainer.models import (
@@ -26,7 +26,6 @@ from trainer.models import (
     LessonRun,
     Observation,
     Path,
-    PathStep,
     Refresher,
     RolePlayAnswer,
     Team,
@@ -34,6 +33,7 @@ from trainer.models import (
     utcnow,
 )
 from trainer.review.planning import local_date, zone_of
+from trainer.web import page_number, parse_id
 
 PER_PAGE = 25
 REFRESHER_DAYS = 30
@@ -87,12 +87,12 @@ class TeamFilters:
         direction = args.get("dir", "asc")
         page = args.get("page", "1")
         return cls(
-            team_id=int(team) if team.isdigit() else None,
+            team_id=parse_id(team),
             status=status if status in STATUSES else "all",
             q=args.get("q", "").strip()[:120],
             sort=sort if sort in SORTS else "name",
             direction=direction if direction in ("asc", "desc") else "asc",
-            page=max(1, int(page)) if page.isdigit() else 1,
+            page=page_number(page),
         )
 
     def args(self, **changes) -> dict:
@@ -231,54 +231,16 @@ def team_rows(
     ids = scope.with_only_columns(User.id)  # a subquery: no long list of ids is sent
 
     people: dict[int, _Person] = {}
-    role_of: dict[int, int | None] = {}
-    start_of: dict[int, date] = {}
     for user, team_name in session.execute(
         scope.add_columns(Team.name).join(Team, Team.id == User.team_id)
     ):
         people[user.id] = _Person(
             user.id, user.name, team_name, user.timezone, local_date(user.timezone, now)
         )
-        role_of[user.id] = user.job_role_id
-        start_of[user.id] = user.hire_date or user.created_at.date()
-
-    # Which path each person is on: the same choice as learn.services.path_progress.
-    path_of: dict[int, tuple[int, date, date | None]] = {}
-    for user_id, path_id, start, fixed_due in session.execute(
-        select(Enrolment.user_id, Enrolment.path_id, Enrolment.start_date, Enrolment.due_date)
-        .join(Path, Path.id == Enrolment.path_id)
-        .where(Enrolment.user_id.in_(ids), Path.retired.is_(False))
-        .order_by(Enrolment.source.desc(), Enrolment.id)  # "auto" (the role's path) first
-    ):
-        path_of.setdefault(user_id, (path_id, start, fixed_due))
-    role_paths: dict[int, int] = {}
-    for path_id, role_id in session.execute(
-        select(Path.id, Path.job_role_id)
-        .where(
-            Path.retired.is_(False),
-            Path.job_role_id.in_(select(User.job_role_id).where(User.id.in_(ids))),
-        )
-        .order_by(Path.id)
-    ):
-        role_paths.setdefault(role_id, path_id)
-    for user_id in people:
-        if user_id not in path_of and role_of[user_id] in role_paths:
-            path_of[user_id] = (role_paths[role_of[user_id]], start_of[user_id], None)
-
-    steps: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    for path_id, lesson_id, due_days in session.execute(
-        select(PathStep.path_id, PathStep.lesson_id, PathStep.due_days)
-        .join(Lesson, Lesson.id == PathStep.lesson_id)
-        .where(PathStep.path_id.in_({p for p, _s, _d in path_of.values()}))
-        .where(Lesson.retired.is_(False))
-        .order_by(PathStep.path_id, PathStep.position)
-    ):
-        steps[path_id].append((lesson_id, due_days))
-    for user_id, (path_id, start, fixed_due) in path_of.items():
-        people[user_id].lessons = [
-            (lesson_id, fixed_due or start + timedelta(days=due_days))
-            for lesson_id, due_days in steps[path_id]
-        ]
+    # Path and assigned lessons by the same rule as the learner's Today page.
+    plans = onboarding(session, ids)
+    for user_id, person in people.items():
+        person.lessons = plans[user_id].path_lessons
 
     # First completion of each lesson by each person: progress now, and the chart's history.
     first_done: dict[int, dict[int, datetime]] = defaultdict(dict)
@@ -289,14 +251,6 @@ def team_rows(
     ):
         first_done[user_id][lesson_id] = at
 
-    assigned: dict[int, list[tuple[int, date | None]]] = defaultdict(list)
-    for user_id, lesson_id, due in session.execute(
-        select(Enrolment.user_id, Enrolment.lesson_id, Enrolment.due_date)
-        .join(Lesson, Lesson.id == Enrolment.lesson_id)
-        .where(Enrolment.user_id.in_(ids), Lesson.retired.is_(False))
-    ):
-        assigned[user_id].append((lesson_id, due))
-
     last_active = _last_activity(session, ids)
     streak_days = _activity_days(session, ids, people, now)
     refreshers = _refreshers(session, ids, people, now)
@@ -306,8 +260,7 @@ def team_rows(
         done = first_done[person.id]
         overdue = {
             lesson_id
-            for lesson_id, due in person.lessons + assigned[person.id]
-            if lesson_id not in done and due is not None and due < person.today
+            for _where, lesson_id, _due in plans[person.id].overdue(set(done), person.today)
         }
         last = last_active.get(person.id)
         planned, finished = refreshers.get(person.id, (0, 0))
@@ -597,7 +550,7 @@ def assign_work(
     if due_date < today:
         raise AssignError("due_date", "The due date cannot be in the past.")
     kind, _sep, raw_id = what.partition(":")
-    target_id = int(raw_id) if raw_id.isdigit() else None
+    target_id = parse_id(raw_id)
     path = session.get(Path, target_id) if kind == "path" and target_id else None
     lesson = session.get(Lesson, target_id) if kind == "lesson" and target_id else None
     target = path or lesson
@@ -605,14 +558,15 @@ def assign_work(
         raise AssignError("what", "Choose a path or a lesson from the list.")
 
     kind, _sep, raw_id = who.partition(":")
-    if not raw_id.isdigit() or kind not in ("person", "team"):
+    who_id = parse_id(raw_id)
+    if who_id is None or kind not in ("person", "team"):
         raise AssignError("who", "Choose a person or a team from the list.")
     if kind == "person":
-        people = [person_in_scope(session, viewer, int(raw_id))]
+        people = [person_in_scope(session, viewer, who_id)]
         if not people[0].active:
             raise AssignError("who", "That person's account is switched off.")
     else:
-        team = team_in_scope(session, viewer, int(raw_id))
+        team = team_in_scope(session, viewer, who_id)
         people = list(
             session.scalars(
                 select(User)

@@ -14,6 +14,7 @@ from trainer.manage.charts import heat_grid, line_chart
 from trainer.manage.observe_forms import ChooseForm, ObservationForm
 from trainer.manage.scope import manager_required, people_query, person_in_scope, visible_teams
 from trainer.models import ObservationChecklist, Team, User, utcnow
+from trainer.web import page_number, parse_id
 
 
 def person_url(person_id: int) -> str:
@@ -25,7 +26,7 @@ def _chosen_team() -> tuple[list[Team], Team | None]:
     """The viewer's teams and the one asked for (`?team=`), else their first; 404 for a team
     that is not theirs."""
     teams = visible_teams(db.session, current_user)
-    team_id = request.args.get("team", type=int)
+    team_id = parse_id(request.args.get("team"))
     if team_id is None:
         return teams, teams[0] if teams else None
     team = next((t for t in teams if t.id == team_id), None)
@@ -78,7 +79,7 @@ def questions():
             db.session,
             people_query(db.session, current_user, team.id),
             since=utcnow() - timedelta(days=days),
-            page=request.args.get("page", 1, type=int),
+            page=page_number(request.args.get("page")),
         )
     return render_template(
         "manage/questions.html",
@@ -93,15 +94,17 @@ def questions():
 
 def _person(value) -> User:
     """A person the viewer may see, from a form or URL value; 404 otherwise."""
-    if not str(value or "").isdigit():
+    person_id = parse_id(value)
+    if person_id is None:
         abort(404)
-    return person_in_scope(db.session, current_user, int(value))
+    return person_in_scope(db.session, current_user, person_id)
 
 
 def _checklist(value) -> ObservationChecklist | None:
-    if not str(value or "").isdigit():
+    checklist_id = parse_id(value)
+    if checklist_id is None:
         return None
-    checklist = db.session.get(ObservationChecklist, int(value))
+    checklist = db.session.get(ObservationChecklist, checklist_id)
     return checklist if checklist is not None and checklist.active else None
 
 

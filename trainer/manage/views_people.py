@@ -13,6 +13,7 @@ from trainer.manage.forms import AssignForm, CommentForm
 from trainer.manage.scope import manager_required, visible_teams
 from trainer.models import utcnow
 from trainer.review.planning import local_date
+from trainer.web import page_number
 
 ATTEMPTS_PER_PAGE = 20
 COACHING_PER_PAGE = 10
@@ -65,7 +66,7 @@ def person(person_id: int):
     person, facts = team.person_facts(db.session, current_user, person_id)
     attempts = db.paginate(
         team.person_attempts(person),
-        page=request.args.get("page", 1, type=int),
+        page=page_number(request.args.get("page")),
         per_page=ATTEMPTS_PER_PAGE,
         max_per_page=ATTEMPTS_PER_PAGE,
     )
@@ -84,7 +85,7 @@ def person(person_id: int):
 def _queue(form_for):
     answers = db.paginate(
         coaching.waiting_for_comment(db.session, current_user),
-        page=request.args.get("page", 1, type=int),
+        page=page_number(request.args.get("page")),
         per_page=COACHING_PER_PAGE,
         max_per_page=COACHING_PER_PAGE,
     )

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 from datetime import date, datetime, time
 
 from flask_login import UserMixin
@@ -69,6 +70,16 @@ class User(UserMixin, Base):
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
         return self.active
+
+    @property
+    def session_key(self) -> str:
+        """Changes whenever the password does, so sessions and remember-me cookies made with
+        the old password stop working (see `trainer.web.load_user`)."""
+        digest = hashlib.sha256((self.password_hash or "").encode()).hexdigest()
+        return digest[:16]
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_key}"
 
     @property
     def first_name(self) -> str:

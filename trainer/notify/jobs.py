@@ -16,14 +16,14 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from flask import current_app
 from sqlalchemy import ColumnElement, func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
+from trainer.learn.enrolment import Onboarding, onboarding
 from trainer.models import (
     Attempt,
+    Lesson,
     LessonRun,
     Notification,
-    Path,
-    PathStep,
     QuizItem,
     Refresher,
     ReviewCard,
@@ -230,24 +230,18 @@ def _learners(session: Session, *where: ColumnElement[bool]) -> list[_Learner]:
     ]
 
 
-def _paths_by_job_role(session: Session) -> dict[int, list[_Step]]:
-    """Each job role's onboarding path (the first live one, as `path_progress` picks it)."""
-    paths = session.scalars(
-        select(Path)
-        .where(Path.retired.is_(False), Path.job_role_id.is_not(None))
-        .order_by(Path.id)
-        .options(selectinload(Path.steps).selectinload(PathStep.lesson))
-    )
-    result: dict[int, list[_Step]] = {}
-    for path in paths:
-        if path.job_role_id in result:
-            continue
-        result[path.job_role_id] = [
-            _Step(path.key, step.lesson_id, step.lesson.key, step.lesson.title, step.due_days)
-            for step in path.steps
-            if not step.lesson.retired
-        ]
-    return result
+def _plans(
+    session: Session, *where: ColumnElement[bool]
+) -> tuple[dict[int, Onboarding], dict[int, tuple[str, str]]]:
+    """Each selected learner's path and assigned lessons with due dates (the rule the Today
+    page and the team view use), and lesson id -> (key, title)."""
+    ids = select(User.id).where(User.active.is_(True), User.role == "learner", *where)
+    plans = onboarding(session, ids)
+    lessons = {
+        lesson_id: (key, title)
+        for lesson_id, key, title in session.execute(select(Lesson.id, Lesson.key, Lesson.title))
+    }
+    return plans, lessons
 
 
 def _completed_lessons(session: Session, *where: ColumnElement[bool]) -> set[tuple[int, int]]:
@@ -268,17 +262,20 @@ def _completed_lessons(session: Session, *where: ColumnElement[bool]) -> set[tup
 
 def _overdue_steps(
     learner: _Learner,
-    steps: list[_Step],
+    plan: Onboarding | None,
     completed: set[tuple[int, int]],
     today: date,
+    lessons: dict[int, tuple[str, str]],
 ) -> list[tuple[_Step, date]]:
-    """The path's lessons due before the learner's today and not completed, with due dates."""
-    result = []
-    for step in steps:
-        due = learner.start + timedelta(days=step.due_days)
-        if due < today and (learner.id, step.lesson_id) not in completed:
-            result.append((step, due))
-    return result
+    """The learner's path and assigned lessons due before their today and not completed."""
+    if plan is None:
+        return []
+    done = {lesson_id for lesson_id, _due in plan.path_lessons + plan.assigned
+            if (learner.id, lesson_id) in completed}  # fmt: skip
+    return [
+        (_Step(where, lesson_id, *lessons[lesson_id], 0), due)
+        for where, lesson_id, due in plan.overdue(done, today)
+    ]
 
 
 def _team_managers(session: Session) -> dict[int, list[int]]:
@@ -298,18 +295,18 @@ def _team_managers(session: Session) -> dict[int, list[int]]:
 
 
 def flag_overdue(session: Session, now: datetime) -> int:
-    """Tell learners about onboarding lessons past due (due = hire date, or the account's
-    creation day, plus the step's due_days, before the learner's own today) and not completed,
-    once per lesson; and tell each manager of the learner's team once per learner and lesson.
+    """Tell learners about lessons past due and not completed — their path's (due dates as
+    their Today page shows them) and lessons a manager assigned — once per lesson; and tell
+    each manager of the learner's team once per learner and lesson.
 
     A person's new items go out in one mail per run, with one Notification row per item
     committed with it. Returns the number of mails queued.
     """
-    paths = _paths_by_job_role(session)
-    learners = _learners(session, User.job_role_id.in_(list(paths)))
+    learners = _learners(session)
     if not learners:
         return 0
-    completed = _completed_lessons(session, User.job_role_id.in_(list(paths)))
+    plans, lessons = _plans(session)
+    completed = _completed_lessons(session)
     told = set(
         session.execute(
             select(Notification.user_id, Notification.key).where(Notification.kind == OVERDUE)
@@ -328,7 +325,7 @@ def flag_overdue(session: Session, now: datetime) -> int:
     for_manager: dict[int, list[tuple[_Learner, _Step, date]]] = defaultdict(list)
     for learner in learners:
         today = local_now(learner.timezone, now).date()
-        overdue = _overdue_steps(learner, paths[learner.job_role_id], completed, today)
+        overdue = _overdue_steps(learner, plans.get(learner.id), completed, today, lessons)
         new = [(s, due) for s, due in overdue if (learner.id, _learner_key(s)) not in told]
         if new:
             for_learner[learner.id] = new
@@ -500,7 +497,7 @@ def _team_weeks(session: Session, team_ids: set[int], now: datetime) -> dict[int
         session.execute(select(Team.id, Team.name).where(Team.id.in_(sorted(team_ids)))).all()
     )
     members = _learners(session, in_teams)
-    paths = _paths_by_job_role(session)
+    plans, lessons = _plans(session, in_teams)
     completed = _completed_lessons(session, in_teams)
     today = {m.id: local_now(m.timezone, now).date() for m in members}
 
@@ -540,12 +537,13 @@ def _team_weeks(session: Session, team_ids: set[int], now: datetime) -> dict[int
 
     by_team: dict[int, list[MemberWeek]] = defaultdict(list)
     for m in members:
-        steps = paths.get(m.job_role_id, []) if m.job_role_id else []
-        done = sum(1 for s in steps if (m.id, s.lesson_id) in completed)
-        overdue = len(_overdue_steps(m, steps, completed, today[m.id]))
+        plan = plans.get(m.id)
+        path = plan.path_lessons if plan else []
+        done = sum(1 for lesson_id, _due in path if (m.id, lesson_id) in completed)
+        overdue = len(_overdue_steps(m, plan, completed, today[m.id], lessons))
         days = refreshers.get(m.id, [])
         by_team[m.team_id].append(
-            MemberWeek(m.name, done, len(steps), overdue, sum(days), len(days))
+            MemberWeek(m.name, done, len(path), overdue, sum(days), len(days))
         )
 
     result = {}

@@ -206,13 +206,15 @@ def plan_refreshers(session: Session, now: datetime | None = None, batch: int = 
     if not learner_day:
         return 0
     days = {day for day, _ in zones.values()}
-    planned = set(
-        session.scalars(
-            select(Refresher.user_id).where(
+    # (learner, day) pairs: yesterday's refresher in London is not today's in Los Angeles.
+    planned = {
+        (user_id, day)
+        for user_id, day in session.execute(
+            select(Refresher.user_id, Refresher.local_date).where(
                 Refresher.kind == "daily", Refresher.local_date.in_(days)
             )
         )
-    )
+    }
     pace = dict(
         session.execute(
             select(Attempt.user_id, func.avg(Attempt.seconds))
@@ -239,10 +241,8 @@ def plan_refreshers(session: Session, now: datetime | None = None, batch: int = 
     count = 0
     recall = model.recall
     for user_id, group in itertools.groupby(rows, key=itemgetter(0)):
-        if user_id in planned:
-            continue
         when = learner_day.get(user_id)
-        if when is None:
+        if when is None or (user_id, when[0]) in planned:
             continue
         day, horizon = when
         due = [
