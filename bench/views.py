@@ -750,6 +750,7 @@ def _rows(plan: Plan) -> str:
     return ", ".join(f"{table} {count:,}" for table, count in plan.rows.items())
 
 
+SHORT_NAMES = {"team": "team view", "skills": "skill view"}
 VIEW_NAMES = {
     "team": "team view (GET /manage/?team=ID)",
     "skills": "skill view (GET /manage/skills)",
@@ -798,7 +799,7 @@ def run(quick: bool = False) -> Result:
             same = counts[(view, TEAM_SIZE)] == counts[(view, SMALL_TEAM)]
             result.figures.append(
                 Figure(
-                    f"{db_name}: {view} view SQL statements per request, 50-person team",
+                    f"{db_name}: {SHORT_NAMES[view]} SQL statements per request, 50-person team",
                     counts[(view, TEAM_SIZE)],
                     "statements",
                     "= the 10-person team's",
