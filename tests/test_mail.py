@@ -505,3 +505,11 @@ def test_an_overlong_subject_is_shortened_not_lost(app):
     subject = row(app, outbox_id).subject
     assert len(subject) == 300
     assert subject.endswith("…")
+
+
+def test_a_reminder_carries_its_stop_link_as_list_unsubscribe(app):
+    link = "http://127.0.0.1:5000/reminders/MQ.abc-DEF_1"
+    outbox_id = queue(app, text=f"Snooze or stop these reminders: {link}", kind="reminder")
+    with app.app_context():
+        email = build_email(db.session.get(OutboxMessage, outbox_id), app.config)
+    assert email["List-Unsubscribe"] == f"<{link}>"

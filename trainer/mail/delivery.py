@@ -37,7 +37,10 @@ BACKOFF = (
     timedelta(hours=1),
 )
 MAX_ERROR_LENGTH = 1000
-UNSUBSCRIBE_RE = re.compile(r"https?://[^\s<>\"']*unsubscribe[^\s<>\"']*", re.IGNORECASE)
+# A link to stop this kind of mail: an "unsubscribe" address, or the reminders' own page.
+UNSUBSCRIBE_RE = re.compile(
+    r"https?://[^\s<>\"']*(?:unsubscribe|/reminders/)[^\s<>\"']*", re.IGNORECASE
+)
 
 
 def backoff(attempts: int) -> timedelta:
