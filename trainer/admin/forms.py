@@ -20,8 +20,9 @@ from wtforms import (
 )
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Optional
 
-from trainer.admin.people import MAX_EMAIL, MAX_NAME, PersonFields
+from trainer.admin.people import PersonFields
 from trainer.models import ROLES
+from trainer.people.services import MAX_EMAIL, MAX_NAME
 
 ROLE_LABELS = {"learner": "Learner", "manager": "Manager", "admin": "Admin"}
 

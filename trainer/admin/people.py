@@ -10,20 +10,25 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from zoneinfo import available_timezones
 
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from trainer.admin.invites import cancel_invitations, send_invitation
-from trainer.auth.services import normalise_email
 from trainer.learn.enrolment import enrol_by_role
 from trainer.models import ROLES, Invitation, JobRole, Team, User, team_managers, utcnow
-from trainer.people.services import PersonError, create_user
+from trainer.people.services import (
+    MAX_NAME,
+    PersonError,
+    check_email,
+    check_job_role,
+    check_name,
+    check_role,
+    check_timezone,
+    create_user,
+)
 from trainer.web import page_number, parse_id
 
-MAX_NAME = 120
-MAX_EMAIL = 254
 STATUSES = {"active": "Active people", "inactive": "Deactivated people", "all": "Everyone"}
 MANAGING_ROLES = ("manager", "admin")
 
@@ -151,15 +156,6 @@ def _team(session: Session, team_id: int | None) -> Team | None:
     return team
 
 
-def _check_name(name: str) -> str:
-    name = " ".join((name or "").split())
-    if not name:
-        raise PersonError("name", "a name is needed")
-    if len(name) > MAX_NAME:
-        raise PersonError("name", f"keep the name under {MAX_NAME} characters")
-    return name
-
-
 def _commit_person(session: Session, email: str) -> None:
     try:
         session.commit()
@@ -173,7 +169,7 @@ def create_person(session: Session, fields: PersonFields) -> User:
     link to set one. Committed. Raises `PersonError` naming the bad field; nothing is saved
     then."""
     try:
-        name = _check_name(fields.name)
+        name = check_name(fields.name)
         team = _team(session, fields.team_id)
         user = create_user(
             session,
@@ -195,30 +191,6 @@ def create_person(session: Session, fields: PersonFields) -> User:
     return user
 
 
-def _check_email(session: Session, email: str, user_id: int) -> str:
-    """The rules of `create_user`, except that the person may keep their own address."""
-    try:
-        email = validate_email(email or "", check_deliverability=False).normalized
-    except EmailNotValidError as exc:
-        raise PersonError("email", str(exc)) from None
-    email = normalise_email(email)
-    if len(email) > MAX_EMAIL:
-        raise PersonError("email", f"keep the address under {MAX_EMAIL} characters")
-    taken = session.scalar(select(User.id).where(User.email == email, User.id != user_id))
-    if taken is not None:
-        raise PersonError("email", f"{email} already has an account")
-    return email
-
-
-def _check_job_role(session: Session, key: str | None) -> JobRole | None:
-    if not key:
-        return None
-    job = session.scalar(select(JobRole).where(JobRole.key == key))
-    if job is None:
-        raise PersonError("job_role", f'no job role "{key}" (sync the content first)')
-    return job
-
-
 def update_user(session: Session, user: User, fields: PersonFields, *, by: User) -> User:
     """Save an admin's edit with the rules of `create_user` (the address stays unique, roles,
     job roles and time zones must exist). A learner with a new job role is enrolled on its path;
@@ -227,17 +199,13 @@ def update_user(session: Session, user: User, fields: PersonFields, *, by: User)
     away their own admin role. Committed; raises `PersonError` naming the bad field, with
     nothing changed."""
     try:
-        email = _check_email(session, fields.email, user.id)
-        name = _check_name(fields.name)
-        if fields.role not in ROLES:
-            raise PersonError("role", f"must be one of {', '.join(ROLES)}")
+        email = check_email(session, fields.email, user.id)
+        name = check_name(fields.name)
+        check_role(fields.role)
         if user.id == by.id and fields.role != "admin":
             raise PersonError("role", "you cannot take away your own admin role")
-        if fields.timezone not in available_timezones():
-            raise PersonError(
-                "timezone", f'"{fields.timezone}" is not a time zone name like Europe/London'
-            )
-        job = _check_job_role(session, fields.job_role)
+        check_timezone(fields.timezone)
+        job = check_job_role(session, fields.job_role)
         team = _team(session, fields.team_id)
     except PersonError:
         session.rollback()

@@ -24,6 +24,57 @@ class PersonError(ValueError):
         self.message = message
 
 
+MAX_NAME = 120
+MAX_EMAIL = 254
+
+
+def check_email(session: Session, email: str, user_id: int | None = None) -> str:
+    """A valid, normalised address no one else has (the person `user_id` may keep theirs)."""
+    try:
+        email = validate_email(email or "", check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise PersonError("email", str(exc)) from None
+    email = normalise_email(email)
+    if len(email) > MAX_EMAIL:
+        raise PersonError("email", f"keep the address under {MAX_EMAIL} characters")
+    taken = select(User.id).where(User.email == email)
+    if user_id is not None:
+        taken = taken.where(User.id != user_id)
+    if session.scalar(taken) is not None:
+        raise PersonError("email", f"{email} already has an account")
+    return email
+
+
+def check_name(name: str) -> str:
+    name = " ".join((name or "").split())
+    if not name:
+        raise PersonError("name", "a name is needed")
+    if len(name) > MAX_NAME:
+        raise PersonError("name", f"keep the name under {MAX_NAME} characters")
+    return name
+
+
+def check_role(role: str) -> str:
+    if role not in ROLES:
+        raise PersonError("role", f"must be one of {', '.join(ROLES)}")
+    return role
+
+
+def check_timezone(timezone: str) -> str:
+    if timezone not in available_timezones():
+        raise PersonError("timezone", f'"{timezone}" is not a time zone name like Europe/London')
+    return timezone
+
+
+def check_job_role(session: Session, key: str | None) -> JobRole | None:
+    if not key:
+        return None
+    job = session.scalar(select(JobRole).where(JobRole.key == key))
+    if job is None:
+        raise PersonError("job_role", f'no job role "{key}" (sync the content first)')
+    return job
+
+
 def get_or_create_team(session: Session, name: str) -> Team:
     team = session.scalar(select(Team).where(Team.name == name))
     if team is None:
@@ -47,29 +98,16 @@ def create_user(
 ) -> User:
     """Validate and add a person (not committed), enrolled on their job role's path if they are
     a learner. Raises `PersonError` naming the bad field."""
-    try:
-        email = validate_email(email, check_deliverability=False).normalized
-    except EmailNotValidError as exc:
-        raise PersonError("email", str(exc)) from None
-    email = normalise_email(email)
-    if session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise PersonError("email", f"{email} already has an account")
-    if not name.strip():
-        raise PersonError("name", "a name is needed")
-    if role not in ROLES:
-        raise PersonError("role", f"must be one of {', '.join(ROLES)}")
+    email = check_email(session, email)
+    name = check_name(name)
+    check_role(role)
     if password is not None and len(password) < MIN_LENGTH:
         raise PersonError("password", f"use at least {MIN_LENGTH} characters")
-    if timezone not in available_timezones():
-        raise PersonError("timezone", f'"{timezone}" is not a time zone name like Europe/London')
-    job = None
-    if job_role:
-        job = session.scalar(select(JobRole).where(JobRole.key == job_role))
-        if job is None:
-            raise PersonError("job_role", f'no job role "{job_role}" (sync the content first)')
+    check_timezone(timezone)
+    job = check_job_role(session, job_role)
     user = User(
         email=email,
-        name=name.strip(),
+        name=name,
         password_hash=hash_password(password) if password else None,
         role=role,
         job_role=job,
