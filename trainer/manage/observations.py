@@ -9,13 +9,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import insert, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from trainer.manage.scope import visible_team_ids
 from trainer.models import GRADES, Observation, ObservationChecklist, User
+from trainer.models.base import insert_skipping_duplicates
 
 CHANNELS = ("floor", "phone")
 MAX_NOTE = 2000
@@ -144,14 +144,8 @@ def ensure_builtin_checklists(session: Session) -> int:
     missing = [c for c in BUILTIN_CHECKLISTS if c.key not in present]
     if not missing:
         return 0
-    table = ObservationChecklist.__table__  # Core, for the row count of each insert
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        stmt = postgresql.insert(table).on_conflict_do_nothing()
-    elif dialect == "sqlite":
-        stmt = sqlite.insert(table).on_conflict_do_nothing()
-    else:  # pragma: no cover - the product supports SQLite and PostgreSQL
-        stmt = insert(table)
+    # Core, for the row count of each insert.
+    stmt = insert_skipping_duplicates(session, ObservationChecklist.__table__)
     added = 0
     for checklist in missing:
         result = session.execute(

@@ -33,6 +33,7 @@ from trainer.models import (
     utcnow,
 )
 from trainer.review.planning import local_date, zone_of
+from trainer.review.refresher import streak_from_days
 from trainer.web import page_number, parse_id
 
 PER_PAGE = 25
@@ -327,17 +328,6 @@ def _activity_days(
         zone = zone_of(people[user_id].timezone)
         days[user_id].add(at.replace(tzinfo=utc).astimezone(zone).date())
     return days
-
-
-def streak_from_days(days: set[date], today: date) -> int:
-    """Days in a row up to today (or yesterday, if today is not done yet): the same count as
-    trainer.review.refresher.streak, from days already gathered."""
-    day = today if today in days else today - timedelta(days=1)
-    count = 0
-    while day in days:
-        count += 1
-        day -= timedelta(days=1)
-    return count
 
 
 def _refreshers(

@@ -1,7 +1,8 @@
 from datetime import UTC, datetime
 
-from sqlalchemy import MetaData
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy import Insert, MetaData, Table, insert
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import DeclarativeBase, Session
 
 # Named constraints from day one: SQLite migrations rebuild tables and need the names.
 NAMING_CONVENTION = {
@@ -20,3 +21,13 @@ class Base(DeclarativeBase):
 def utcnow() -> datetime:
     """Naive UTC: stored the same way on SQLite and PostgreSQL."""
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def insert_skipping_duplicates(session: Session, table: Table) -> Insert:
+    """An INSERT that leaves out rows whose unique key another process stored first."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    if dialect == "sqlite":
+        return sqlite.insert(table).on_conflict_do_nothing()
+    return insert(table)  # pragma: no cover - the product supports SQLite and PostgreSQL

@@ -15,8 +15,7 @@ from operator import itemgetter
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app
-from sqlalchemy import func, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from trainer.models import (
@@ -28,6 +27,7 @@ from trainer.models import (
     User,
     utcnow,
 )
+from trainer.models.base import insert_skipping_duplicates
 from trainer.review.cards import usual_seconds
 from trainer.review.fsrs_cards import DEFAULT_ANSWER_SECONDS, RecallModel
 
@@ -173,14 +173,7 @@ def _insert_refreshers(session: Session, rows: list[dict]) -> None:
         return
     # Core INSERT on the table (one executemany), not the ORM's bulk insert, which builds a
     # state for every row: the nightly job inserts a row per learner.
-    table = Refresher.__table__
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        stmt = postgresql.insert(table).on_conflict_do_nothing()
-    elif dialect == "sqlite":
-        stmt = sqlite.insert(table).on_conflict_do_nothing()
-    else:  # pragma: no cover - the product supports SQLite and PostgreSQL
-        stmt = insert(table)
+    stmt = insert_skipping_duplicates(session, Refresher.__table__)
     session.flush()  # what the session holds goes first, as the ORM's autoflush would do
     session.connection().execute(stmt, rows)
 

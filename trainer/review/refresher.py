@@ -266,7 +266,11 @@ def streak(session: Session, user: User, now: datetime | None = None) -> int:
     zone = zone_of(user.timezone)
     utc = zone_of("UTC")
     days = {m.replace(tzinfo=utc).astimezone(zone).date() for m in moments if m}
-    today = local_date(user.timezone, now)
+    return streak_from_days(days, local_date(user.timezone, now))
+
+
+def streak_from_days(days: set[date], today: date) -> int:
+    """Days in a row up to today (or yesterday, if today is not done yet)."""
     day = today if today in days else today - timedelta(days=1)
     count = 0
     while day in days:
