@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -16,6 +17,14 @@ def _bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+def _float(name: str, default: float) -> float:
+    return float(os.environ.get(name, default))
+
+
 DEV_SECRET_KEY = "dev-only-not-secret"
 
 
@@ -25,6 +34,17 @@ class Config:
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'trainer.sqlite'}"
     )
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # PostgreSQL timeouts, in seconds: a database that does not answer gives a 503 page quickly
+    # instead of holding every web worker until the WSGI server kills it (trainer/database.py).
+    DATABASE_CONNECT_TIMEOUT = _int("DATABASE_CONNECT_TIMEOUT", 5)
+    DATABASE_STATEMENT_TIMEOUT = _float("DATABASE_STATEMENT_TIMEOUT", 15)
+    DATABASE_POOL_TIMEOUT = _float("DATABASE_POOL_TIMEOUT", 10)
+    # Scheduled jobs and commands work through many rows at once; 0 means no limit.
+    JOB_STATEMENT_TIMEOUT = _float("JOB_STATEMENT_TIMEOUT", 600)
+
+    # No request body over this many bytes is read (413); the CSV import of people allows more.
+    MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 1024 * 1024)
+    IMPORT_MAX_CONTENT_LENGTH = _int("IMPORT_MAX_CONTENT_LENGTH", 5 * 1024 * 1024)
     CONTENT_DIR = os.environ.get("CONTENT_DIR", str(BASE_DIR))
 
     SESSION_COOKIE_HTTPONLY = True
@@ -33,13 +53,25 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
-    PERMANENT_SESSION_LIFETIME = 60 * 60 * 12  # one working day
+    KNOWN_BROWSER_COOKIE_NAME = "known_browser"
+    # Sessions are rows (trainer/auth/sessions.py): "Keep me signed in" lasts at most this many
+    # days; any other session ends after this long without a request.
+    REMEMBER_DAYS = _int("REMEMBER_DAYS", 30)
+    REMEMBER_COOKIE_DURATION = timedelta(days=REMEMBER_DAYS)
+    SESSION_IDLE_MINUTES = _int("SESSION_IDLE_MINUTES", 480)
     WTF_CSRF_TIME_LIMIT = None  # a lesson left open over lunch must still submit
+    HSTS_SECONDS = 0  # production: one year unless set
 
-    # Failed logins: after this many in the window, the account (or address) must wait.
-    LOGIN_MAX_FAILURES_PER_ACCOUNT = int(os.environ.get("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5))
-    LOGIN_MAX_FAILURES_PER_ADDRESS = int(os.environ.get("LOGIN_MAX_FAILURES_PER_ADDRESS", 20))
-    LOGIN_FAILURE_WINDOW_SECONDS = int(os.environ.get("LOGIN_FAILURE_WINDOW_SECONDS", 15 * 60))
+    # Sign-in throttling (trainer/auth/throttle.py). Per address, and per account and address,
+    # failed attempts in the window make that address wait. Per account, from anywhere but the
+    # owner's own browsers and addresses, checks slow down past a few and stop at a daily cap.
+    LOGIN_FAILURE_WINDOW_SECONDS = _int("LOGIN_FAILURE_WINDOW_SECONDS", 15 * 60)
+    LOGIN_MAX_FAILURES_PER_ADDRESS = _int("LOGIN_MAX_FAILURES_PER_ADDRESS", 20)
+    LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS = _int(
+        "LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS", 5
+    )
+    LOGIN_CHECKS_BEFORE_DELAY = _int("LOGIN_CHECKS_BEFORE_DELAY", 10)
+    LOGIN_MAX_CHECKS_PER_ACCOUNT_PER_DAY = _int("LOGIN_MAX_CHECKS_PER_ACCOUNT_PER_DAY", 100)
 
     DEFAULT_TIMEZONE = os.environ.get("DEFAULT_TIMEZONE", "Europe/London")
     # Behind a reverse proxy, how many proxies set X-Forwarded-For/-Proto/-Host. Without it every
@@ -88,6 +120,13 @@ class TestConfig(Config):
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
     REMEMBER_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
+    # "__Host-" cookies are refused by browsers unless Secure, for this host only, path "/":
+    # no subdomain or plain-HTTP page can set or overwrite them.
+    if SESSION_COOKIE_SECURE:
+        SESSION_COOKIE_NAME = "__Host-session"
+        REMEMBER_COOKIE_NAME = "__Host-remember_token"
+        KNOWN_BROWSER_COOKIE_NAME = "__Host-known_browser"
+    HSTS_SECONDS = _int("HSTS_SECONDS", 365 * 24 * 60 * 60)
     PREFERRED_URL_SCHEME = "https"
 
     @classmethod

@@ -52,7 +52,10 @@ def run_migrations_online():
     conf_args.setdefault("compare_type", True)
     conf_args.setdefault("include_object", include_object)
 
-    with engine.connect() as connection:
+    from trainer.database import long_statements
+
+    # A migration may rebuild a big table: the web requests' statement timeout is not for it.
+    with long_statements(0), engine.connect() as connection:
         context.configure(connection=connection, target_metadata=target_metadata, **conf_args)
         with context.begin_transaction():
             context.run_migrations()

@@ -258,7 +258,7 @@ def test_link_sets_the_password_once_and_signs_in(admin, client):
     differ = client.post(link, data={"new": NEW_PASSWORD, "confirm": "something else"})
     assert differ.status_code == 400 and "The two passwords differ." in text(differ)
     short = client.post(link, data={"new": "short", "confirm": "short"})
-    assert short.status_code == 400 and "Use at least 8 characters." in text(short)
+    assert short.status_code == 400 and "Use at least 12 characters." in text(short)
     assert 'aria-describedby="new-error"' in text(short)
 
     done = client.post(link, data={"new": NEW_PASSWORD, "confirm": NEW_PASSWORD})

@@ -131,7 +131,7 @@ def test_another_teams_person_is_not_found(page: Page, live_server, teams):
     log_in(page, MANAGER)
     response = page.goto(f"/manage/people/{teams.cat}")
     assert response.status == 404
-    expect(page.get_by_role("heading", name="There is nothing at this address.")).to_be_visible()
+    expect(page.get_by_role("heading", name="There is nothing at this address")).to_be_visible()
     expect(page.get_by_text("Cat Cole")).to_have_count(0)
     assert_fits(page)
 

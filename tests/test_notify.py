@@ -287,7 +287,7 @@ def test_the_reminder_says_what_is_waiting_and_links_to_it(library):
     assert f'href="http://127.0.0.1:5000{link}"' in mail.html
     with app.app_context():
         token = link.removeprefix("/reminders/")
-        assert read_reminder_token(token) == sam
+        assert read_reminder_token(token) == (sam, 0)
 
 
 def test_no_reminder_when_todays_refresher_is_done(library):
@@ -647,22 +647,28 @@ def test_stop_turns_reminders_off_and_back_on(library):
     assert _settings(app, sam)[0] is True
     assert run(app, jobs.send_reminders, utc(2026, 1, 14, 18, 30)) == 0
 
-    response = client.post(link, data={"action": "resume"}, follow_redirects=True)
+    # The mail's link has done its job; the page carries on under a fresh one.
+    fresh = response.request.path
+    assert fresh != link
+    expired = client.get(link)
+    assert expired.status_code == 410 and "This link has expired" in expired.get_data(True)
+    response = client.post(fresh, data={"action": "resume"}, follow_redirects=True)
     assert "Refresher reminders are back on" in response.get_data(as_text=True)
     assert _settings(app, sam) == (False, None)
     assert run(app, jobs.send_reminders, utc(2026, 1, 15, 18, 30)) == 1
 
 
-def test_a_tampered_or_foreign_token_is_not_found(app, client):
+def test_a_tampered_or_foreign_token_gets_the_expired_page(app, client):
     sam = person(app, "sam@example.com")
     link = _reminder_link(app, sam)
     tampered = link[:-2] + ("AA" if not link.endswith("AA") else "BB")
-    assert client.get(tampered).status_code == 404
-    assert client.post(tampered, data={"action": "stop"}).status_code == 404
-    assert client.get("/reminders/not-a-token").status_code == 404
+    page = client.get(tampered)
+    assert page.status_code == 410 and "This link has expired" in page.get_data(as_text=True)
+    assert client.post(tampered, data={"action": "stop"}).status_code == 410
+    assert client.get("/reminders/not-a-token").status_code == 410
     with app.app_context():
         other_salt = URLSafeSerializer(app.config["SECRET_KEY"], salt="other").dumps(sam)
-    assert client.get(f"/reminders/{other_salt}").status_code == 404
+    assert client.get(f"/reminders/{other_salt}").status_code == 410
     assert client.post(link, data={"action": "explode"}).status_code == 400
     assert _settings(app, sam) == (False, None)
 

@@ -44,16 +44,18 @@ def create_app(config_class: type | str | None = None, test_config: dict | None 
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
-    from trainer import sqlite
+    from trainer import database, web
     from trainer.extensions import csrf, db, login_manager, migrate
 
-    sqlite.install()
+    database.install()
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = database.engine_options(app.config)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    web.init_request_guards(app)  # before CSRF: they decide how much of a body may be read
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    from trainer import web
+    from trainer import auth, errors
     from trainer.admin import bp as admin_bp
     from trainer.auth import bp as auth_bp
     from trainer.content import cli as content_cli
@@ -71,7 +73,9 @@ def create_app(config_class: type | str | None = None, test_config: dict | None 
     app.register_blueprint(notify_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(manage_bp)
+    auth.init_app(app)
     web.init_app(app)
+    errors.init_app(app)
     content_cli.init_app(app)
     people_cli.init_app(app)
     jobs_cli.init_app(app)

@@ -1,13 +1,14 @@
-"""What every page shares: who is signed in, security headers, errors, template helpers."""
+"""What every page shares: request guards, security headers, template helpers."""
 
 from __future__ import annotations
 
-from flask import Flask, render_template
-from flask_wtf.csrf import CSRFError
+import re
+from datetime import UTC
+
+from flask import Flask, abort, current_app, g, request
 from werkzeug.routing import IntegerConverter
 
 from trainer.content.render import render
-from trainer.extensions import db, login_manager
 
 # No inline script or style anywhere, so the policy can be strict.
 CONTENT_SECURITY_POLICY = (
@@ -20,10 +21,17 @@ CONTENT_SECURITY_POLICY = (
 # never an overflow deep in the driver.
 MAX_ID = 2**63 - 1
 MAX_PAGE = 100_000
+# ASCII digits only: str.isdigit() and \d also accept "²" or "٣", which int() may refuse.
+_DIGITS = re.compile(r"[0-9]{1,19}")
+
+# Endpoints that take a bigger body than MAX_CONTENT_LENGTH: the CSV import of people.
+LARGE_BODY_ENDPOINTS = frozenset({"admin.import_people", "admin.confirm_import"})
 
 
 class IdConverter(IntegerConverter):
-    """`<int:...>` in routes, bounded to what a database integer can hold."""
+    """`<int:...>` in routes: ASCII digits, bounded to what a database integer can hold."""
+
+    regex = r"[0-9]+"
 
     def __init__(self, url_map, *args, **kwargs):
         kwargs.setdefault("max", MAX_ID)
@@ -33,7 +41,7 @@ class IdConverter(IntegerConverter):
 def parse_id(value) -> int | None:
     """An id from a query string or form: digits within range, else None."""
     text = str(value or "").strip()
-    if not text.isdigit() or len(text) > 19 or int(text) > MAX_ID:
+    if not _DIGITS.fullmatch(text) or int(text) > MAX_ID:
         return None
     return int(text)
 
@@ -44,27 +52,51 @@ def page_number(value) -> int:
     return min(max(1, number or 1), MAX_PAGE)
 
 
+def allow_large_body() -> None:
+    """The CSV import may send up to IMPORT_MAX_CONTENT_LENGTH (its preview comes back as a
+    form field, so that field may be as big). Runs before anything reads the body."""
+    if request.endpoint in LARGE_BODY_ENDPOINTS:
+        limit = current_app.config["IMPORT_MAX_CONTENT_LENGTH"]
+        request.max_content_length = limit
+        request.max_form_memory_size = limit
+
+
+def _has_nul(values) -> bool:
+    return any("\x00" in key or any("\x00" in v for v in vals) for key, vals in values.lists())
+
+
+def refuse_nul_bytes() -> None:
+    """A NUL byte cannot be stored by PostgreSQL and has no business in any field: refuse the
+    request (400) before it reaches a form or a query."""
+    if "\x00" in request.path or _has_nul(request.args):
+        abort(400, "nul")
+    if request.method in ("POST", "PUT", "PATCH") and (
+        _has_nul(request.form) or any("\x00" in (f.filename or "") for f in request.files.values())
+    ):
+        abort(400, "nul")
+
+
+def init_request_guards(app: Flask) -> None:
+    """Registered before the extensions' own hooks (CSRF reads the form), so they run first."""
+    app.before_request(allow_large_body)
+    app.before_request(refuse_nul_bytes)
+
+
 def init_app(app: Flask) -> None:
-    from trainer.models import User
-
-    login_manager.login_view = "auth.login"
-    login_manager.login_message = "Please sign in to continue."
-    login_manager.login_message_category = "info"
-
-    @login_manager.user_loader
-    def load_user(session_id: str) -> User | None:
-        user_id, _sep, key = session_id.partition(":")
-        user = db.session.get(User, parse_id(user_id)) if parse_id(user_id) else None
-        if user is None or not user.active or key != user.session_key:
-            return None  # unknown, switched off, or signed in before a password change
-        return user
-
     @app.after_request
     def security_headers(response):
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
+        hsts = app.config.get("HSTS_SECONDS") or 0
+        if hsts:
+            response.headers.setdefault("Strict-Transport-Security", f"max-age={int(hsts)}")
+        # A page about a signed-in person must not stay in a shared browser's cache. Only a
+        # person already loaded for this request counts: an error page must not load one.
+        user = g.get("_login_user")
+        if user is not None and user.is_authenticated and request.endpoint != "static":
+            response.headers["Cache-Control"] = "no-store"
         return response
 
     @app.template_filter("content")
@@ -75,24 +107,18 @@ def init_app(app: Flask) -> None:
     def content_inline_filter(text: str, text_format: str = "markdown"):
         return render(text or "", text_format, inline=True)
 
+    @app.template_filter("local_time")
+    def local_time_filter(moment, timezone: str = "UTC") -> str:
+        """A stored (naive UTC) time in a person's own zone: "29 Nov 2026, 14:05"."""
+        from trainer.review.planning import zone_of
+
+        if moment is None:
+            return ""
+        local = moment.replace(tzinfo=UTC).astimezone(zone_of(timezone))
+        return f"{local:%-d %b %Y, %H:%M}"
+
     @app.context_processor
     def forms():
         from trainer.auth.forms import LogoutForm
 
         return {"logout_form": LogoutForm()}
-
-    @app.errorhandler(CSRFError)
-    def csrf_error(error):
-        message = "This form expired or was sent twice. Go back, reload the page and try again."
-        return render_template("error.html", code=400, message=message), 400
-
-    for code, message in (
-        (403, "You do not have access to this page."),
-        (404, "There is nothing at this address."),
-        (500, "Something went wrong on our side. Your answers so far are saved."),
-    ):
-
-        def handler(error, code=code, message=message):
-            return render_template("error.html", code=code, message=message), code
-
-        app.register_error_handler(code, handler)

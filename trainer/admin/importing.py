@@ -29,7 +29,7 @@ from trainer.people.services import PersonError, create_user
 
 COLUMNS = ("email", "name", "role", "job_role", "team", "hire_date", "timezone", "reminder_time")
 REQUIRED = ("email", "name")
-MAX_BYTES = 1_000_000
+MAX_BYTES = 5 * 1024 * 1024  # IMPORT_MAX_CONTENT_LENGTH's default
 MAX_ROWS = 1000
 MAX_NAME = 120
 DEFAULT_REMINDER = time(18, 0)
@@ -108,12 +108,13 @@ def _column(name: str) -> str:
     return re.sub(r"[\s\-]+", "_", name.strip().lower())
 
 
-def read_csv(data: bytes) -> list[dict]:
+def read_csv(data: bytes, max_bytes: int = MAX_BYTES) -> list[dict]:
     """The file's rows as text, each with the line it starts on (`line`). Blank rows are left
     out. Raises `ImportFileError` for a file that is not UTF-8 (a byte-order mark, as Excel
     writes, is fine), too big, empty, or whose first line is not a header of known columns."""
-    if len(data) > MAX_BYTES:
-        raise ImportFileError(f"The file is over {MAX_BYTES // 1_000_000} MB. Split it in two.")
+    if len(data) > max_bytes:
+        size = f"{max_bytes / (1024 * 1024):g} MB"
+        raise ImportFileError(f"The file is over {size}. Split it in two.")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:

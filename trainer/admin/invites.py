@@ -15,7 +15,8 @@ from markupsafe import escape
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from trainer.auth.passwords import MIN_LENGTH, hash_password
+from trainer.auth import sessions
+from trainer.auth.passwords import hash_password, password_problem
 from trainer.mail.outbox import queue_message
 from trainer.models import Invitation, User, utcnow
 
@@ -109,12 +110,13 @@ def find_invitation(session: Session, token: str) -> Invitation | None:
 def accept_invitation(session: Session, token: str, password: str) -> User:
     """Set the person's password from their link and use the link up. Committed. Raises
     `InvitationInvalid` when the link cannot be used (also when two tabs send it at once: only
-    one wins), `ValueError` when the password is too short."""
+    one wins), `ValueError` when the password does not meet the rules."""
     invitation = find_invitation(session, token)
     if invitation is None:
         raise InvitationInvalid(token)
-    if len(password or "") < MIN_LENGTH:
-        raise ValueError(f"Use at least {MIN_LENGTH} characters.")
+    problem = password_problem(password)
+    if problem:
+        raise ValueError(problem)
     now = utcnow()
     # A conditional update, so two requests with the same link cannot both use it.
     claimed = session.execute(
@@ -130,4 +132,6 @@ def accept_invitation(session: Session, token: str, password: str) -> User:
     user.password_hash = hash_password(password)
     user.last_seen_at = now
     session.commit()
+    # Whoever was signed in with the old password is not any more.
+    sessions.end_all(session, user, "password changed")
     return user

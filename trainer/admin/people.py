@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from trainer.admin.invites import cancel_invitations, send_invitation
+from trainer.auth import sessions
 from trainer.learn.enrolment import enrol_by_role
 from trainer.models import ROLES, Invitation, JobRole, Team, User, team_managers, utcnow
 from trainer.people.services import (
@@ -227,15 +228,17 @@ def update_user(session: Session, user: User, fields: PersonFields, *, by: User)
 
 def set_active(session: Session, user: User, active: bool, *, by: User) -> User:
     """Deactivate or reactivate a person. Deactivating deletes nothing: their history stays,
-    they cannot sign in, and a session they have open ends on its next request (the user loader
-    refuses inactive people). Their unused links are cancelled. An admin cannot deactivate
-    themselves. Committed; raises `PersonError("active", ...)`."""
+    they cannot sign in, every session they have open ends, and their unused links are
+    cancelled. An admin cannot deactivate themselves. Committed; raises
+    `PersonError("active", ...)`."""
     if not active and user.id == by.id:
         raise PersonError("active", "you cannot deactivate your own account")
     user.active = active
     if not active:
         cancel_invitations(session, user)
     session.commit()
+    if not active:
+        sessions.end_all(session, user, "deactivated")
     return user
 
 

@@ -287,13 +287,13 @@ def import_people():
     form = UploadForm()
     if form.validate_on_submit():
         try:
-            raw = importing.read_csv(form.file.data.read(importing.MAX_BYTES + 1))
+            limit = current_app.config["IMPORT_MAX_CONTENT_LENGTH"]
+            raw = importing.read_csv(form.file.data.read(limit + 1), limit)
         except importing.ImportFileError as error:
             form.file.errors = [str(error)]
         else:
             payload = importing.sign_rows(current_app.config["SECRET_KEY"], raw)
-            # The rows come back in a form post, which the server caps (MAX_FORM_MEMORY_SIZE).
-            limit = current_app.config.get("MAX_FORM_MEMORY_SIZE") or 500_000
+            # The rows come back in a form post, capped like the upload (trainer/web.py).
             if len(payload) > limit - 10_000:
                 form.file.errors = ["This file is too big to import at once. Split it in two."]
             else:

@@ -1,5 +1,19 @@
-from flask import Blueprint
+from flask import Blueprint, Flask
 
 bp = Blueprint("auth", __name__)
 
 from trainer.auth import views  # noqa: E402,F401  (routes attach to bp)
+
+
+def init_app(app: Flask) -> None:
+    """Who is signed in: Flask-Login asks the session rows (`sessions.load`)."""
+    from trainer.auth import sessions
+    from trainer.extensions import db, login_manager
+
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to continue."
+    login_manager.login_message_category = "info"
+
+    @login_manager.user_loader
+    def load_user(token: str):
+        return sessions.load(db.session, token)

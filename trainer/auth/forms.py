@@ -1,8 +1,15 @@
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SubmitField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
-from trainer.auth.passwords import MIN_LENGTH
+from trainer.auth.passwords import password_problem
+
+
+def new_password(_form, field) -> None:
+    """The rules for a password someone chooses (`passwords.password_problem`)."""
+    problem = password_problem(field.data)
+    if problem:
+        raise ValidationError(problem)
 
 
 class LoginForm(FlaskForm):
@@ -14,13 +21,7 @@ class LoginForm(FlaskForm):
 
 class PasswordForm(FlaskForm):
     current = PasswordField("Current password", validators=[DataRequired()])
-    new = PasswordField(
-        "New password",
-        validators=[
-            DataRequired(),
-            Length(min=MIN_LENGTH, message=f"Use at least {MIN_LENGTH} characters."),
-        ],
-    )
+    new = PasswordField("New password", validators=[DataRequired(), new_password])
     confirm = PasswordField(
         "New password again",
         validators=[DataRequired(), EqualTo("new", message="The two new passwords differ.")],
@@ -32,15 +33,20 @@ class LogoutForm(FlaskForm):
     submit = SubmitField("Sign out")
 
 
+class EndSessionsForm(FlaskForm):
+    submit = SubmitField("Sign out everywhere else")
+
+
+class EndSessionForm(FlaskForm):
+    submit = SubmitField("Sign out")
+
+
 class SetPasswordForm(FlaskForm):
     """Choosing a password from an invitation link: no current password to give."""
 
     new = PasswordField(
         "New password",
-        validators=[
-            DataRequired(message="Choose a password."),
-            Length(min=MIN_LENGTH, message=f"Use at least {MIN_LENGTH} characters."),
-        ],
+        validators=[DataRequired(message="Choose a password."), new_password],
     )
     confirm = PasswordField(
         "New password again",

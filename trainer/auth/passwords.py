@@ -1,6 +1,8 @@
-"""Password hashing with Argon2id."""
+"""Password hashing with Argon2id, and the rules a new password must meet."""
 
 from __future__ import annotations
+
+import functools
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -12,7 +14,35 @@ _fast = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 # Verified against when the email is unknown, so both paths cost the same time.
 _DUMMY_HASHES: dict[int, str] = {}
-MIN_LENGTH = 8
+MIN_LENGTH = 12
+# Longer input is refused before hashing: Argon2 over megabytes is a way to tie up a worker.
+MAX_LENGTH = 256
+COMMON_COUNT = 10_000
+
+
+@functools.cache
+def _common() -> frozenset[str]:
+    """The 10,000 most used passwords, from the list zxcvbn maintains (ranked by frequency)."""
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    return frozenset(FREQUENCY_LISTS["passwords"][:COMMON_COUNT])
+
+
+def is_common(password: str) -> bool:
+    return password.lower() in _common()
+
+
+def password_problem(password: str | None) -> str | None:
+    """What is wrong with a new password, in words for the form, or None if it will do.
+    (Passwords set before these rules keep working until their owner changes them.)"""
+    password = password or ""
+    if len(password) < MIN_LENGTH:
+        return f"Use at least {MIN_LENGTH} characters."
+    if len(password) > MAX_LENGTH:
+        return f"Use at most {MAX_LENGTH} characters."
+    if is_common(password):
+        return "That is one of the most common passwords, so it is easy to guess. Choose another."
+    return None
 
 
 def _hasher() -> PasswordHasher:
@@ -32,6 +62,8 @@ def _dummy_hash(hasher: PasswordHasher) -> str:
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
+    if len(password or "") > MAX_LENGTH:
+        return False  # never hashed: see MAX_LENGTH
     hasher = _hasher()
     try:
         return hasher.verify(password_hash or _dummy_hash(hasher), password) and bool(password_hash)

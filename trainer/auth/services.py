@@ -1,73 +1,70 @@
-"""Signing in: credentials, throttling of repeated failures, password changes."""
+"""Signing in and changing a password, with every password check counted (`throttle`)."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from datetime import timedelta
 
-from flask import current_app
-from sqlalchemy import delete, func, select
+from markupsafe import escape
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from trainer.auth.passwords import MIN_LENGTH, hash_password, needs_rehash, verify_password
-from trainer.models import LoginFailure, User, utcnow
+from trainer.auth import sessions, throttle
+from trainer.auth.passwords import hash_password, needs_rehash, password_problem, verify_password
+from trainer.mail.outbox import queue_message
+from trainer.models import User, utcnow
 
 BAD_CREDENTIALS = "That email and password do not match an active account."
+WRONG_CURRENT = "That is not your current password."
 
 
 @dataclass
 class SignIn:
     user: User | None
     error: str | None = None
+    retry_after: int | None = None  # seconds, when refused for too many failures
 
 
 def normalise_email(email: str) -> str:
     return (email or "").strip().lower()
 
 
-def _wait_message(seconds: float) -> str:
-    minutes = max(1, math.ceil(seconds / 60))
-    unit = "minute" if minutes == 1 else "minutes"
-    return f"Too many failed sign-ins. Wait {minutes} {unit} and try again."
+def _address(address: str | None) -> str:
+    return (address or "unknown")[:64]
 
 
-def _throttled(session: Session, email: str, address: str) -> str | None:
-    """A message when this account or address has failed too often in the window."""
-    config = current_app.config
-    window = timedelta(seconds=config["LOGIN_FAILURE_WINDOW_SECONDS"])
-    since = utcnow() - window
-    for column, value, limit in (
-        (LoginFailure.email, email, config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]),
-        (LoginFailure.address, address, config["LOGIN_MAX_FAILURES_PER_ADDRESS"]),
-    ):
-        count, oldest = session.execute(
-            select(func.count(), func.min(LoginFailure.at)).where(
-                column == value, LoginFailure.at >= since
-            )
-        ).one()
-        if count >= limit:
-            wait = (oldest + window - utcnow()).total_seconds()
-            return _wait_message(wait)
-    return None
+def _known_owner(session: Session, user: User | None, address: str, known_ids: set[int]) -> bool:
+    """The account's own browser (it signed in there before) or an address it signed in from."""
+    if user is None:
+        return False
+    return user.id in known_ids or sessions.known_address(session, user.email, address)
 
 
-def authenticate(session: Session, email: str, password: str, address: str) -> SignIn:
-    """Check credentials. Never says whether the email exists; counts and limits failures."""
+def authenticate(
+    session: Session,
+    email: str,
+    password: str,
+    address: str | None,
+    known_ids: set[int] | frozenset[int] = frozenset(),
+) -> SignIn:
+    """Check credentials. Never says whether the email exists; counts every check first, so
+    no limit can be overrun by guesses sent at the same moment (see `throttle`).
+
+    `known_ids` are the accounts that signed in before in this browser."""
     email = normalise_email(email)
-    address = (address or "unknown")[:64]
-    refused = _throttled(session, email, address)
-    if refused:
-        return SignIn(None, refused)
-
+    address = _address(address)
     user = session.scalar(select(User).where(User.email == email))
-    ok = verify_password(user.password_hash if user else None, password)
+    reserved = throttle.reserve(
+        session, email, address, known_owner=_known_owner(session, user, address, known_ids)
+    )
+    if isinstance(reserved, throttle.Refusal):
+        return SignIn(None, reserved.message, reserved.retry_after)
+
+    ok = verify_password(user.password_hash if user else None, password or "")
     if not ok or user is None or not user.active:
-        session.add(LoginFailure(email=email, address=address))
-        session.commit()
+        throttle.failed(session, reserved)
         return SignIn(None, BAD_CREDENTIALS)
 
-    session.execute(delete(LoginFailure).where(LoginFailure.email == email))
+    throttle.succeeded(session, reserved)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_seen_at = utcnow()
@@ -75,12 +72,72 @@ def authenticate(session: Session, email: str, password: str, address: str) -> S
     return SignIn(user)
 
 
-def change_password(session: Session, user: User, current: str, new: str) -> str | None:
-    """Set a new password; returns an error for the current-password field, or None."""
-    if not verify_password(user.password_hash, current):
-        return "That is not your current password."
-    if len(new) < MIN_LENGTH:
-        return f"Use at least {MIN_LENGTH} characters."
+@dataclass
+class PasswordChange:
+    error: str | None = None  # for the current-password field
+    new_error: str | None = None  # for the new-password field
+    retry_after: int | None = None
+
+
+def change_password(
+    session: Session,
+    user: User,
+    current: str,
+    new: str,
+    address: str | None,
+    known_ids: set[int] | frozenset[int] = frozenset(),
+) -> PasswordChange:
+    """Set a new password once the current one is given, counting wrong ones as sign-in does.
+
+    On success every other session of the person ends and they are told by mail (a stolen
+    session cannot quietly take the account over). Committed."""
+    address = _address(address)
+    problem = password_problem(new)
+    if problem:
+        return PasswordChange(new_error=problem)
+    reserved = throttle.reserve(
+        session, user.email, address, known_owner=_known_owner(session, user, address, known_ids)
+    )
+    if isinstance(reserved, throttle.Refusal):
+        return PasswordChange(error=reserved.message, retry_after=reserved.retry_after)
+    if not verify_password(user.password_hash, current or ""):
+        throttle.failed(session, reserved)
+        return PasswordChange(error=WRONG_CURRENT)
+    throttle.succeeded(session, reserved)
     user.password_hash = hash_password(new)
+    row = sessions.current(session, user)
+    tell_password_changed(session, user, row.device if row else "")
     session.commit()
-    return None
+    sessions.end_all(session, user, "password changed", keep_current=True)
+    return PasswordChange()
+
+
+def tell_password_changed(session: Session, user: User, device: str = "") -> None:
+    """Queue the mail that tells a person their password changed (not committed)."""
+    if not user.email:
+        return
+    on = f" on {device}" if device and device != "Unknown browser" else ""
+    when = f"{utcnow():%-d %B %Y at %H:%M} UTC"
+    text = (
+        f"Hello {user.first_name},\n\n"
+        f"The password of your Frontline Trainer account was changed{on} on {when}. "
+        "Every other device signed in to your account has been signed out.\n\n"
+        "If this was you, there is nothing to do. If it was not, tell your manager or "
+        "administrator now so they can lock the account and send you a new link.\n"
+    )
+    html = (
+        f"<p>Hello {escape(user.first_name)},</p>"
+        f"<p>The password of your Frontline Trainer account was changed{escape(on)} on "
+        f"{escape(when)}. Every other device signed in to your account has been signed out.</p>"
+        "<p>If this was you, there is nothing to do. If it was not, tell your manager or "
+        "administrator now so they can lock the account and send you a new link.</p>"
+    )
+    queue_message(
+        session,
+        to=user.email,
+        subject="Your Frontline Trainer password was changed",
+        text=text,
+        html=html,
+        kind="security",
+        user_id=user.id,
+    )

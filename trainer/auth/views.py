@@ -1,14 +1,42 @@
+from __future__ import annotations
+
+from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required, login_user, logout_user
+from itsdangerous import BadSignature, URLSafeSerializer
 
-from trainer.auth import bp
-from trainer.auth.forms import LoginForm, LogoutForm, PasswordForm, SetPasswordForm
+from trainer.auth import bp, sessions
+from trainer.auth.forms import (
+    EndSessionForm,
+    EndSessionsForm,
+    LoginForm,
+    LogoutForm,
+    PasswordForm,
+    SetPasswordForm,
+)
 from trainer.auth.passwords import MIN_LENGTH
 from trainer.auth.services import authenticate, change_password
 from trainer.extensions import db
-from trainer.models import User
+from trainer.models import User, UserSession
+
+# A browser remembers which accounts signed in on it, so their owners are not slowed down
+# by guesses made elsewhere (trainer/auth/throttle.py). Signed; holds ids only.
+KNOWN_BROWSER_SALT = "known-browser"
+KNOWN_BROWSER_DAYS = 365
+KNOWN_BROWSER_MAX = 10
 
 
 def _safe_next(target: str | None) -> str:
@@ -22,51 +50,168 @@ def _safe_next(target: str | None) -> str:
     return url_for("learn.today")
 
 
+def _known_browser() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=KNOWN_BROWSER_SALT)
+
+
+def _known_ids() -> set[int]:
+    raw = request.cookies.get(current_app.config["KNOWN_BROWSER_COOKIE_NAME"], "")
+    try:
+        ids = _known_browser().loads(raw) if raw else []
+    except BadSignature:
+        return set()
+    return {i for i in ids if isinstance(i, int) and not isinstance(i, bool)}
+
+
+def _remember_browser(response, user_id: int) -> None:
+    ids = [user_id] + [i for i in _known_ids() if i != user_id][: KNOWN_BROWSER_MAX - 1]
+    config = current_app.config
+    response.set_cookie(
+        config["KNOWN_BROWSER_COOKIE_NAME"],
+        _known_browser().dumps(ids),
+        max_age=int(timedelta(days=KNOWN_BROWSER_DAYS).total_seconds()),
+        httponly=True,
+        secure=config["SESSION_COOKIE_SECURE"],
+        samesite="Lax",
+    )
+
+
+def _renew_csrf() -> None:
+    """A new CSRF secret at sign-in and sign-out: a token seen before no longer works."""
+    session.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
+    g.pop("csrf_token", None)
+
+
+def _sign_in(user: User, remember: bool = False) -> None:
+    """Start a server-side session for `user` in this browser."""
+    sessions.start(
+        db.session,
+        user,
+        remember=remember,
+        user_agent=request.user_agent.string,
+        address=request.remote_addr,
+    )
+    db.session.commit()
+    _renew_csrf()
+    days = current_app.config["REMEMBER_DAYS"]
+    login_user(user, remember=remember, duration=timedelta(days=days))
+
+
+def _with_retry_after(page: str, status: int, retry_after: int | None):
+    response = make_response(page, status)
+    if retry_after:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("learn.today"))
     form = LoginForm()
-    error = None
+    error = retry_after = None
     status = 200
     if form.validate_on_submit():
-        result = authenticate(db.session, form.email.data, form.password.data, request.remote_addr)
+        result = authenticate(
+            db.session, form.email.data, form.password.data, request.remote_addr, _known_ids()
+        )
         if result.user:
-            login_user(result.user, remember=form.remember.data)
-            return redirect(_safe_next(request.args.get("next")))
-        error = result.error
-        status = 429 if error and error.startswith("Too many") else 401
+            _sign_in(result.user, remember=form.remember.data)
+            response = redirect(_safe_next(request.args.get("next")))
+            _remember_browser(response, result.user.id)
+            return response
+        error, retry_after = result.error, result.retry_after
+        status = 429 if retry_after else 401
     elif form.is_submitted():
         status = 400
-    return render_template("auth/login.html", form=form, error=error), status
+    page = render_template("auth/login.html", form=form, error=error)
+    return _with_retry_after(page, status, retry_after)
+
+
+def _sign_out():
+    if current_user.is_authenticated:
+        sessions.end(db.session, current_user)
+    logout_user()
+    _renew_csrf()
+    flash("You are signed out.", "info")
+    return redirect(url_for("auth.login"), 303)
 
 
 @bp.post("/logout")
 def logout():
-    form = LogoutForm()
-    if form.validate_on_submit():
-        logout_user()
-        flash("You are signed out.", "info")
+    if LogoutForm().validate_on_submit():
+        return _sign_out()
     return redirect(url_for("auth.login"))
+
+
+def _account_page(form: PasswordForm | None = None, status: int = 200, retry_after=None):
+    me = sessions.current(db.session, current_user)
+    page = render_template(
+        "auth/account.html",
+        form=form or PasswordForm(formdata=None),
+        sessions=sessions.active(db.session, current_user),
+        this_session=me.id if me else None,
+        end_others=EndSessionsForm(),
+        end_one=EndSessionForm(),
+        min_length=MIN_LENGTH,
+    )
+    return _with_retry_after(page, status, retry_after)
+
+
+@bp.get("/account")
+@login_required
+def account():
+    return _account_page()
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
 def password():
     form = PasswordForm()
-    if form.validate_on_submit():
-        error = change_password(db.session, current_user, form.current.data, form.new.data)
-        if error:
-            form.current.errors.append(error)
-        else:
-            # Other sessions end with the old password; this one carries on under the new one.
-            login_user(current_user._get_current_object())
-            flash(
-                "Your password is changed. Other devices signed in with it are signed out.",
-                "success",
-            )
-            return redirect(url_for("learn.today"))
-    return render_template("auth/password.html", form=form)
+    if request.method == "GET":
+        return _account_page(form)
+    if not form.validate_on_submit():
+        return _account_page(form, 400)
+    result = change_password(
+        db.session,
+        current_user,
+        form.current.data,
+        form.new.data,
+        request.remote_addr,
+        _known_ids(),
+    )
+    if result.error or result.new_error:
+        (form.current if result.error else form.new).errors.append(result.error or result.new_error)
+        return _account_page(form, 429 if result.retry_after else 400, result.retry_after)
+    flash("Your password is changed. Every other device is signed out.", "success")
+    return redirect(url_for("auth.account"), 303)
+
+
+@bp.post("/account/sessions/others")
+@login_required
+def end_other_sessions():
+    if EndSessionsForm().validate_on_submit():
+        count = sessions.end_all(
+            db.session, current_user, "signed out elsewhere", keep_current=True
+        )
+        devices = "device" if count == 1 else "devices"
+        flash(f"Signed out on {count} other {devices}.", "success")
+    return redirect(url_for("auth.account"), 303)
+
+
+@bp.post("/account/sessions/<int:session_id>/end")
+@login_required
+def end_session(session_id: int):
+    row = db.session.get(UserSession, session_id)
+    if row is None or row.user_id != current_user.id:
+        abort(404)
+    if EndSessionForm().validate_on_submit() and row.ended_at is None:
+        me = sessions.current(db.session, current_user)
+        if me is not None and me.id == row.id:
+            return _sign_out()
+        sessions.end_ids(db.session, [row.id], "signed out elsewhere")
+        flash(f"Signed out on {row.device}.", "success")
+    return redirect(url_for("auth.account"), 303)
 
 
 @bp.route("/welcome/<token>", methods=["GET", "POST"])
@@ -87,9 +232,11 @@ def welcome(token: str):
         except ValueError as error:
             form.new.errors.append(str(error))
         else:
-            login_user(user)
+            _sign_in(user)
             flash("Your password is set. Welcome to Frontline Trainer.", "success")
-            return redirect(url_for("learn.today"), 303)
+            response = redirect(url_for("learn.today"), 303)
+            _remember_browser(response, user.id)
+            return response
     status = 400 if form.errors else 200
     person = db.session.get(User, invitation.user_id)
     page = render_template(

@@ -82,6 +82,13 @@ JOBS: dict[str, JobSpec] = {
             "Queue the weekly digest for each manager whose time has come.",
         ),
         JobSpec(
+            "tidy-sign-ins",
+            "trainer.auth.jobs.tidy_sign_ins",
+            _cron(hour=3, minute=7),
+            "daily (at 03:07)",
+            "Forget old sign-in counts and sessions that ended long ago.",
+        ),
+        JobSpec(
             "deliver-mail",
             "trainer.mail.deliver_pending",
             _cron(minute="*"),

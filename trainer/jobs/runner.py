@@ -74,10 +74,11 @@ def run_job(name: str, now: datetime | None = None, *, app: Flask | None = None)
     """
     spec = registry.get(name)
     app = app or get_app()
+    from trainer.database import long_statements
     from trainer.extensions import db
     from trainer.models import utcnow
 
-    with app.app_context():
+    with app.app_context(), long_statements(app.config["JOB_STATEMENT_TIMEOUT"]):
         now = now or utcnow()
         started = time.monotonic()
         log.info("job %s started (now=%s UTC)", name, now.isoformat(timespec="seconds"))

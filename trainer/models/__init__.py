@@ -13,7 +13,7 @@ from trainer.models.learning import Attempt, LessonRun, RolePlayAnswer
 from trainer.models.messages import Notification, OutboxMessage
 from trainer.models.people import ROLES, JobRole, Team, User, team_managers
 from trainer.models.review import Refresher, ReviewCard, ReviewLog
-from trainer.models.security import LoginFailure
+from trainer.models.security import SignInCounter, UserSession
 
 __all__ = [
     "GRADES",
@@ -27,7 +27,6 @@ __all__ = [
     "JobRole",
     "Lesson",
     "LessonRun",
-    "LoginFailure",
     "Notification",
     "OutboxMessage",
     "Path",
@@ -39,8 +38,10 @@ __all__ = [
     "ReviewLog",
     "RolePlay",
     "RolePlayAnswer",
+    "SignInCounter",
     "Team",
     "User",
+    "UserSession",
     "team_managers",
     "utcnow",
 ]

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import hashlib
 from datetime import date, datetime, time
 
 from flask_login import UserMixin
@@ -57,6 +56,8 @@ class User(UserMixin, Base):
     reminder_time: Mapped[time] = mapped_column(default=time(18, 0))
     reminders_off: Mapped[bool] = mapped_column(default=False)
     reminders_snoozed_until: Mapped[date | None]
+    # Bumped when the stop/snooze settings change through a reminder's link: older links die.
+    reminder_links_version: Mapped[int] = mapped_column(default=0)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime | None]
@@ -71,15 +72,12 @@ class User(UserMixin, Base):
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
         return self.active
 
-    @property
-    def session_key(self) -> str:
-        """Changes whenever the password does, so sessions and remember-me cookies made with
-        the old password stop working (see `trainer.web.load_user`)."""
-        digest = hashlib.sha256((self.password_hash or "").encode()).hexdigest()
-        return digest[:16]
+    # The signed-in session this object was loaded for (`trainer.auth.sessions`); Flask-Login
+    # keeps it in the session and remember-me cookies, so ending the row ends both.
+    session_token = None  # str, set on the loaded object only, never stored
 
-    def get_id(self) -> str:
-        return f"{self.id}:{self.session_key}"
+    def get_id(self) -> str | None:
+        return self.session_token
 
     @property
     def first_name(self) -> str:

@@ -9,7 +9,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from trainer.auth.passwords import MIN_LENGTH, hash_password
+from trainer.auth.passwords import hash_password, password_problem
 from trainer.auth.services import normalise_email
 from trainer.learn.enrolment import enrol_by_role
 from trainer.models import ROLES, JobRole, Team, User
@@ -101,8 +101,9 @@ def create_user(
     email = check_email(session, email)
     name = check_name(name)
     check_role(role)
-    if password is not None and len(password) < MIN_LENGTH:
-        raise PersonError("password", f"use at least {MIN_LENGTH} characters")
+    problem = password_problem(password) if password is not None else None
+    if problem:
+        raise PersonError("password", problem[0].lower() + problem[1:].rstrip("."))
     check_timezone(timezone)
     job = check_job_role(session, job_role)
     user = User(

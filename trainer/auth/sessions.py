@@ -1,0 +1,195 @@
+"""Signed-in sessions as rows: started at sign-in, checked on every request, ended for good.
+
+The browser's session (and remember-me) cookie holds `<row id>.<secret>`; only the secret's
+SHA-256 is stored. A session ends when its person signs out, changes their password, is
+deactivated, signs it out from another device, or leaves it idle (remember-me sessions last
+`REMEMBER_DAYS` instead, and no session outlives that).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.orm import Session
+
+from trainer.models import User, UserSession, utcnow
+from trainer.web import parse_id
+
+# A busy person's session is written at most this often just to say "still here".
+TOUCH_EVERY = timedelta(seconds=60)
+KNOWN_ADDRESS_DAYS = 90
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _limits() -> tuple[timedelta, timedelta]:
+    config = current_app.config
+    return timedelta(minutes=config["SESSION_IDLE_MINUTES"]), timedelta(
+        days=config["REMEMBER_DAYS"]
+    )
+
+
+def start(
+    session: Session, user: User, *, remember: bool, user_agent: str, address: str
+) -> UserSession:
+    """A new session for `user` (not committed); `user.session_token` is set to its cookie
+    value, ready for `flask_login.login_user`."""
+    _idle, longest = _limits()
+    now = utcnow()
+    secret = secrets.token_urlsafe(32)
+    row = UserSession(
+        user_id=user.id,
+        secret_hash=_hash(secret),
+        device=device_label(user_agent),
+        address=(address or "")[:64],
+        remember=remember,
+        created_at=now,
+        last_seen_at=now,
+        expires_at=now + longest,
+    )
+    session.add(row)
+    session.flush()
+    user.session_token = f"{row.id}.{secret}"
+    return row
+
+
+def load(session: Session, token: str) -> User | None:
+    """The person a cookie's session belongs to, if it is still going; ends it if it idled or
+    expired. Notes the time it was last used (at most once a minute)."""
+    row_id, _sep, secret = (token or "").partition(".")
+    row = session.get(UserSession, parse_id(row_id)) if parse_id(row_id) else None
+    if row is None or row.ended_at is not None:
+        return None
+    if not hmac.compare_digest(row.secret_hash, _hash(secret)):
+        return None
+    user = session.get(User, row.user_id)
+    if user is None or not user.active:
+        return None
+    now = utcnow()
+    idle, _longest = _limits()
+    reason = None
+    if now >= row.expires_at:
+        reason = "expired"
+    elif not row.remember and now - row.last_seen_at >= idle:
+        reason = "idle"
+    if reason:
+        end_ids(session, [row.id], reason, now)
+        return None
+    if now - row.last_seen_at >= TOUCH_EVERY and not (session.new or session.dirty):
+        row.last_seen_at = now
+        user.last_seen_at = now
+        session.commit()
+    user.session_token = token
+    return user
+
+
+def current(session: Session, user: User) -> UserSession | None:
+    """The session row `user` was loaded with in this request."""
+    row_id = parse_id((user.session_token or "").partition(".")[0])
+    return session.get(UserSession, row_id) if row_id else None
+
+
+def end_ids(session: Session, ids: list[int], reason: str, now: datetime | None = None) -> int:
+    """End the sessions `ids` that are still going. Committed; returns how many ended."""
+    if not ids:
+        return 0
+    result = session.execute(
+        update(UserSession)
+        .where(UserSession.id.in_(ids), UserSession.ended_at.is_(None))
+        .values(ended_at=now or utcnow(), end_reason=reason)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return result.rowcount or 0
+
+
+def end(session: Session, user: User, reason: str = "signed out") -> None:
+    """End the session `user` was loaded with. Committed."""
+    row = current(session, user)
+    if row is not None:
+        end_ids(session, [row.id], reason)
+
+
+def end_all(session: Session, user: User, reason: str, *, keep_current: bool = False) -> int:
+    """End every session of `user` (but the current one, with `keep_current`). Committed;
+    returns how many ended."""
+    query = select(UserSession.id).where(
+        UserSession.user_id == user.id, UserSession.ended_at.is_(None)
+    )
+    if keep_current and (row := current(session, user)) is not None:
+        query = query.where(UserSession.id != row.id)
+    return end_ids(session, list(session.scalars(query)), reason)
+
+
+def active(session: Session, user: User) -> list[UserSession]:
+    """The person's sessions still going, most recently used first."""
+    return list(
+        session.scalars(
+            select(UserSession)
+            .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+            .order_by(UserSession.last_seen_at.desc(), UserSession.id.desc())
+        )
+    )
+
+
+def known_address(session: Session, email: str, address: str) -> bool:
+    """True when the account `email` signed in from `address` in the last 90 days."""
+    since = utcnow() - timedelta(days=KNOWN_ADDRESS_DAYS)
+    found = session.scalar(
+        select(UserSession.id)
+        .join(User, User.id == UserSession.user_id)
+        .where(User.email == email, UserSession.address == address)
+        .where(UserSession.created_at >= since)
+        .limit(1)
+    )
+    return found is not None
+
+
+def forget_old(session: Session, now: datetime) -> int:
+    """Delete sessions that ended (or expired) more than 90 days ago. Not committed."""
+    cutoff = now - timedelta(days=KNOWN_ADDRESS_DAYS)
+    result = session.execute(
+        delete(UserSession).where(
+            or_(UserSession.ended_at < cutoff, UserSession.expires_at < cutoff)
+        )
+    )
+    return result.rowcount or 0
+
+
+# -- naming a device the way its owner would ---------------------------------------------------
+
+_BROWSERS = (
+    ("Edge", re.compile(r"Edg(e|A|iOS)?/")),
+    ("Samsung Internet", re.compile(r"SamsungBrowser/")),
+    ("Opera", re.compile(r"OPR/|Opera")),
+    ("Firefox", re.compile(r"Firefox/|FxiOS/")),
+    ("Chrome", re.compile(r"Chrome/|CriOS/|Chromium/")),
+    ("Safari", re.compile(r"Safari/")),
+)
+_SYSTEMS = (
+    ("iPhone", re.compile(r"iPhone")),
+    ("iPad", re.compile(r"iPad")),
+    ("Android", re.compile(r"Android")),
+    ("Windows", re.compile(r"Windows")),
+    ("ChromeOS", re.compile(r"CrOS")),
+    ("Mac", re.compile(r"Macintosh|Mac OS X")),
+    ("Linux", re.compile(r"Linux")),
+)
+
+
+def device_label(user_agent: str | None) -> str:
+    """ "Chrome on Android", "Safari on iPhone", or "Unknown browser"."""
+    agent = user_agent or ""
+    browser = next((name for name, pattern in _BROWSERS if pattern.search(agent)), None)
+    system = next((name for name, pattern in _SYSTEMS if pattern.search(agent)), None)
+    if browser and system:
+        return f"{browser} on {system}"
+    return browser or system or "Unknown browser"

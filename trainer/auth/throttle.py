@@ -1,0 +1,206 @@
+"""Counting password guesses so that a stranger can slow an account down but never lock its
+owner out.
+
+Three counts, each a row of `sign_in_counters` changed by one atomic upsert (so forty guesses
+sent at the same moment each see a different count):
+
+- per address: every failed attempt from one client address, whatever the account;
+- per account and address: every failed attempt at one account from one address. These two
+  refuse further attempts from that address for the rest of a window;
+- per account, across all addresses: the passwords actually checked in a day. Past a few, each
+  check must wait a growing delay, and past a daily cap none is checked. This count is skipped
+  for the owner's browsers and addresses (where the account signed in before), so someone
+  guessing from elsewhere only slows down strangers.
+
+A refusal never says whether the account exists: the keys are the typed email, account or not.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import and_, case, delete, or_, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from trainer.models import SignInCounter, utcnow
+
+DAY = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why an attempt was not checked, and for how long."""
+
+    message: str
+    retry_after: int  # seconds
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """The counter keys one sign-in attempt reserved; `release` them when it succeeds."""
+
+    address: str
+    pair: str
+    account: str | None  # None when the account count was skipped for a known owner
+
+
+def _upsert(session: Session):
+    dialect = session.get_bind().dialect.name
+    return (postgresql if dialect == "postgresql" else sqlite).insert(SignInCounter)
+
+
+def _count(session: Session, key: str, now: datetime, window: timedelta) -> tuple[int, datetime]:
+    """Add one to `key` (a new window if its last one is over); the new count and window start."""
+    table = SignInCounter.__table__
+    expired = table.c.window_start <= now - window
+    statement = (
+        _upsert(session)
+        .values(key=key, count=1, window_start=now)
+        .on_conflict_do_update(
+            index_elements=[table.c.key],
+            set_={
+                "count": case((expired, 1), else_=table.c.count + 1),
+                "window_start": case((expired, now), else_=table.c.window_start),
+            },
+        )
+        .returning(table.c.count, table.c.window_start)
+    )
+    count, start = session.execute(statement).one()
+    return count, start
+
+
+def _check_account(session: Session, key: str, now: datetime) -> bool:
+    """Take one of the account's daily checks if one is free and no delay is running."""
+    config = current_app.config
+    table = SignInCounter.__table__
+    expired = table.c.window_start <= now - DAY
+    free = and_(
+        table.c.count < config["LOGIN_MAX_CHECKS_PER_ACCOUNT_PER_DAY"],
+        or_(table.c.next_check_at.is_(None), table.c.next_check_at <= now),
+    )
+    statement = (
+        _upsert(session)
+        .values(key=key, count=1, window_start=now)
+        .on_conflict_do_update(
+            index_elements=[table.c.key],
+            set_={
+                "count": case((expired, 1), else_=table.c.count + 1),
+                "window_start": case((expired, now), else_=table.c.window_start),
+                "next_check_at": case((expired, None), else_=table.c.next_check_at),
+            },
+            where=or_(expired, free),
+        )
+        .returning(table.c.count)
+    )
+    return session.execute(statement).first() is not None
+
+
+def account_delay(checks: int) -> timedelta:
+    """The wait before the next check after `checks` wrong passwords in a day: none for the
+    first few, then doubling from 2 seconds up to 5 minutes."""
+    free = current_app.config["LOGIN_CHECKS_BEFORE_DELAY"]
+    if checks <= free:
+        return timedelta(0)
+    return timedelta(seconds=min(300, 2 ** min(checks - free, 20)))
+
+
+def _wait(seconds: float) -> str:
+    if seconds < 60:
+        count = max(1, math.ceil(seconds))
+        return f"{count} second{'s' if count != 1 else ''}"
+    minutes = math.ceil(seconds / 60)
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
+def reserve(session: Session, email: str, address: str, *, known_owner: bool) -> Attempt | Refusal:
+    """Count one attempt to check the password of `email` from `address`, before checking it.
+
+    Returns the reserved `Attempt`, or a `Refusal` when a limit is reached (the password must
+    then not be checked). Commits, so the counts hold even if the check crashes.
+    """
+    now = utcnow()
+    attempt = Attempt(f"address:{address}", f"pair:{email} {address}", f"account:{email}")
+    refusal = _reserve(session, attempt, now, known_owner)
+    session.commit()
+    if refusal is not None:
+        return refusal
+    return attempt if not known_owner else Attempt(attempt.address, attempt.pair, None)
+
+
+def _reserve(session: Session, attempt: Attempt, now: datetime, known_owner: bool):
+    config = current_app.config
+    window = timedelta(seconds=config["LOGIN_FAILURE_WINDOW_SECONDS"])
+    limits = (
+        (attempt.address, config["LOGIN_MAX_FAILURES_PER_ADDRESS"], "from this network "),
+        (attempt.pair, config["LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS"], ""),
+    )
+    for key, limit, where in limits:
+        count, start = _count(session, key, now, window)
+        if count > limit:
+            wait = (start + window - now).total_seconds()
+            return Refusal(
+                f"Too many failed sign-ins {where}in a short time. "
+                f"Wait {_wait(wait)} and try again.",
+                max(1, math.ceil(wait)),
+            )
+    if not known_owner and not _check_account(session, attempt.account, now):
+        return _account_refusal(session, attempt.account, now)
+    return None
+
+
+def _account_refusal(session: Session, key: str, now: datetime) -> Refusal:
+    counter = session.get(SignInCounter, key)
+    if counter is not None and counter.next_check_at and counter.next_check_at > now:
+        wait = (counter.next_check_at - now).total_seconds()
+        return Refusal(
+            "This account has had many wrong passwords today, so each try must wait a little. "
+            f"Try again in {_wait(wait)}.",
+            max(1, math.ceil(wait)),
+        )
+    wait = (counter.window_start + DAY - now).total_seconds() if counter else DAY.total_seconds()
+    return Refusal(
+        "This account has had too many wrong passwords today. Try again later, or sign in on "
+        "a phone or computer where you have signed in before.",
+        max(1, math.ceil(wait)),
+    )
+
+
+def failed(session: Session, attempt: Attempt) -> None:
+    """The password was wrong: start the account's delay before its next check. Committed."""
+    if attempt.account is None:
+        return
+    now = utcnow()
+    counter = session.get(SignInCounter, attempt.account, populate_existing=True)
+    delay = account_delay(counter.count if counter else 0)
+    if delay:
+        session.execute(
+            update(SignInCounter)
+            .where(SignInCounter.key == attempt.account)
+            .values(next_check_at=now + delay)
+        )
+    session.commit()
+
+
+def succeeded(session: Session, attempt: Attempt) -> None:
+    """The password was right: this attempt was not a failure. Not committed (the caller
+    commits it with the new session)."""
+    session.execute(delete(SignInCounter).where(SignInCounter.key == attempt.pair))
+    keys = [attempt.address] + ([attempt.account] if attempt.account else [])
+    session.execute(
+        update(SignInCounter)
+        .where(SignInCounter.key.in_(keys), SignInCounter.count > 0)
+        .values(count=SignInCounter.count - 1)
+    )
+
+
+def forget_old(session: Session, now: datetime) -> int:
+    """Delete counters whose window ended more than a day ago. Not committed."""
+    window = timedelta(seconds=current_app.config["LOGIN_FAILURE_WINDOW_SECONDS"])
+    result = session.execute(
+        delete(SignInCounter).where(SignInCounter.window_start < now - max(window, DAY) - DAY)
+    )
+    return result.rowcount or 0

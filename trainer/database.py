@@ -1,0 +1,101 @@
+"""How the app talks to its database: engine options, timeouts, and faults that say so.
+
+- PostgreSQL gets a connect timeout and a statement timeout, so a frozen server gives quick 503s
+  instead of hanging every web worker. Jobs and long commands raise the statement timeout for
+  their own transactions (`long_statements`).
+- SQLite runs in WAL mode with a busy timeout, and a connection that opened the file read-only
+  (the file was not writable at that moment) is dropped from the pool when a write fails, so the
+  app recovers by itself once the permission is back.
+- `UNAVAILABLE_ERRORS` tell a database that cannot be reached from a bug in a query.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import event, exc
+from sqlalchemy.engine import Engine, make_url
+
+# Seconds a job's statement may run (None: the web limit applies), for this thread or task.
+_long_statements: contextvars.ContextVar[int | None] = contextvars.ContextVar(
+    "long_statements", default=None
+)
+
+
+def engine_options(config: dict) -> dict:
+    """SQLALCHEMY_ENGINE_OPTIONS completed with the timeouts for the configured database.
+
+    Options a deployment (or a test) set itself win over these defaults.
+    """
+    options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    url = make_url(config["SQLALCHEMY_DATABASE_URI"])
+    options.setdefault("pool_pre_ping", True)
+    if url.get_backend_name() == "postgresql":
+        options.setdefault("pool_timeout", config["DATABASE_POOL_TIMEOUT"])
+        connect_args = dict(options.get("connect_args") or {})
+        connect_args.setdefault("connect_timeout", config["DATABASE_CONNECT_TIMEOUT"])
+        timeout_ms = int(config["DATABASE_STATEMENT_TIMEOUT"] * 1000)
+        setting = f"-c statement_timeout={timeout_ms}"
+        connect_args["options"] = " ".join(filter(None, [connect_args.get("options"), setting]))
+        options["connect_args"] = connect_args
+    return options
+
+
+@contextmanager
+def long_statements(seconds: float) -> Iterator[None]:
+    """Within this block, each PostgreSQL transaction this thread opens may run statements
+    for `seconds` (0: no limit) instead of the web requests' limit."""
+    token = _long_statements.set(int(seconds * 1000))
+    try:
+        yield
+    finally:
+        _long_statements.reset(token)
+
+
+def _on_begin(connection) -> None:
+    timeout_ms = _long_statements.get()
+    if timeout_ms is not None and connection.dialect.name == "postgresql":
+        # SET LOCAL ends with the transaction: the pooled connection goes back unchanged.
+        connection.exec_driver_sql(f"SET LOCAL statement_timeout = {int(timeout_ms)}")
+
+
+def _on_connect(dbapi_connection, _record) -> None:
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    cursor = dbapi_connection.cursor()
+    # WAL lets readers go on while one writer commits, and with synchronous=NORMAL a commit
+    # no longer waits for the disk twice; a power cut can lose the last commits, never corrupt.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def _on_error(context) -> None:
+    """SQLite opens a file it may not write read-only, and the connection stays read-only after
+    the permission comes back: treat the failed write as a lost connection so the pool drops it."""
+    original = context.original_exception
+    if isinstance(original, sqlite3.OperationalError) and "readonly" in str(original):
+        context.is_disconnect = True
+
+
+def install() -> None:
+    """Apply the settings to every engine; idempotent."""
+    for name, listener in (("connect", _on_connect), ("begin", _on_begin)):
+        if not event.contains(Engine, name, listener):
+            event.listen(Engine, name, listener)
+    if not event.contains(Engine, "handle_error", _on_error):
+        event.listen(Engine, "handle_error", _on_error)
+
+
+# Errors meaning the database cannot be reached or answer in time (down, frozen, restarting,
+# pool exhausted, file locked or not writable), as opposed to a fault in a query.
+UNAVAILABLE_ERRORS = (
+    exc.OperationalError,
+    exc.InterfaceError,
+    exc.TimeoutError,
+    exc.DisconnectionError,
+)
