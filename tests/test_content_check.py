@@ -10,13 +10,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.conftest import make_app
 from trainer import ROOT
+from trainer.content import yamlines
 from trainer.content.lessons import parse_lesson
 from trainer.content.library import load_library
 from trainer.content.paths import parse_paths
 from trainer.content.quizzes import parse_quiz_yaml
+from trainer.extensions import db
 
 LESSON_PATH = "lessons/greeting.md"
 QUIZ_PATH = "quizzes/greeting.yaml"
@@ -203,9 +206,7 @@ def test_lesson_bad_yaml_names_the_line_of_the_fault() -> None:
 
 def test_lesson_bad_yaml_deep_in_the_front_matter_counts_file_lines() -> None:
     text = edited(LESSON, "      - Asks how to help", "     - Asks how to help")
-    assert lesson_problems(text) == [
-        "lessons/greeting.md:15: bad YAML: expected <block end>, but found '<block sequence start>'"
-    ]
+    assert lesson_problems(text) == ["lessons/greeting.md:15: bad YAML: did not find expected key"]
 
 
 def test_lesson_front_matter_never_closed() -> None:
@@ -358,6 +359,191 @@ def test_paths_role_not_listed_under_roles() -> None:
     text = edited(PATHS, "role: teller", "role: chef")
     assert paths_problems(text) == [
         'lessons/paths.yaml:9: unknown job role "chef" (list it under "roles")'
+    ]
+
+
+# --- YAML that could hang, hide a value or crash the check ---------------------------------
+
+# About 500 bytes: each list holds nine of the one above, so the last stands for 3 * 9**9
+# texts. Built out in full, it never finishes.
+ALIAS_BOMB = "".join(
+    [f'  - &a0 ["{"x" * 8}", "{"x" * 8}", "{"x" * 8}"]\n']
+    + [f"  - &a{n} [{', '.join([f'*a{n - 1}'] * 9)}]\n" for n in range(1, 10)]
+)
+
+
+def test_an_alias_bomb_in_a_lesson_is_refused_at_its_first_anchor() -> None:
+    text = edited(LESSON, "roles: [teller]", "roles:\n" + ALIAS_BOMB.rstrip("\n"))
+    assert lesson_problems(text) == [
+        'lessons/greeting.md:6: anchors and aliases ("&name", "*name") are not allowed; '
+        "write the text out in full"
+    ]
+
+
+def test_an_alias_without_an_anchor_of_its_own_is_refused_at_its_line() -> None:
+    text = edited(QUIZ, "title: Greeting at the counter", "title: &t Greeting\nname: *t")
+    assert quiz_problems(text) == [
+        'quizzes/greeting.yaml:2: anchors and aliases ("&name", "*name") are not allowed; '
+        "write the text out in full"
+    ]
+
+
+def test_check_and_sync_refuse_an_alias_bomb_and_load_nothing(tmp_path, request) -> None:
+    lesson = edited(LESSON, "roles: [teller]", "roles:\n" + ALIAS_BOMB.rstrip("\n"))
+    root = write_library(tmp_path / "content", {LESSON_PATH: lesson})
+    app = make_app(tmp_path, "sqlite", request, CONTENT_DIR=str(root))
+    message = (
+        'lessons/greeting.md:6: anchors and aliases ("&name", "*name") are not allowed; '
+        "write the text out in full"
+    )
+
+    check = app.test_cli_runner().invoke(args=["content", "check"])
+    with app.app_context():
+        db.create_all()
+    sync = app.test_cli_runner().invoke(args=["content", "sync"])
+
+    assert check.exit_code == 1
+    assert check.output.splitlines()[0] == message
+    assert sync.exit_code == 1
+    assert sync.output.splitlines()[0] == message
+    assert "nothing was loaded" in sync.output
+
+
+def test_nesting_60_levels_deep_is_refused_at_the_line_it_goes_too_deep() -> None:
+    text = edited(QUIZ, "    answer: true\n", "    answer: true\n    deep:\n" + "      " + "[" * 60)
+    assert quiz_problems(text) == ["quizzes/greeting.yaml:16: nested more than 50 levels deep"]
+
+
+def test_nesting_60_block_levels_deep_is_refused() -> None:
+    deep = "".join(f"{'  ' * level}- \n" for level in range(60))
+    assert quiz_problems(deep) == ["quizzes/greeting.yaml:51: nested more than 50 levels deep"]
+
+
+def test_nesting_5000_levels_deep_is_refused_not_a_recursion_error() -> None:
+    text = edited(PATHS, "roles:\n", "roles:\n" + "[" * 5000 + "]" * 5000 + "\n")
+    assert paths_problems(text) == ["lessons/paths.yaml:2: nested more than 50 levels deep"]
+
+
+def test_a_second_id_in_a_quiz_item_is_refused_at_the_second_key() -> None:
+    text = edited(QUIZ, "    answer: true\n", "    answer: true\n    id: eye-contact-2\n")
+    assert quiz_problems(text) == [
+        'quizzes/greeting.yaml:15: "id" is given twice (first on line 11); keep one: '
+        "the second would replace the first"
+    ]
+
+
+def test_a_key_given_twice_in_lesson_front_matter_is_refused() -> None:
+    text = edited(LESSON, "minutes: 3\n", "minutes: 3\nminutes: 4\n")
+    assert lesson_problems(text) == [
+        'lessons/greeting.md:7: "minutes" is given twice (first on line 6); keep one: '
+        "the second would replace the first"
+    ]
+
+
+def test_a_key_given_twice_in_a_flow_mapping_of_paths_is_refused() -> None:
+    text = edited(PATHS, "      - lesson: greeting\n        due_days: 1\n", "")
+    text += "      - {lesson: greeting, due_days: 1, lesson: other}\n"
+    assert paths_problems(text) == [
+        'lessons/paths.yaml:11: "lesson" is given twice (first on line 11); keep one: '
+        "the second would replace the first"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("[a, b]", "a key must be a name, not a list or a mapping"),
+        ("{a: b}", "a key must be a name, not a list or a mapping"),
+    ],
+)
+def test_a_list_or_mapping_as_a_key_is_a_problem_not_a_crash(value: str, message: str) -> None:
+    text = edited(QUIZ, "    answer: true\n", f"    answer: true\n    ? {value}\n    : x\n")
+    assert quiz_problems(text) == [f"quizzes/greeting.yaml:15: {message}"]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("2024-13-45", 'bad YAML: "2024-13-45" is not a date; put text in quotes'),
+        ("9" * 5000, f'bad YAML: "{"9" * 40}" is not a whole number; put text in quotes'),
+        (
+            "!!python/object:os.system x",
+            "bad YAML: could not determine a constructor for the tag "
+            "'tag:yaml.org,2002:python/object:os.system'",
+        ),
+        ("{<<: {id: x}}", 'merge keys ("<<") are not allowed; write the fields out in full'),
+    ],
+)
+def test_values_yaml_cannot_build_are_a_problem_not_a_crash(value: str, message: str) -> None:
+    text = edited(LESSON, "minutes: 3", f"minutes: {value}")
+    assert lesson_problems(text) == [f"lessons/greeting.md:6: {message}"]
+
+
+def test_a_tab_in_yaml_is_named_in_the_message() -> None:
+    text = edited(QUIZ, "    answer: true", "\tanswer: true")
+    assert quiz_problems(text) == [
+        "quizzes/greeting.yaml:14: bad YAML: found a tab character that violates indentation"
+    ]
+
+
+def test_a_character_that_cannot_start_yaml_is_named_in_the_message() -> None:
+    text = edited(LESSON, "title: Greeting at the counter", "title: @counter")
+    assert lesson_problems(text) == [
+        "lessons/greeting.md:3: bad YAML: found character '@' that cannot start any token"
+    ]
+
+
+def test_yaml_is_read_by_libyaml() -> None:
+    # `content check` of a large library fits its time only with the C parser.
+    assert yaml.__with_libyaml__
+    assert issubclass(yamlines.Loader, yaml.CSafeLoader)
+
+
+# --- characters no page or database should hold --------------------------------------------
+
+FORBIDDEN_CHARACTERS = [
+    ("\x00", "control character U+0000 (NUL) is not allowed; delete it"),
+    ("\x1b", "control character U+001B (ESC) is not allowed; delete it"),
+    ("\x7f", "control character U+007F (DEL) is not allowed; delete it"),
+    (
+        "\u2028",
+        "invisible line break U+2028 (LINE SEPARATOR); use an ordinary line break, or a space",
+    ),
+    (
+        "\u2029",
+        "invisible line break U+2029 (PARAGRAPH SEPARATOR); use an ordinary line break, or a space",
+    ),
+    ("\x85", "invisible line break U+0085 (NEL); use an ordinary line break, or a space"),
+]
+
+
+@pytest.mark.parametrize(("char", "message"), FORBIDDEN_CHARACTERS)
+def test_a_forbidden_character_in_yaml_is_refused_at_its_line(char: str, message: str) -> None:
+    # Line 9 is after the character: YAML would count U+2028 and U+0085 as line breaks.
+    text = edited(QUIZ, "Next!", f"Next!{char}")
+    text = edited(text, "  - id: eye-contact", "  - id: eye-contact\n    type: essay")
+    assert quiz_problems(text) == [f"quizzes/greeting.yaml:10: {message}"]
+
+
+@pytest.mark.parametrize(
+    ("escape", "message"),
+    [
+        ("\\0", "control character U+0000 (NUL) is not allowed; delete it"),
+        ("\\e", "control character U+001B (ESC) is not allowed; delete it"),
+        ("\\x07", "control character U+0007 is not allowed; delete it"),
+        (
+            "\\L",
+            "invisible line break U+2028 (LINE SEPARATOR); use an ordinary line break, or a space",
+        ),
+        ("\\N", "invisible line break U+0085 (NEL); use an ordinary line break, or a space"),
+    ],
+)
+def test_a_yaml_escape_making_a_forbidden_character_is_refused_at_its_line(
+    escape: str, message: str
+) -> None:
+    text = edited(QUIZ, "prompt: What do you say first?", f'prompt: "What do you say{escape}?"')
+    assert quiz_problems(text) == [
+        f"quizzes/greeting.yaml:6: {message} (here made by an escape in double quotes)"
     ]
 
 

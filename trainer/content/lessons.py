@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from trainer.content import yamlines
+from trainer.content.characters import normalise_newlines
 from trainer.content.fields import Fields
 from trainer.content.specs import MAX_LESSON_MINUTES, LessonSpec, Problem, RolePlaySpec
 from trainer.content.yamlines import LineDict
@@ -18,7 +19,7 @@ SECTION_HEADING = re.compile(r"^##\s+\S")
 
 def parse_lesson(text: str, path: str) -> tuple[LessonSpec | None, list[Problem]]:
     problems: list[Problem] = []
-    text = text.lstrip("\ufeff").replace("\r\n", "\n")
+    text = normalise_newlines(text.lstrip("\ufeff"))
     lines = text.split("\n")
     if not lines or lines[0].strip() != "---":
         return None, [Problem(path, 1, 'a lesson starts with "---" and its front matter')]
