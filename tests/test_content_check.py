@@ -518,6 +518,16 @@ FORBIDDEN_CHARACTERS = [
 
 
 @pytest.mark.parametrize(("char", "message"), FORBIDDEN_CHARACTERS)
+def test_a_forbidden_character_in_a_lesson_body_is_refused_at_its_line(
+    tmp_path, char: str, message: str
+) -> None:
+    lesson = edited(LESSON, "the teller does not look up.", f"the teller{char} does not look up.")
+    assert library_problems(tmp_path, {LESSON_PATH: lesson}) == [
+        f"lessons/greeting.md:20: {message}"
+    ]
+
+
+@pytest.mark.parametrize(("char", "message"), FORBIDDEN_CHARACTERS)
 def test_a_forbidden_character_in_yaml_is_refused_at_its_line(char: str, message: str) -> None:
     # Line 9 is after the character: YAML would count U+2028 and U+0085 as line breaks.
     text = edited(QUIZ, "Next!", f"Next!{char}")
@@ -545,6 +555,33 @@ def test_a_yaml_escape_making_a_forbidden_character_is_refused_at_its_line(
     assert quiz_problems(text) == [
         f"quizzes/greeting.yaml:6: {message} (here made by an escape in double quotes)"
     ]
+
+
+def test_every_line_with_a_forbidden_character_is_reported_with_its_own_line(tmp_path) -> None:
+    # Windows and old Mac line ends count as one line end each, as in an editor.
+    gift = (
+        "::a:: One\x00 {=x ~y}\r\n\r\n::b:: Two {=x ~y\u2028}\r\r::c:: Three {=x\x85 ~y}\n\n"
+    ).encode() + b"::d:: Caf\xe9 {=x ~y}\n"
+    assert library_problems(tmp_path, {QUIZ_PATH: None, "quizzes/greeting.gift": gift}) == [
+        "quizzes/greeting.gift:1: control character U+0000 (NUL) is not allowed; delete it",
+        "quizzes/greeting.gift:3: invisible line break U+2028 (LINE SEPARATOR); use an "
+        "ordinary line break, or a space",
+        "quizzes/greeting.gift:5: invisible line break U+0085 (NEL); use an ordinary line "
+        "break, or a space",
+        "quizzes/greeting.gift:7: not UTF-8 text (byte 0xE9); save the file as UTF-8",
+    ]
+
+
+def test_a_file_full_of_control_characters_gets_twenty_lines_of_messages(tmp_path) -> None:
+    lesson = LESSON + "\x00\n" * 1000
+    problems = library_problems(tmp_path, {LESSON_PATH: lesson})
+    assert len(problems) == 21
+    assert problems[0] == (
+        "lessons/greeting.md:25: control character U+0000 (NUL) is not allowed; delete it"
+    )
+    assert problems[-1] == (
+        "lessons/greeting.md:45: more lines hold such characters; fix the ones above first"
+    )
 
 
 # --- the library: files checked against each other -----------------------------------------
@@ -608,18 +645,18 @@ def test_gift_file_with_an_unclosed_brace_is_reported_with_its_line(tmp_path) ->
     ]
 
 
-def test_non_utf8_quiz_file(tmp_path) -> None:
+def test_non_utf8_quiz_file_names_the_line_of_the_byte(tmp_path) -> None:
     latin1 = QUIZ.replace("Greeting at the counter", "Caf\u00e9 greeting").encode("latin-1")
     assert library_problems(tmp_path, {QUIZ_PATH: latin1}) == [
-        "quizzes/greeting.yaml:1: not UTF-8 text (invalid continuation byte)"
+        "quizzes/greeting.yaml:2: not UTF-8 text (byte 0xE9); save the file as UTF-8"
     ]
 
 
-def test_non_utf8_lesson_file(tmp_path) -> None:
+def test_non_utf8_lesson_file_names_the_line_of_the_byte(tmp_path) -> None:
     latin1 = LESSON.replace("Ama has", "Ama, n\u00e9e Owusu, has").encode("latin-1")
     # The path naming the lesson is not also reported: the lesson file exists, it is broken.
     assert library_problems(tmp_path, {LESSON_PATH: latin1}) == [
-        "lessons/greeting.md:1: not UTF-8 text (invalid continuation byte)"
+        "lessons/greeting.md:20: not UTF-8 text (byte 0xE9); save the file as UTF-8"
     ]
 
 

@@ -12,6 +12,15 @@ from dataclasses import dataclass, field
 ITEM_TYPES = ("single", "multiple", "truefalse")
 TEXT_FORMATS = ("markdown", "html", "plain")
 MAX_LESSON_MINUTES = 5
+MAX_DUE_DAYS = 3650  # ten years after hire; dates far beyond overflow the learner's Today
+
+# The longest texts the database columns hold (tests/test_content_check.py compares them with
+# trainer/models); longer ones are refused by `content check` rather than by the database.
+MAX_ID_LENGTH = 120  # lesson, quiz, item, role-play and path ids
+MAX_ROLE_ID_LENGTH = 64
+MAX_SKILL_LENGTH = 64
+MAX_TITLE_LENGTH = 200  # lesson, quiz and path titles, GIFT categories
+MAX_ROLE_NAME_LENGTH = 120
 
 
 @dataclass(frozen=True, order=True)
@@ -33,6 +42,10 @@ class ChoiceSpec:
     # multiple-answer item the right choices share 1.0 and wrong ones may take credit away.
     weight: float = 0.0
     feedback: str = ""
+    # The format of the text and of the feedback when a GIFT answer gives its own
+    # (`~[html]...`, `#[plain]...`); None: the item's.
+    text_format: str | None = None
+    feedback_format: str | None = None
 
     @property
     def correct(self) -> bool:
@@ -47,6 +60,7 @@ class ItemSpec:
     choices: list[ChoiceSpec]
     explanation: str = ""
     text_format: str = "markdown"  # one of TEXT_FORMATS; applies to prompt, choices, feedback
+    explanation_format: str | None = None  # GIFT's `####[html]...`; None: `text_format`
     category: str = ""
     line: int = 0
 
