@@ -14,12 +14,14 @@ import yaml
 
 from tests.conftest import make_app
 from trainer import ROOT
-from trainer.content import yamlines
+from trainer.content import specs, yamlines
 from trainer.content.lessons import parse_lesson
 from trainer.content.library import load_library
 from trainer.content.paths import parse_paths
 from trainer.content.quizzes import parse_quiz_yaml
 from trainer.extensions import db
+from trainer.models import JobRole, Lesson, Quiz, QuizItem, RolePlay
+from trainer.models import Path as LearningPath
 
 LESSON_PATH = "lessons/greeting.md"
 QUIZ_PATH = "quizzes/greeting.yaml"
@@ -582,6 +584,103 @@ def test_a_file_full_of_control_characters_gets_twenty_lines_of_messages(tmp_pat
     assert problems[-1] == (
         "lessons/greeting.md:45: more lines hold such characters; fix the ones above first"
     )
+
+
+# --- what the database could not store ------------------------------------------------------
+
+
+def test_length_limits_are_the_database_columns() -> None:
+    def length(column) -> int:
+        return column.property.columns[0].type.length
+
+    ids = [Lesson.key, Quiz.key, QuizItem.key, RolePlay.key, LearningPath.key]
+    titles = [Lesson.title, Quiz.title, LearningPath.title, QuizItem.category]
+    assert {length(column) for column in ids} == {specs.MAX_ID_LENGTH}
+    assert {length(column) for column in titles} == {specs.MAX_TITLE_LENGTH}
+    assert length(Lesson.skill) == specs.MAX_SKILL_LENGTH
+    assert length(JobRole.key) == specs.MAX_ROLE_ID_LENGTH
+    assert length(JobRole.name) == specs.MAX_ROLE_NAME_LENGTH
+
+
+LONG = {n: "a" * n for n in (64, 65, 120, 121, 200, 201)}
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            "title: Greeting at the counter",
+            f"title: {LONG[201]}",
+            '3: "title" is 201 characters long; at most 200 fit',
+        ),
+        (
+            "skill: first-impression",
+            f"skill: {LONG[65]}",
+            '4: "skill" is 65 characters long; at most 64 fit',
+        ),
+        (
+            "roles: [teller]",
+            f"roles: [teller, {LONG[65]}]",
+            '5: an entry of "roles" is 65 characters long; at most 64 fit',
+        ),
+        (
+            "quiz: greeting",
+            f"quiz: {LONG[121]}",
+            '7: "quiz" is 121 characters long; at most 120 fit',
+        ),
+        (
+            "  - id: queue-greeting",
+            f"  - id: {LONG[121]}",
+            '9: "id" is 121 characters long; at most 120 fit',
+        ),
+    ],
+)
+def test_lesson_text_longer_than_its_column_is_refused_at_its_line(
+    old: str, new: str, message: str
+) -> None:
+    assert lesson_problems(edited(LESSON, old, new)) == [f"lessons/greeting.md:{message}"]
+
+
+def test_lesson_texts_as_long_as_their_columns_are_fine() -> None:
+    text = edited(LESSON, "title: Greeting at the counter", f"title: {LONG[200]}")
+    text = edited(text, "skill: first-impression", f"skill: {LONG[64]}")
+    text = edited(text, "  - id: queue-greeting", f"  - id: {LONG[120]}")
+    assert lesson_problems(text) == []
+
+
+def test_quiz_title_and_item_id_longer_than_their_columns_are_refused() -> None:
+    text = edited(QUIZ, "title: Greeting at the counter", f"title: {LONG[201]}")
+    text = edited(text, "  - id: eye-contact", f"  - id: {LONG[121]}")
+    assert quiz_problems(text) == [
+        'quizzes/greeting.yaml:2: "title" is 201 characters long; at most 200 fit',
+        'quizzes/greeting.yaml:11: "id" is 121 characters long; at most 120 fit',
+    ]
+
+
+def test_job_role_and_path_texts_longer_than_their_columns_are_refused() -> None:
+    text = edited(PATHS, "  - id: wait-staff", f"  - id: {LONG[65]}")
+    text = edited(text, "    name: Bank teller", f"    name: {LONG[121]}")
+    text = edited(text, "  - id: teller-onboarding", f"  - id: {LONG[121]}")
+    text = edited(text, "    title: Teller onboarding", f"    title: {LONG[201]}")
+    assert paths_problems(text) == [
+        'lessons/paths.yaml:3: "name" is 121 characters long; at most 120 fit',
+        'lessons/paths.yaml:4: "id" is 65 characters long; at most 64 fit',
+        'lessons/paths.yaml:7: "id" is 121 characters long; at most 120 fit',
+        'lessons/paths.yaml:8: "title" is 201 characters long; at most 200 fit',
+    ]
+
+
+@pytest.mark.parametrize("days", [3651, 10_000_000, -1])
+def test_due_days_outside_ten_years_is_refused_at_its_line(days: int) -> None:
+    text = edited(PATHS, "due_days: 1", f"due_days: {days}")
+    assert paths_problems(text) == [
+        f"lessons/paths.yaml:12: due_days counts days after the hire date: 0 to 3650 (got {days})"
+    ]
+
+
+@pytest.mark.parametrize("days", [0, 3650])
+def test_due_days_from_the_first_day_to_ten_years_is_fine(days: int) -> None:
+    assert paths_problems(edited(PATHS, "due_days: 1", f"due_days: {days}")) == []
 
 
 # --- the library: files checked against each other -----------------------------------------
