@@ -86,7 +86,8 @@ def snapshot(app) -> dict[str, list[tuple]]:
             "items": rows(
                 QuizItem,
                 *("id", "quiz_id", "key", "type", "prompt", "text_format", "choices"),
-                *("explanation", "category", "position", "retired", "updated_at"),
+                *("explanation", "explanation_format", "category", "position", "retired"),
+                "updated_at",
             ),
             "lessons": rows(
                 Lesson,
@@ -293,6 +294,62 @@ def test_broken_file_leaves_a_loaded_library_exactly_as_it_was(content_app, cont
         "  ~ item warm-handover/transfer-first-step",
         "Library synced: 0 created, 1 updated, 0 retired.",
     ]
+
+
+# --- formats of their own ------------------------------------------------------------------
+
+GIFT_FILE = "quizzes/warm-handover.gift"
+PRESS_TRANSFER = (
+    "~Press transfer straight away to save them time#A cold transfer usually means they start "
+    "their story again with someone new."
+)
+
+
+def test_answers_with_formats_of_their_own_keep_them_in_the_database(
+    content_app, content_dir
+) -> None:
+    synced(content_app)
+    edit(
+        content_dir,
+        GIFT_FILE,
+        PRESS_TRANSFER,
+        "~[html]Press <b>transfer</b> straight away#[markdown]A *cold* transfer starts over.",
+    )
+    edit(
+        content_dir,
+        GIFT_FILE,
+        "####A warm handover starts with telling the customer what will happen",
+        "####[plain]A warm handover starts with telling the customer what will happen",
+    )
+
+    assert synced(content_app) == [
+        "  ~ item warm-handover/transfer-first-step",
+        "Library synced: 0 created, 1 updated, 0 retired.",
+    ]
+    with content_app.app_context():
+        item = item_row("transfer-first-step", quiz="warm-handover")
+        assert item.text_format == "markdown"
+        # [markdown] is the item's own format: nothing extra is stored for it.
+        assert item.choices[1] == {
+            "text": "Press <b>transfer</b> straight away",
+            "weight": 0.0,
+            "feedback": "A *cold* transfer starts over.",
+            "format": "html",
+        }
+        assert item.explanation_format == "plain"
+    assert synced(content_app) == [UP_TO_DATE]
+
+
+def test_items_without_formats_of_their_own_store_what_they_always_did(content_app) -> None:
+    synced(content_app)
+    with content_app.app_context():
+        items = db.session.scalars(select(QuizItem)).all()
+        assert {key for item in items for c in item.choices for key in c} == {
+            "text",
+            "weight",
+            "feedback",
+        }
+        assert {item.explanation_format for item in items} == {None}
 
 
 # --- editing keeps history ------------------------------------------------------------------

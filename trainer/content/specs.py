@@ -59,7 +59,7 @@ class ItemSpec:
     prompt: str
     choices: list[ChoiceSpec]
     explanation: str = ""
-    text_format: str = "markdown"  # one of TEXT_FORMATS; applies to prompt, choices, feedback
+    text_format: str = "markdown"  # one of TEXT_FORMATS; the prompt's, and the default of the rest
     explanation_format: str | None = None  # GIFT's `####[html]...`; None: `text_format`
     category: str = ""
     line: int = 0
