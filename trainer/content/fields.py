@@ -96,9 +96,7 @@ class Fields:
                 self.problem(value.line_of(index), f'each entry of "{key}" must be a mapping')
         return result
 
-    def strings(
-        self, key: str, required: bool = True, max_length: int | None = None
-    ) -> list[str]:
+    def strings(self, key: str, required: bool = True, max_length: int | None = None) -> list[str]:
         value = self._get(key, required)
         if value is _MISSING:
             return []
