@@ -268,6 +268,44 @@ def test_broken_file_loads_nothing_into_an_empty_database(content_app, content_d
         assert count(content_app, model) == 0, model.__name__
 
 
+def test_what_the_database_cannot_store_is_refused_before_anything_is_loaded(
+    content_app, content_dir
+) -> None:
+    # PostgreSQL refuses NUL and over-long titles mid-load; a due date 27,000 years after
+    # hire overflows the learner's Today and the manager's team page.
+    edit(
+        content_dir,
+        QUIZ_FILE,
+        "prompt: You've arranged Mr Mehta's move-out. Which summary is best?",
+        "prompt: \"You've arranged Mr Mehta's move-out.\\0 Which summary is best?\"",
+    )
+    edit(
+        content_dir,
+        LESSON_FILE,
+        "title: Closing the call so nothing is left hanging",
+        "title: Closing the call" + " and more" * 30,
+    )
+    paths = content_dir / PATHS_FILE
+    paths.write_text(
+        paths.read_text(encoding="utf-8").replace("due_days: 1\n", "due_days: 10000000\n", 1)
+    )
+    due_line = 1 + paths.read_text().splitlines().index("        due_days: 10000000")
+
+    result = sync(content_app)
+
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        'lessons/closing-the-call.md:3: "title" is 286 characters long; at most 200 fit',
+        f"lessons/paths.yaml:{due_line}: due_days counts days after the hire date: 0 to 3650 "
+        "(got 10000000)",
+        "quizzes/closing-the-call.yaml:6: control character U+0000 (NUL) is not allowed; "
+        "delete it (here made by an escape in double quotes)",
+        "3 problem(s) found; nothing was loaded. Fix them and run the sync again.",
+    ]
+    for model in (JobRole, Quiz, QuizItem, Lesson, RolePlay, Path, PathStep):
+        assert count(content_app, model) == 0, model.__name__
+
+
 def test_broken_file_leaves_a_loaded_library_exactly_as_it_was(content_app, content_dir) -> None:
     synced(content_app)
     before = snapshot(content_app)
