@@ -501,6 +501,23 @@ def test_yaml_is_read_by_libyaml() -> None:
     assert issubclass(yamlines.Loader, yaml.CSafeLoader)
 
 
+def test_without_libyaml_the_pure_python_parser_gives_the_same_result(monkeypatch) -> None:
+    with_libyaml = parse_quiz_yaml(QUIZ, QUIZ_PATH)[0]
+    bomb = edited(LESSON, "roles: [teller]", "roles:\n" + ALIAS_BOMB.rstrip("\n"))
+    monkeypatch.setattr(yamlines, "Loader", yamlines.make_loader(yaml.SafeLoader))
+
+    assert parse_quiz_yaml(QUIZ, QUIZ_PATH)[0] == with_libyaml
+    assert [item.line for item in with_libyaml.items] == [4, 11, 15]
+    assert lesson_problems(bomb) == [
+        'lessons/greeting.md:6: anchors and aliases ("&name", "*name") are not allowed; '
+        "write the text out in full"
+    ]
+    assert quiz_problems(edited(QUIZ, "id: what-helps", "id: what-helps\n    id: again")) == [
+        'quizzes/greeting.yaml:16: "id" is given twice (first on line 15); keep one: '
+        "the second would replace the first"
+    ]
+
+
 # --- characters no page or database should hold --------------------------------------------
 
 FORBIDDEN_CHARACTERS = [

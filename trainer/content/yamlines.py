@@ -54,7 +54,7 @@ def make_loader(base: type) -> type:
     class Loader(base):
         first_line = 1  # the file line the text starts on
 
-        def line(self, node: yaml.Node) -> int:
+        def file_line(self, node: yaml.Node) -> int:
             return node.start_mark.line + self.first_line
 
         def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
@@ -63,7 +63,7 @@ def make_loader(base: type) -> type:
             except (ValueError, OverflowError) as exc:  # 2024-13-45, an int of 5,000 digits
                 kind = _KINDS.get(node.tag, "value")
                 message = f'"{str(node.value)[:40]}" is not a {kind}; put text in quotes'
-                raise YamlError(self.line(node), f"bad YAML: {message}") from exc
+                raise YamlError(self.file_line(node), f"bad YAML: {message}") from exc
 
     Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
     Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
@@ -73,10 +73,10 @@ def make_loader(base: type) -> type:
 
 def _construct_mapping(loader, node: yaml.MappingNode) -> LineDict:
     result = LineDict()
-    result.line = loader.line(node)
+    result.line = loader.file_line(node)
     result.key_lines = {}
     for key_node, value_node in node.value:
-        line = loader.line(key_node)
+        line = loader.file_line(key_node)
         if key_node.tag == _MERGE_TAG:
             raise YamlError(line, 'merge keys ("<<") are not allowed; write the fields out in full')
         key = loader.construct_object(key_node, deep=True)
@@ -97,8 +97,8 @@ def _construct_mapping(loader, node: yaml.MappingNode) -> LineDict:
 
 def _construct_sequence(loader, node: yaml.SequenceNode) -> LineList:
     result = LineList(loader.construct_object(child, deep=True) for child in node.value)
-    result.line = loader.line(node)
-    result.item_lines = [loader.line(child) for child in node.value]
+    result.line = loader.file_line(node)
+    result.item_lines = [loader.file_line(child) for child in node.value]
     return result
 
 
@@ -108,7 +108,7 @@ def _construct_text(loader, node: yaml.ScalarNode) -> str:
     match = FORBIDDEN.search(value)
     if match:
         message = f"{describe(match.group())} (here made by an escape in double quotes)"
-        raise YamlError(loader.line(node), message)
+        raise YamlError(loader.file_line(node), message)
     return value
 
 
