@@ -426,6 +426,14 @@ def test_nesting_5000_levels_deep_is_refused_not_a_recursion_error() -> None:
     assert paths_problems(text) == ["lessons/paths.yaml:2: nested more than 50 levels deep"]
 
 
+def test_more_than_20000_values_are_refused_at_the_first_value_too_many() -> None:
+    text = "id: greeting\nitems:\n" + "  - 1\n" * 25_000
+    assert quiz_problems(text) == [
+        "quizzes/greeting.yaml:19998: more than 20,000 values; a content file needs far fewer, "
+        "so split it into several"
+    ]
+
+
 def test_a_second_id_in_a_quiz_item_is_refused_at_the_second_key() -> None:
     text = edited(QUIZ, "    answer: true\n", "    answer: true\n    id: eye-contact-2\n")
     assert quiz_problems(text) == [
@@ -604,6 +612,18 @@ def test_a_file_full_of_control_characters_gets_twenty_lines_of_messages(tmp_pat
 
 
 # --- what the database could not store ------------------------------------------------------
+
+
+def test_a_message_quoting_a_huge_text_keeps_its_start_and_its_advice() -> None:
+    text = edited(LESSON, "skill: first-impression", "skill: " + "Big " * 5_000)
+    too_long, not_an_id = lesson_problems(text)
+    assert too_long == 'lessons/greeting.md:4: "skill" is 19999 characters long; at most 64 fit'
+    assert len(not_an_id) < 350
+    assert not_an_id.startswith(
+        'lessons/greeting.md:4: "skill" must be lowercase letters, digits and dashes (got "Big '
+    )
+    assert " [...] " in not_an_id
+    assert not_an_id.endswith(' Big Big")')
 
 
 def test_length_limits_are_the_database_columns() -> None:

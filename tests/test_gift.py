@@ -176,6 +176,13 @@ def test_multiple_choice_needs_two_choices() -> None:
     ]
 
 
+def test_a_question_with_more_than_100_answers_is_a_problem() -> None:
+    answers = " ".join(f"~wrong {n}" for n in range(100))
+    assert found(f"::q:: Pick {{=right {answers}}}") == [
+        (1, "a question may have at most 100 answers; this one has 101")
+    ]
+
+
 def test_empty_answer_is_a_problem() -> None:
     assert found("::q:: Pick {=a\n~ }") == [(2, 'empty answer after "~"')]
 

@@ -58,6 +58,7 @@ _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
 _CATEGORY = "$CATEGORY:"
 _BLANK = "_____"  # where a missing-word question's answer block stood
 _TOLERANCE = 0.01  # positive weights of a multiple-answer item must sum to 100% +/- 1%
+MAX_ANSWERS = 100
 
 
 def parse_gift(text: str, path: str, quiz_id: str) -> tuple[QuizSpec, list[Problem]]:
@@ -369,6 +370,12 @@ class _Parser:
                 text.line(start - 1),
                 'cannot read the answer block: answers start with "=" (right) or "~" (wrong), '
                 "and true/false is written {T} or {F}",
+            )
+            return None
+        if len(marks) > MAX_ANSWERS:  # each costs time to read; no learner reads this many
+            self.problem(
+                text.line(start - 1),
+                f"a question may have at most {MAX_ANSWERS} answers; this one has {len(marks)}",
             )
             return None
         lead = s[start : marks[0]]

@@ -23,13 +23,25 @@ MAX_TITLE_LENGTH = 200  # lesson, quiz and path titles, GIFT categories
 MAX_ROLE_NAME_LENGTH = 120
 
 
+MAX_MESSAGE_LENGTH = 300
+
+
 @dataclass(frozen=True, order=True)
 class Problem:
-    """One thing wrong with a content file, reported as `path:line: message`."""
+    """One thing wrong with a content file, reported as `path:line: message`.
+
+    A message quoting a huge piece of the file keeps its start and end, where the advice is.
+    """
 
     path: str
     line: int
     message: str
+
+    def __post_init__(self) -> None:
+        if len(self.message) > MAX_MESSAGE_LENGTH:
+            half = MAX_MESSAGE_LENGTH // 2
+            shortened = f"{self.message[:half]} [...] {self.message[-half:]}"
+            object.__setattr__(self, "message", shortened)
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.message}"

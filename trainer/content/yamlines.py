@@ -4,9 +4,10 @@ Mappings load as `LineDict` and sequences as `LineList`; both know the 1-based l
 on and the line of each key or element. Scalars load as `yaml.safe_load` would.
 
 Only the plain YAML that content needs is accepted. Anchors and aliases (a few lines of them can
-stand for billions of values), nesting deeper than `MAX_DEPTH`, a key given twice (the second
-would quietly win), a list or mapping as a key and control characters are refused with their
-line, so no file can hang the parser, exhaust the stack or hide a value.
+stand for billions of values), nesting deeper than `MAX_DEPTH`, more than `MAX_VALUES` values,
+a key given twice (the second would quietly win), a list or mapping as a key and control
+characters are refused with their line, so no file can hang the parser, exhaust the stack or
+hide a value.
 
 libyaml, the C parser, reads the text: the pure-Python one is about 15 times slower and is used
 only where libyaml is not installed.
@@ -22,6 +23,9 @@ from trainer.content.characters import FORBIDDEN, describe, forbidden_lines
 
 MAX_DEPTH = 50
 TOO_DEEP = f"nested more than {MAX_DEPTH} levels deep"
+# The largest starter file holds about 200 values. Building each costs microseconds in Python,
+# so a megabyte of "1, 1, 1, ..." would take seconds: it is refused at its 20,001st value.
+MAX_VALUES = 20_000
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
@@ -150,10 +154,19 @@ def load(text: str, first_line: int = 1) -> Any:
 
 
 def _refuse_what_content_never_needs(text: str, first_line: int) -> None:
-    """Refuse anchors, aliases and deep nesting from the parser's events, before any value is
-    built: building is where an alias bomb explodes and deep nesting recurses."""
-    depth = 0
+    """Refuse anchors, aliases, deep nesting and too many values from the parser's events,
+    before any value is built: building is where an alias bomb explodes and deep nesting
+    recurses."""
+    depth = values = 0
     for event in yaml.parse(text, Loader=Loader):
+        if isinstance(event, yaml.NodeEvent):
+            values += 1
+            if values > MAX_VALUES:
+                raise YamlError(
+                    event.start_mark.line + first_line,
+                    f"more than {MAX_VALUES:,} values; a content file needs far fewer, so "
+                    "split it into several",
+                )
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
             raise YamlError(
                 event.start_mark.line + first_line,
