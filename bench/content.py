@@ -2,10 +2,11 @@
 
 The starter's lessons and quizzes are copied under new ids (`<id>-1` to `<id>-20`) into a
 temporary folder, with a paths.yaml giving every copy of every path, so the library holds 480
-lessons, 480 quizzes and 60 paths, all valid. `load_library`, the whole of `content check` and
-the first step of `content sync`, is timed on it against two baselines measured in the same
-run: the same check on PyYAML's pure-Python parser (the fallback where libyaml is missing; the
-check used it until now) and a bare read of every file (open, read, decode; nothing parsed).
+lessons, 480 quizzes and 60 paths (for the starter's 24 and 3), all valid. `load_library`, the
+whole of `content check` and the first step of `content sync`, is timed on it against two
+baselines measured in the same run: the same check on PyYAML's pure-Python parser (the fallback
+where libyaml is missing; the check used it until now) and a bare read of every file (open,
+read, decode; nothing parsed).
 
 A second figure times the check of a library of hostile files, each of which once hung or
 crashed it or would fill the memory: an alias bomb, nesting 5,000 deep, a 2 MB file, a named
@@ -120,7 +121,12 @@ def measure(copies: int, tmp: Path) -> Result:
     check_seconds, library = _median_seconds(lambda: load_library(root), RUNS)
     lessons, quizzes, paths = len(library.lessons), len(library.quizzes), len(library.paths)
     items = sum(len(q.items) for q in library.quizzes.values())
-    valid = not library.problems and lessons == 24 * copies and paths == 3 * copies
+    starter = load_library(ROOT)
+    valid = (
+        not library.problems
+        and lessons == len(starter.lessons) * copies
+        and paths == len(starter.paths) * copies
+    )
     read_seconds, chars = _median_seconds(lambda: _bare_read(root), RUNS)
     pure_seconds, pure = _median_seconds(lambda: _pure_python_check(root), 3)
     same = pure.problems == [] and pure.lessons == library.lessons
