@@ -9,7 +9,7 @@ a key given twice (the second would quietly win), a list or mapping as a key and
 characters are refused with their line, so no file can hang the parser, exhaust the stack or
 hide a value.
 
-libyaml, the C parser, reads the text: the pure-Python one is about 15 times slower and is used
+libyaml, the C parser, reads the text: the pure-Python one is about ten times slower and is used
 only where libyaml is not installed.
 """
 
