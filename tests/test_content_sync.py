@@ -86,7 +86,8 @@ def snapshot(app) -> dict[str, list[tuple]]:
             "items": rows(
                 QuizItem,
                 *("id", "quiz_id", "key", "type", "prompt", "text_format", "choices"),
-                *("explanation", "category", "position", "retired", "updated_at"),
+                *("explanation", "explanation_format", "category", "position", "retired"),
+                "updated_at",
             ),
             "lessons": rows(
                 Lesson,
@@ -267,6 +268,44 @@ def test_broken_file_loads_nothing_into_an_empty_database(content_app, content_d
         assert count(content_app, model) == 0, model.__name__
 
 
+def test_what_the_database_cannot_store_is_refused_before_anything_is_loaded(
+    content_app, content_dir
+) -> None:
+    # PostgreSQL refuses NUL and over-long titles mid-load; a due date 27,000 years after
+    # hire overflows the learner's Today and the manager's team page.
+    edit(
+        content_dir,
+        QUIZ_FILE,
+        "prompt: You've arranged Mr Mehta's move-out. Which summary is best?",
+        "prompt: \"You've arranged Mr Mehta's move-out.\\0 Which summary is best?\"",
+    )
+    edit(
+        content_dir,
+        LESSON_FILE,
+        "title: Closing the call so nothing is left hanging",
+        "title: Closing the call" + " and more" * 30,
+    )
+    paths = content_dir / PATHS_FILE
+    paths.write_text(
+        paths.read_text(encoding="utf-8").replace("due_days: 1\n", "due_days: 10000000\n", 1)
+    )
+    due_line = 1 + paths.read_text().splitlines().index("        due_days: 10000000")
+
+    result = sync(content_app)
+
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        'lessons/closing-the-call.md:3: "title" is 286 characters long; at most 200 fit',
+        f"lessons/paths.yaml:{due_line}: due_days counts days after the hire date: 0 to 3650 "
+        "(got 10000000)",
+        "quizzes/closing-the-call.yaml:6: control character U+0000 (NUL) is not allowed; "
+        "delete it (here made by an escape in double quotes)",
+        "3 problem(s) found; nothing was loaded. Fix them and run the sync again.",
+    ]
+    for model in (JobRole, Quiz, QuizItem, Lesson, RolePlay, Path, PathStep):
+        assert count(content_app, model) == 0, model.__name__
+
+
 def test_broken_file_leaves_a_loaded_library_exactly_as_it_was(content_app, content_dir) -> None:
     synced(content_app)
     before = snapshot(content_app)
@@ -293,6 +332,62 @@ def test_broken_file_leaves_a_loaded_library_exactly_as_it_was(content_app, cont
         "  ~ item warm-handover/transfer-first-step",
         "Library synced: 0 created, 1 updated, 0 retired.",
     ]
+
+
+# --- formats of their own ------------------------------------------------------------------
+
+GIFT_FILE = "quizzes/warm-handover.gift"
+PRESS_TRANSFER = (
+    "~Press transfer straight away to save them time#A cold transfer usually means they start "
+    "their story again with someone new."
+)
+
+
+def test_answers_with_formats_of_their_own_keep_them_in_the_database(
+    content_app, content_dir
+) -> None:
+    synced(content_app)
+    edit(
+        content_dir,
+        GIFT_FILE,
+        PRESS_TRANSFER,
+        "~[html]Press <b>transfer</b> straight away#[markdown]A *cold* transfer starts over.",
+    )
+    edit(
+        content_dir,
+        GIFT_FILE,
+        "####A warm handover starts with telling the customer what will happen",
+        "####[plain]A warm handover starts with telling the customer what will happen",
+    )
+
+    assert synced(content_app) == [
+        "  ~ item warm-handover/transfer-first-step",
+        "Library synced: 0 created, 1 updated, 0 retired.",
+    ]
+    with content_app.app_context():
+        item = item_row("transfer-first-step", quiz="warm-handover")
+        assert item.text_format == "markdown"
+        # [markdown] is the item's own format: nothing extra is stored for it.
+        assert item.choices[1] == {
+            "text": "Press <b>transfer</b> straight away",
+            "weight": 0.0,
+            "feedback": "A *cold* transfer starts over.",
+            "format": "html",
+        }
+        assert item.explanation_format == "plain"
+    assert synced(content_app) == [UP_TO_DATE]
+
+
+def test_items_without_formats_of_their_own_store_what_they_always_did(content_app) -> None:
+    synced(content_app)
+    with content_app.app_context():
+        items = db.session.scalars(select(QuizItem)).all()
+        assert {key for item in items for c in item.choices for key in c} == {
+            "text",
+            "weight",
+            "feedback",
+        }
+        assert {item.explanation_format for item in items} == {None}
 
 
 # --- editing keeps history ------------------------------------------------------------------

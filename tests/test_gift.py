@@ -176,6 +176,13 @@ def test_multiple_choice_needs_two_choices() -> None:
     ]
 
 
+def test_a_question_with_more_than_100_answers_is_a_problem() -> None:
+    answers = " ".join(f"~wrong {n}" for n in range(100))
+    assert found(f"::q:: Pick {{=right {answers}}}") == [
+        (1, "a question may have at most 100 answers; this one has 101")
+    ]
+
+
 def test_empty_answer_is_a_problem() -> None:
     assert found("::q:: Pick {=a\n~ }") == [(2, 'empty answer after "~"')]
 
@@ -224,6 +231,54 @@ def test_general_feedback_before_answers_is_a_problem() -> None:
     assert found("::q:: Pick {\n####Because. =yes ~no}") == [
         (2, 'general feedback "####" must come after all the answers')
     ]
+
+
+# --- formats of answers and feedback, as Moodle writes them ---------------------------------
+
+
+def test_an_answer_and_its_feedback_keep_their_own_format_tags() -> None:
+    item = only_item(
+        "::q:: Pick one {\n"
+        "=[html]<b>Yes</b>#[plain]Plain *stars*\n"
+        "~No#[html]<em>Nope</em>\n"
+        "~%50%[plain]Half *way*\n"
+        "####[html]<p>Because.</p>\n"
+        "}"
+    )
+    assert item.text_format == "markdown"
+    assert item.choices == [
+        ChoiceSpec("<b>Yes</b>", 1.0, "Plain *stars*", "html", "plain"),
+        ChoiceSpec("No", 0.0, "<em>Nope</em>", None, "html"),
+        ChoiceSpec("Half *way*", 0.5, "", "plain", None),
+    ]
+    assert (item.explanation, item.explanation_format) == ("<p>Because.</p>", "html")
+
+
+def test_answers_without_a_tag_are_in_the_questions_format() -> None:
+    item = only_item("::q::[html] <p>Pick</p> {=<b>a</b>#<i>x</i> ~b ####<p>Why</p>}")
+    assert [(c.text_format, c.feedback_format) for c in item.choices] == [(None, None)] * 2
+    assert item.explanation_format is None
+
+
+def test_true_false_feedbacks_keep_their_own_format_tags() -> None:
+    item = only_item("::q:: Sky is blue. {T#[html]<b>wrong</b>#[plain]right ####[plain]*so*}")
+    assert [(c.feedback, c.feedback_format) for c in item.choices] == [
+        ("right", "plain"),
+        ("<b>wrong</b>", "html"),
+    ]
+    assert (item.explanation, item.explanation_format) == ("*so*", "plain")
+
+
+def test_a_bracketed_word_at_the_start_of_an_answer_is_text_as_in_moodle() -> None:
+    item = only_item("::q:: What do you do? {=[Smiles] Hello! ~[Keeps typing]}")
+    assert [(c.text, c.text_format) for c in item.choices] == [
+        ("[Smiles] Hello!", None),
+        ("[Keeps typing]", None),
+    ]
+
+
+def test_an_answer_that_is_only_a_format_tag_is_empty() -> None:
+    assert found("::q:: Pick {=[html] ~b}") == [(1, 'empty answer after "="')]
 
 
 # --- true/false -----------------------------------------------------------------------------
@@ -503,6 +558,20 @@ def test_category_of_only_moodle_token_falls_back_to_quiz_id() -> None:
     assert quiz.title == "Warm handover"
 
 
+def test_category_longer_than_its_column_is_a_problem() -> None:
+    category = "$course$/" + "a" * 192
+    assert found(f"$CATEGORY: {category}\n\n::a:: A {{=x ~y}}") == [
+        (1, "the category path is 201 characters long; at most 200 fit")
+    ]
+
+
+def test_title_making_an_id_longer_than_its_column_is_a_problem() -> None:
+    title = "word " * 24 + "words"
+    assert found(f"::{title}:: A {{=x ~y}}") == [
+        (1, "the id made from this title is 125 characters long; at most 120 fit")
+    ]
+
+
 def test_empty_category_is_a_problem() -> None:
     assert found("$CATEGORY:\n\n::a:: A {=x ~y}") == [
         (1, '"$CATEGORY:" has no category path after it')
@@ -530,12 +599,21 @@ def test_escape_in_feedback_gives_literal_character(char: str) -> None:
     assert item.choices[0].feedback == f"x {char} y"
 
 
-def test_escaped_backslash_is_one_backslash() -> None:
-    assert only_item("::q:: C:\\\\temp {=a ~b}").prompt == "C:\\temp"
+@pytest.mark.parametrize("tag", ["[plain]", "[html]", "[moodle]"])
+def test_escaped_backslash_is_one_backslash(tag: str) -> None:
+    assert only_item(f"::q::{tag} C:\\\\temp {{=a ~b}}").prompt == "C:\\temp"
+
+
+def test_escaped_backslash_stays_a_markdown_escape_in_markdown() -> None:
+    # Markdown reads "\\*" as "*": one backslash on the page is written "\\\\" there.
+    item = only_item("::q:: Type \\\\* {=a \\\\ b #c \\\\ d ~e ####f \\\\ g}")
+    assert item.prompt == "Type \\\\*"
+    assert (item.choices[0].text, item.choices[0].feedback) == ("a \\\\ b", "c \\\\ d")
+    assert item.explanation == "f \\\\ g"
 
 
 def test_escaped_backslash_does_not_escape_following_brace() -> None:
-    item = only_item("::q:: Ends with \\\\{=a ~b}")
+    item = only_item("::q::[plain] Ends with \\\\{=a ~b}")
     assert item.prompt == "Ends with \\"
     assert [c.text for c in item.choices] == ["a", "b"]
 
@@ -784,3 +862,16 @@ def test_moodle_id_and_tag_markers_are_not_question_text():
     assert problems == []
     assert quiz.items[0].id == "greet-first"
     assert quiz.items[0].prompt == "Who speaks first?"
+
+
+def test_moodle_exports_id_and_tags_in_a_comment_line_which_is_ignored() -> None:
+    item = only_item(
+        "// question: 12  name: greet-first\n"
+        "// [id:Q-17] [tag:phone] [tag:greeting]\n"
+        "::greet-first::[html]<p>Who speaks first?</p>{=You ~The caller}"
+    )
+    assert (item.id, item.prompt) == ("greet-first", "<p>Who speaks first?</p>")
+
+
+def test_an_id_marker_with_an_escaped_bracket_is_not_question_text() -> None:
+    assert only_item("::q:: [id:a\\]b] Who? {=x ~y}").prompt == "Who?"

@@ -17,6 +17,7 @@ from trainer.extensions import db
 from trainer.learn import services as learn
 from trainer.manage import insight, observations
 from trainer.models import (
+    Attempt,
     Lesson,
     Observation,
     ObservationChecklist,
@@ -360,6 +361,31 @@ def test_a_multiple_choice_item_missing_a_right_answer_is_named(app, world):
         )
         found = next(q for q in page.items if q.item.id == item.id)
         assert (None, 2) in found.wrong_choices
+
+
+def test_answers_in_a_format_of_their_own_show_in_it_on_the_questions_page(app, world):
+    # As a GIFT answer `~[html]Finish <b>counting</b> first` in a markdown item is synced.
+    html_text = "Finish <b>counting</b> first"
+    with app.app_context():
+        lesson = db.session.scalar(select(Lesson).where(Lesson.key == GREETING))
+        first = lesson.quiz.live_items[0]
+        wrong = choice_indexes(first, False)[0]
+        right = choice_indexes(first, True)[0]
+        old_text = first.choices[wrong]["text"]
+        choices = [dict(c) for c in first.choices]
+        choices[wrong].update(text=html_text, format="html")
+        choices[right].update(text=f"Look up *and* smile. {choices[right]['text']}")
+        first.choices = choices
+        for attempt in db.session.scalars(select(Attempt).where(Attempt.item_id == first.id)):
+            attempt.chosen_text = [html_text if t == old_text else t for t in attempt.chosen_text]
+        db.session.commit()
+    client = app.test_client()
+    log_in(client)
+
+    html = client.get("/manage/questions").get_data(as_text=True)
+
+    assert f"<td>{html_text}</td>" in html
+    assert "Look up <em>and</em> smile" in html  # the item's own format, markdown
 
 
 # -- observations ---------------------------------------------------------------------------

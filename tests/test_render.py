@@ -6,12 +6,15 @@ a synced lesson file, and in a learner's role-play answer, is shown escaped on t
 
 from __future__ import annotations
 
+import re
+from html import unescape
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 import pytest
 
 from tests.conftest import form_token, sync_starter_library
+from trainer.content.gift import parse_gift
 from trainer.content.render import render
 
 SCRIPT = "<script>alert(1)</script>"
@@ -182,6 +185,30 @@ def test_unknown_format_text_is_rendered_safely() -> None:
     assert_harmless(render(SCRIPT + '<img src=x onerror="alert(1)">', "moodle"))
 
 
+# --- a backslash written in GIFT -----------------------------------------------------------
+
+
+def visible(html: str) -> str:
+    """The text a reader sees in `html`."""
+    return unescape(re.sub(r"<[^>]*>", "", str(html)))
+
+
+@pytest.mark.parametrize("tag", ["", "[markdown]", "[html]", "[plain]", "[moodle]"])
+def test_an_escaped_backslash_in_gift_shows_as_one_backslash_in_every_format(tag: str) -> None:
+    quiz, problems = parse_gift(
+        f"::q::{tag} Save it as C\\:\\\\*.txt {{=a\\\\*b#c\\\\-d ~e ####f\\\\[g]}}",
+        "quizzes/q.gift",
+        "q",
+    )
+    assert problems == []
+    item = quiz.items[0]
+    right = item.choices[0]
+    assert visible(render(item.prompt, item.text_format)).strip() == "Save it as C:\\*.txt"
+    assert visible(render(right.text, item.text_format, inline=True)) == "a\\*b"
+    assert visible(render(right.feedback, item.text_format, inline=True)) == "c\\-d"
+    assert visible(render(item.explanation, item.text_format)).strip() == "f\\[g]"
+
+
 # --- end to end -----------------------------------------------------------------------------
 
 
@@ -260,3 +287,39 @@ def test_script_in_a_roleplay_answer_is_shown_escaped(library_app, make_user, au
     assert f"Thanks, Jade. {ESCAPED_SCRIPT}&lt;img src=" in page
     assert "<script" not in page.lower()
     assert_harmless(page)
+
+
+def test_an_answer_in_html_of_its_own_shows_as_html_without_its_script(
+    app, content_dir, make_user, auth, client
+) -> None:
+    gift = content_dir / "quizzes" / "warm-handover.gift"
+    text = gift.read_text(encoding="utf-8")
+    edits = {
+        "~Press transfer straight away to save them time#A cold transfer": (
+            f"~[html]Press <b>transfer</b> straight away{SCRIPT}#[plain]A *cold* transfer"
+        ),
+        "####A warm handover": "####[html]A <em>warm</em> handover",
+    }
+    for old, new in edits.items():
+        assert text.count(old) == 1
+        text = text.replace(old, new)
+    gift.write_text(text, encoding="utf-8")
+    app.config["CONTENT_DIR"] = str(content_dir)
+    sync_starter_library(app)
+    make_user(job_role="teller")
+    auth.login()
+    url = "/lessons/warm-handover/quiz/1"  # ::transfer-first-step::, a markdown item
+
+    page = page_text(client.get(url))
+    assert "What do you do <strong>first</strong>?" in page
+    assert "Press <b>transfer</b> straight away" in page
+    assert "<script" not in page.lower()
+    assert_harmless(page)
+
+    response = client.post(url, data={"choice": "1", "token": form_token(page), "shown": "0"})
+    feedback = page_text(client.get(response.location))
+    assert "Press <b>transfer</b> straight away" in feedback
+    assert "A *cold* transfer usually means" in feedback  # [plain]: shown as typed
+    assert "A <em>warm</em> handover starts with telling" in feedback
+    assert "<script" not in feedback.lower()
+    assert_harmless(feedback)

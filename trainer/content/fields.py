@@ -5,11 +5,16 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from trainer.content.specs import Problem
+from trainer.content.specs import MAX_ID_LENGTH, Problem
 from trainer.content.yamlines import LineDict, LineList
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _MISSING = object()
+
+
+def too_long(what: str, value: str, max_length: int) -> str:
+    """The message for a text longer than its database column holds."""
+    return f"{what} is {len(value)} characters long; at most {max_length} fit"
 
 
 class Fields:
@@ -35,17 +40,21 @@ class Fields:
             return _MISSING
         return value
 
-    def text(self, key: str, required: bool = True) -> str:
+    def text(self, key: str, required: bool = True, max_length: int | None = None) -> str:
+        """The field as stripped text; longer than `max_length` characters is a problem."""
         value = self._get(key, required)
         if value is _MISSING:
             return ""
         if isinstance(value, bool) or not isinstance(value, str | int | float):
             self.problem(self.line(key), f'"{key}" must be text')
             return ""
-        return str(value).strip()
+        value = str(value).strip()
+        if max_length is not None and len(value) > max_length:
+            self.problem(self.line(key), too_long(f'"{key}"', value, max_length))
+        return value
 
-    def slug(self, key: str, required: bool = True) -> str:
-        value = self.text(key, required)
+    def slug(self, key: str, required: bool = True, max_length: int = MAX_ID_LENGTH) -> str:
+        value = self.text(key, required, max_length)
         if value and not SLUG.match(value):
             self.problem(
                 self.line(key),
@@ -87,7 +96,7 @@ class Fields:
                 self.problem(value.line_of(index), f'each entry of "{key}" must be a mapping')
         return result
 
-    def strings(self, key: str, required: bool = True) -> list[str]:
+    def strings(self, key: str, required: bool = True, max_length: int | None = None) -> list[str]:
         value = self._get(key, required)
         if value is _MISSING:
             return []
@@ -98,10 +107,13 @@ class Fields:
             return []
         result = []
         for index, element in enumerate(value):
+            line = value.line_of(index) if isinstance(value, LineList) else self.line(key)
             if isinstance(element, str | int | float) and not isinstance(element, bool):
-                result.append(str(element).strip())
+                text = str(element).strip()
+                if max_length is not None and len(text) > max_length:
+                    self.problem(line, too_long(f'an entry of "{key}"', text, max_length))
+                result.append(text)
             else:
-                line = value.line_of(index) if isinstance(value, LineList) else self.line(key)
                 self.problem(line, f'each entry of "{key}" must be text')
         return result
 

@@ -5,6 +5,10 @@ choice, multiple answers, true/false), so this parser reads exactly those. Every
 construct (short answer, matching, numerical, essay, description) is reported as a `Problem`
 with its line, never dropped quietly: a question either becomes an item or yields at least one
 problem. Bad input never raises; all problems in the file are collected in one pass.
+
+Text formats are read as Moodle writes them: `[html]` after the title sets the question's, and
+an answer, a feedback or the general feedback may carry its own (`~[html]...`, `#[plain]...`,
+`####[html]...`); without one it is in the question's.
 """
 
 from __future__ import annotations
@@ -14,7 +18,15 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from trainer.content.specs import ChoiceSpec, ItemSpec, Problem, QuizSpec
+from trainer.content.fields import too_long
+from trainer.content.specs import (
+    MAX_ID_LENGTH,
+    MAX_TITLE_LENGTH,
+    ChoiceSpec,
+    ItemSpec,
+    Problem,
+    QuizSpec,
+)
 
 SUPPORTED = "supported types are single choice, multiple answers and true/false"
 
@@ -31,18 +43,22 @@ _ESCAPES = {
     "n": "\ue007",  # `\n` is a newline, the only way to put a blank line inside a question
 }
 _LITERALS = str.maketrans({code: ("\n" if ch == "n" else ch) for ch, code in _ESCAPES.items()})
+# Markdown reads a backslash as an escape itself, so `\\` stays `\\` there to show one backslash.
+_MARKDOWN_LITERALS = {**_LITERALS, ord(_ESCAPES["\\"]): "\\\\"}
 
 _FORMATS = {"markdown": "markdown", "html": "html", "plain": "plain", "moodle": "plain"}
 _FORMAT_TAG = re.compile(r"\[([A-Za-z]+)\]")
-# Moodle 4 writes `[id:...]` and `[tag:...]` into exported questions; they are metadata for
-# Moodle's bank, not question text. The ::title:: stays the id here.
-_MOODLE_MARKERS = re.compile(r"\[(?:id|tag):[^\]\n]*\]\s*", re.IGNORECASE)
+# Moodle 4 writes `// [id:...] [tag:...]` above exported questions: metadata for Moodle's bank,
+# in a comment line here. Written into the question text, they are not text either. The
+# ::title:: stays the id. Moodle escapes a "]" inside them as "\]".
+_MOODLE_MARKERS = re.compile(r"\[(?:id|tag):(?:\\\]|[^\]\n])*\]\s*", re.IGNORECASE)
 _TRUE_FALSE = {"T": True, "TRUE": True, "F": False, "FALSE": False}
 _WEIGHT = re.compile(r"\s*%([^%\n]*)%")
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
 _CATEGORY = "$CATEGORY:"
 _BLANK = "_____"  # where a missing-word question's answer block stood
 _TOLERANCE = 0.01  # positive weights of a multiple-answer item must sum to 100% +/- 1%
+MAX_ANSWERS = 100
 
 
 def parse_gift(text: str, path: str, quiz_id: str) -> tuple[QuizSpec, list[Problem]]:
@@ -64,6 +80,8 @@ def parse_gift(text: str, path: str, quiz_id: str) -> tuple[QuizSpec, list[Probl
             category = stripped[len(_CATEGORY) :].strip()
             if not category:
                 parser.problem(number, f'"{_CATEGORY}" has no category path after it')
+            elif len(category) > MAX_TITLE_LENGTH:
+                parser.problem(number, too_long("the category path", category, MAX_TITLE_LENGTH))
         else:
             block.append((number, raw))
     parser.question(block, category)
@@ -88,6 +106,23 @@ class _Answer:
     feedback: str
     weight: float
     line: int
+    text_format: str | None = None  # its own [format] tag, if it has one
+    feedback_format: str | None = None
+
+    def choice(self) -> ChoiceSpec:
+        return ChoiceSpec(
+            self.text, self.weight, self.feedback, self.text_format, self.feedback_format
+        )
+
+
+@dataclass
+class _Block:
+    """What an answer block holds."""
+
+    type: str
+    choices: list[ChoiceSpec]
+    explanation: str = ""
+    explanation_format: str | None = None
 
 
 class _Text:
@@ -176,22 +211,24 @@ class _Parser:
 
         # Text after the block makes a missing-word question: the blank shows where it was.
         head, tail = s[pos:opening], s[closing + 1 :]
-        prompt = _clean(_MOODLE_MARKERS.sub("", head + _BLANK + tail if tail.strip() else head))
+        prompt = _clean(
+            _MOODLE_MARKERS.sub("", head + _BLANK + tail if tail.strip() else head), text_format
+        )
         if not prompt:
             self.problem(start_line, "question has no text, only an answer block")
 
-        parsed = self._answers(text, opening, closing)
-        if parsed is None or len(self.problems) > before or not item_id:
+        block = self._answers(text, opening, closing, text_format)
+        if block is None or len(self.problems) > before or not item_id:
             return
-        item_type, choices, explanation = parsed
         self.items.append(
             ItemSpec(
                 id=item_id,
-                type=item_type,
+                type=block.type,
                 prompt=prompt,
-                choices=choices,
-                explanation=explanation,
+                choices=block.choices,
+                explanation=block.explanation,
                 text_format=text_format,
+                explanation_format=block.explanation_format,
                 category=category,
                 line=start_line,
             )
@@ -213,6 +250,9 @@ class _Parser:
         item_id = _normalise_id(title)
         if not item_id:
             self.problem(start_line, f'title "{title}" has no letters or digits to make an id from')
+        elif len(item_id) > MAX_ID_LENGTH:
+            message = too_long("the id made from this title", item_id, MAX_ID_LENGTH)
+            self.problem(start_line, message)
         return item_id
 
     def _format(self, text: _Text, pos: int) -> tuple[str, int]:
@@ -241,19 +281,17 @@ class _Parser:
                 'a second answer block "{": a question may have only one',
             )
 
-    def _answers(
-        self, text: _Text, opening: int, closing: int
-    ) -> tuple[str, list[ChoiceSpec], str] | None:
-        """Read the block between `opening` and `closing`: (type, choices, explanation)."""
+    def _answers(self, text: _Text, opening: int, closing: int, text_format: str) -> _Block | None:
+        """Read the block between `opening` and `closing`; `text_format` is the question's."""
         s = text.s
         block_line = text.line(opening)
         end = closing
-        explanation = ""
+        explanation, explanation_format = "", None
         general = s.find("####", opening + 1, closing)
         if general >= 0:
             end = general
             rest = s[general + 4 : closing]
-            explanation = _clean(rest)
+            explanation, explanation_format = _part(rest, text_format)
             if "=" in rest or "~" in rest:
                 self.problem(
                     text.line(general),
@@ -275,10 +313,11 @@ class _Parser:
             return None
         word, *feedbacks = content.split("#")
         if word.strip().upper() in _TRUE_FALSE:
-            return self._true_false(
-                _TRUE_FALSE[word.strip().upper()], feedbacks, block_line, explanation
+            choices = self._true_false(
+                _TRUE_FALSE[word.strip().upper()], feedbacks, block_line, text_format
             )
-        answers = self._split_answers(text, opening + 1, end)
+            return _Block("truefalse", choices, explanation, explanation_format)
+        answers = self._split_answers(text, opening + 1, end, text_format)
         if answers is None:
             return None
 
@@ -297,11 +336,13 @@ class _Parser:
                 f"{SUPPORTED}",
             )
             return None
-        return self._choice(answers, block_line, explanation)
+        item_type = self._choice_type(answers, block_line)
+        choices = [answer.choice() for answer in answers]
+        return _Block(item_type, choices, explanation, explanation_format)
 
     def _true_false(
-        self, truth: bool, feedbacks: list[str], line: int, explanation: str
-    ) -> tuple[str, list[ChoiceSpec], str]:
+        self, truth: bool, feedbacks: list[str], line: int, text_format: str
+    ) -> list[ChoiceSpec]:
         # Moodle's GIFT docs write it `{TRUE #Wrong #Right}`: the first feedback is shown when
         # the learner answers wrong, the second when they answer right.
         if len(feedbacks) > 2:
@@ -310,15 +351,17 @@ class _Parser:
                 'a true/false answer takes at most two "#" feedbacks (first for a wrong '
                 f"answer, second for a right one); this one has {len(feedbacks)}",
             )
-        wrong = _clean(feedbacks[0]) if feedbacks else ""
-        right = _clean(feedbacks[1]) if len(feedbacks) > 1 else ""
-        choices = [
-            ChoiceSpec("True", 1.0 if truth else 0.0, right if truth else wrong),
-            ChoiceSpec("False", 0.0 if truth else 1.0, wrong if truth else right),
+        wrong = _part(feedbacks[0], text_format) if feedbacks else ("", None)
+        right = _part(feedbacks[1], text_format) if len(feedbacks) > 1 else ("", None)
+        on_true, on_false = (right, wrong) if truth else (wrong, right)
+        return [
+            ChoiceSpec("True", 1.0 if truth else 0.0, on_true[0], feedback_format=on_true[1]),
+            ChoiceSpec("False", 0.0 if truth else 1.0, on_false[0], feedback_format=on_false[1]),
         ]
-        return "truefalse", choices, explanation
 
-    def _split_answers(self, text: _Text, start: int, end: int) -> list[_Answer] | None:
+    def _split_answers(
+        self, text: _Text, start: int, end: int, text_format: str
+    ) -> list[_Answer] | None:
         """Cut the block at every unescaped `=` and `~` into answers with weight and feedback."""
         s = text.s
         marks = [i for i in range(start, end) if s[i] in "=~"]
@@ -327,6 +370,12 @@ class _Parser:
                 text.line(start - 1),
                 'cannot read the answer block: answers start with "=" (right) or "~" (wrong), '
                 "and true/false is written {T} or {F}",
+            )
+            return None
+        if len(marks) > MAX_ANSWERS:  # each costs time to read; no learner reads this many
+            self.problem(
+                text.line(start - 1),
+                f"a question may have at most {MAX_ANSWERS} answers; this one has {len(marks)}",
             )
             return None
         lead = s[start : marks[0]]
@@ -353,20 +402,28 @@ class _Parser:
                 else:
                     self.problem(line, f'weight "%{match.group(1)}%" is not a number')
                 raw = raw[match.end() :]
-            answer = _Answer(s[mark], raw, _clean(raw), _clean(feedback), weight, line)
+            raw, own_format = _own_format(raw)
+            feedback_text, feedback_format = _part(feedback, text_format)
+            answer = _Answer(
+                marker=s[mark],
+                raw=raw,
+                text=_clean(raw, own_format or text_format),
+                feedback=feedback_text,
+                weight=weight,
+                line=line,
+                text_format=own_format,
+                feedback_format=feedback_format,
+            )
             if not answer.text:
                 self.problem(line, f'empty answer after "{answer.marker}"')
             answers.append(answer)
         return answers
 
-    def _choice(
-        self, answers: list[_Answer], line: int, explanation: str
-    ) -> tuple[str, list[ChoiceSpec], str]:
+    def _choice_type(self, answers: list[_Answer], line: int) -> str:
         """Decide single vs multiple from the weights and check they make sense."""
-        choices = [ChoiceSpec(a.text, a.weight, a.feedback) for a in answers]
-        if len(choices) < 2:
+        if len(answers) < 2:
             self.problem(
-                line, f"a multiple-choice question needs at least 2 answers; it has {len(choices)}"
+                line, f"a multiple-choice question needs at least 2 answers; it has {len(answers)}"
             )
         right = [a for a in answers if a.weight > 0]
         full = [a for a in answers if math.isclose(a.weight, 1.0)]
@@ -374,7 +431,7 @@ class _Parser:
             self.problem(
                 line, 'no right answer: mark one with "=" or give answers positive weights'
             )
-            return "single", choices, explanation
+            return "single"
         if len(right) == 1:
             if right[0].weight < 1.0 and not full:  # above 100% was reported with the weight
                 self.problem(
@@ -382,9 +439,9 @@ class _Parser:
                     f"the only right answer is worth {_percent(right[0].weight)}; a "
                     "single-answer question needs it at 100%",
                 )
-            return "single", choices, explanation
+            return "single"
         if len(full) == 1:
-            return "single", choices, explanation  # one full answer, others partial credit
+            return "single"  # one full answer, others partial credit
         total = sum(a.weight for a in right)
         if abs(total - 1.0) > _TOLERANCE:
             self.problem(
@@ -392,12 +449,33 @@ class _Parser:
                 f"the right answers' weights add up to {_percent(total)}, not 100%; for "
                 "several right answers give each a share, like ~%50% and ~%50%",
             )
-        return "multiple", choices, explanation
+        return "multiple"
 
 
-def _clean(raw: str) -> str:
-    """Strip surrounding whitespace, then turn escapes back into their literal characters."""
-    return raw.strip().translate(_LITERALS)
+def _own_format(raw: str) -> tuple[str, str | None]:
+    """An answer's or feedback's own `[format]` tag, as Moodle writes one where it differs
+    from the question's: (the text after it, its format), or (`raw`, None) without one.
+
+    Unlike the question's tag, an unknown name here is text, as in Moodle: `~[Says nothing]`.
+    """
+    stripped = raw.lstrip()
+    match = _FORMAT_TAG.match(stripped)
+    if match and match.group(1).lower() in _FORMATS:
+        return stripped[match.end() :], _FORMATS[match.group(1).lower()]
+    return raw, None
+
+
+def _part(raw: str, text_format: str) -> tuple[str, str | None]:
+    """A feedback's text, unescaped for its format, and its own format if it has a tag;
+    `text_format` is the question's."""
+    rest, own = _own_format(raw)
+    return _clean(rest, own or text_format), own
+
+
+def _clean(raw: str, text_format: str = "plain") -> str:
+    """Strip surrounding whitespace, then turn escapes back into the characters they stand for
+    in `text_format`."""
+    return raw.strip().translate(_MARKDOWN_LITERALS if text_format == "markdown" else _LITERALS)
 
 
 def _normalise_id(title: str) -> str:

@@ -5,8 +5,17 @@ from __future__ import annotations
 import re
 
 from trainer.content import yamlines
+from trainer.content.characters import normalise_newlines
 from trainer.content.fields import Fields
-from trainer.content.specs import MAX_LESSON_MINUTES, LessonSpec, Problem, RolePlaySpec
+from trainer.content.specs import (
+    MAX_LESSON_MINUTES,
+    MAX_ROLE_ID_LENGTH,
+    MAX_SKILL_LENGTH,
+    MAX_TITLE_LENGTH,
+    LessonSpec,
+    Problem,
+    RolePlaySpec,
+)
 from trainer.content.yamlines import LineDict
 
 LESSON_FIELDS = {"id", "title", "skill", "roles", "minutes", "quiz", "roleplay"}
@@ -18,7 +27,7 @@ SECTION_HEADING = re.compile(r"^##\s+\S")
 
 def parse_lesson(text: str, path: str) -> tuple[LessonSpec | None, list[Problem]]:
     problems: list[Problem] = []
-    text = text.lstrip("\ufeff").replace("\r\n", "\n")
+    text = normalise_newlines(text.lstrip("\ufeff"))
     lines = text.split("\n")
     if not lines or lines[0].strip() != "---":
         return None, [Problem(path, 1, 'a lesson starts with "---" and its front matter')]
@@ -37,9 +46,9 @@ def parse_lesson(text: str, path: str) -> tuple[LessonSpec | None, list[Problem]
     fields = Fields(data, path, problems, "lesson")
     fields.unknown(LESSON_FIELDS)
     lesson_id = fields.slug("id")
-    title = fields.text("title")
-    skill = fields.slug("skill")
-    roles = fields.strings("roles")
+    title = fields.text("title", max_length=MAX_TITLE_LENGTH)
+    skill = fields.slug("skill", max_length=MAX_SKILL_LENGTH)
+    roles = fields.strings("roles", max_length=MAX_ROLE_ID_LENGTH)
     if "roles" in data and not roles:
         fields.problem(fields.line("roles"), "a lesson needs at least one job role")
     minutes = fields.integer("minutes")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
+from trainer.content.files import LibraryFiles
 from trainer.content.gift import parse_gift
 from trainer.content.lessons import parse_lesson
 from trainer.content.paths import parse_paths
@@ -11,6 +13,7 @@ from trainer.content.quizzes import parse_quiz_yaml
 from trainer.content.specs import Library, Problem, QuizSpec
 
 PATHS_FILE = "lessons/paths.yaml"
+QUIZ_SUFFIXES = {".yaml", ".yml", ".gift"}
 
 
 def load_library(root: str | Path) -> Library:
@@ -21,12 +24,11 @@ def load_library(root: str | Path) -> Library:
     root = Path(root)
     library = Library()
     problems = library.problems
+    files = LibraryFiles(root, problems)
 
-    for file in sorted((root / "quizzes").glob("*")):
-        if file.suffix not in {".yaml", ".yml", ".gift"} or not file.is_file():
-            continue
-        rel = file.relative_to(root).as_posix()
-        text = _read(file, rel, problems)
+    for file in files.listing("quizzes", QUIZ_SUFFIXES):
+        rel = files.rel(file)
+        text = files.read(file)
         if text is None:
             library.quizzes.setdefault(file.stem, QuizSpec(file.stem, file.stem, [], rel))
             continue
@@ -50,9 +52,9 @@ def load_library(root: str | Path) -> Library:
 
     # Lesson files that exist but could not be loaded: paths naming them are not also broken.
     broken_lessons: set[str] = set()
-    for file in sorted((root / "lessons").glob("*.md")):
-        rel = file.relative_to(root).as_posix()
-        text = _read(file, rel, problems)
+    for file in files.listing("lessons", {".md"}):
+        rel = files.rel(file)
+        text = files.read(file)
         if text is None:
             broken_lessons.add(file.stem)
             continue
@@ -69,8 +71,8 @@ def load_library(root: str | Path) -> Library:
         library.lessons[lesson.id] = lesson
 
     paths_file = root / PATHS_FILE
-    if paths_file.is_file():
-        text = _read(paths_file, PATHS_FILE, problems)
+    if os.path.lexists(paths_file):
+        text = files.read(paths_file)
         if text is not None:
             library.roles, library.paths, found = parse_paths(text, PATHS_FILE)
             problems.extend(found)
@@ -78,14 +80,6 @@ def load_library(root: str | Path) -> Library:
     _cross_check(library, broken_lessons)
     problems.sort()
     return library
-
-
-def _read(file: Path, rel: str, problems: list[Problem]) -> str | None:
-    try:
-        return file.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        problems.append(Problem(rel, 1, f"not UTF-8 text ({exc.reason})"))
-        return None
 
 
 def _cross_check(library: Library, broken_lessons: set[str]) -> None:

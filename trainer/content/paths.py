@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from trainer.content import yamlines
 from trainer.content.fields import Fields
-from trainer.content.specs import JobRoleSpec, PathSpec, PathStepSpec, Problem
+from trainer.content.specs import (
+    MAX_DUE_DAYS,
+    MAX_ROLE_ID_LENGTH,
+    MAX_ROLE_NAME_LENGTH,
+    MAX_TITLE_LENGTH,
+    JobRoleSpec,
+    PathSpec,
+    PathStepSpec,
+    Problem,
+)
 from trainer.content.yamlines import LineDict
 
 
@@ -25,7 +34,11 @@ def parse_paths(
     for entry in top.mappings("roles"):
         f = Fields(entry, path, problems, "job role")
         f.unknown({"id", "name"})
-        role = JobRoleSpec(f.slug("id"), f.text("name"), entry.line)
+        role = JobRoleSpec(
+            f.slug("id", max_length=MAX_ROLE_ID_LENGTH),
+            f.text("name", max_length=MAX_ROLE_NAME_LENGTH),
+            entry.line,
+        )
         if role.id in roles:
             f.problem(entry.line, f'job role "{role.id}" is listed twice')
         roles[role.id] = role
@@ -34,15 +47,24 @@ def parse_paths(
     for entry in top.mappings("paths"):
         f = Fields(entry, path, problems, "path")
         f.unknown({"id", "title", "role", "lessons"})
-        spec = PathSpec(f.slug("id"), f.text("title"), f.slug("role"), [], entry.line)
+        spec = PathSpec(
+            f.slug("id"),
+            f.text("title", max_length=MAX_TITLE_LENGTH),
+            f.slug("role", max_length=MAX_ROLE_ID_LENGTH),
+            [],
+            entry.line,
+        )
         if spec.role and spec.role not in roles:
             f.problem(f.line("role"), f'unknown job role "{spec.role}" (list it under "roles")')
         for step_entry in f.mappings("lessons"):
             s = Fields(step_entry, path, problems, "path lesson")
             s.unknown({"lesson", "due_days"})
             due = s.integer("due_days")
-            if due is not None and due < 0:
-                s.problem(s.line("due_days"), "due_days counts days after the hire date: 0 or more")
+            if due is not None and not 0 <= due <= MAX_DUE_DAYS:
+                s.problem(
+                    s.line("due_days"),
+                    f"due_days counts days after the hire date: 0 to {MAX_DUE_DAYS} (got {due})",
+                )
             spec.steps.append(PathStepSpec(s.slug("lesson"), due or 0, step_entry.line))
         if "lessons" in entry and not spec.steps:
             f.problem(f.line("lessons"), "a path needs at least one lesson")

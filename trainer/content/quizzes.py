@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from trainer.content import yamlines
 from trainer.content.fields import Fields
-from trainer.content.specs import ITEM_TYPES, TEXT_FORMATS, ChoiceSpec, ItemSpec, Problem, QuizSpec
+from trainer.content.specs import (
+    ITEM_TYPES,
+    MAX_TITLE_LENGTH,
+    TEXT_FORMATS,
+    ChoiceSpec,
+    ItemSpec,
+    Problem,
+    QuizSpec,
+)
 from trainer.content.yamlines import LineDict
 
 QUIZ_FIELDS = {"id", "title", "items"}
@@ -24,7 +32,7 @@ def parse_quiz_yaml(text: str, path: str) -> tuple[QuizSpec | None, list[Problem
     fields = Fields(data, path, problems, "quiz")
     fields.unknown(QUIZ_FIELDS)
     quiz_id = fields.slug("id")
-    title = fields.text("title")
+    title = fields.text("title", max_length=MAX_TITLE_LENGTH)
     entries = fields.mappings("items")
     if "items" in data and not entries and not problems:
         fields.problem(fields.line("items"), "a quiz needs at least one item")

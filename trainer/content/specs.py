@@ -12,15 +12,36 @@ from dataclasses import dataclass, field
 ITEM_TYPES = ("single", "multiple", "truefalse")
 TEXT_FORMATS = ("markdown", "html", "plain")
 MAX_LESSON_MINUTES = 5
+MAX_DUE_DAYS = 3650  # ten years after hire; dates far beyond overflow the learner's Today
+
+# The longest texts the database columns hold (tests/test_content_check.py compares them with
+# trainer/models); longer ones are refused by `content check` rather than by the database.
+MAX_ID_LENGTH = 120  # lesson, quiz, item, role-play and path ids
+MAX_ROLE_ID_LENGTH = 64
+MAX_SKILL_LENGTH = 64
+MAX_TITLE_LENGTH = 200  # lesson, quiz and path titles, GIFT categories
+MAX_ROLE_NAME_LENGTH = 120
+
+
+MAX_MESSAGE_LENGTH = 300
 
 
 @dataclass(frozen=True, order=True)
 class Problem:
-    """One thing wrong with a content file, reported as `path:line: message`."""
+    """One thing wrong with a content file, reported as `path:line: message`.
+
+    A message quoting a huge piece of the file keeps its start and end, where the advice is.
+    """
 
     path: str
     line: int
     message: str
+
+    def __post_init__(self) -> None:
+        if len(self.message) > MAX_MESSAGE_LENGTH:
+            half = MAX_MESSAGE_LENGTH // 2
+            shortened = f"{self.message[:half]} [...] {self.message[-half:]}"
+            object.__setattr__(self, "message", shortened)
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.message}"
@@ -33,6 +54,10 @@ class ChoiceSpec:
     # multiple-answer item the right choices share 1.0 and wrong ones may take credit away.
     weight: float = 0.0
     feedback: str = ""
+    # The format of the text and of the feedback when a GIFT answer gives its own
+    # (`~[html]...`, `#[plain]...`); None: the item's.
+    text_format: str | None = None
+    feedback_format: str | None = None
 
     @property
     def correct(self) -> bool:
@@ -46,7 +71,8 @@ class ItemSpec:
     prompt: str
     choices: list[ChoiceSpec]
     explanation: str = ""
-    text_format: str = "markdown"  # one of TEXT_FORMATS; applies to prompt, choices, feedback
+    text_format: str = "markdown"  # one of TEXT_FORMATS; the prompt's, and the default of the rest
+    explanation_format: str | None = None  # GIFT's `####[html]...`; None: `text_format`
     category: str = ""
     line: int = 0
 

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from trainer.content.specs import Library
+from trainer.content.specs import ChoiceSpec, Library
 from trainer.models import JobRole, Lesson, Path, PathStep, Quiz, QuizItem, RolePlay, utcnow
 
 
@@ -109,11 +109,9 @@ def _sync_quizzes(session: Session, library: Library, report: SyncReport) -> dic
                 "type": item_spec.type,
                 "prompt": item_spec.prompt,
                 "text_format": item_spec.text_format,
-                "choices": [
-                    {"text": c.text, "weight": round(c.weight, 6), "feedback": c.feedback}
-                    for c in item_spec.choices
-                ],
+                "choices": [_choice(c, item_spec.text_format) for c in item_spec.choices],
                 "explanation": item_spec.explanation,
+                "explanation_format": _own(item_spec.explanation_format, item_spec.text_format),
                 "category": item_spec.category,
                 "position": position,
                 "retired": False,
@@ -136,6 +134,25 @@ def _sync_quizzes(session: Session, library: Library, report: SyncReport) -> dic
                 item.retired = True
     session.flush()
     return existing
+
+
+def _own(text_format: str | None, item_format: str) -> str | None:
+    """A part's format, kept only where it differs from its item's, so items written before
+    parts had formats of their own store exactly what they did."""
+    return text_format if text_format and text_format != item_format else None
+
+
+def _choice(spec: ChoiceSpec, item_format: str) -> dict[str, Any]:
+    choice: dict[str, Any] = {
+        "text": spec.text,
+        "weight": round(spec.weight, 6),
+        "feedback": spec.feedback,
+    }
+    if own := _own(spec.text_format, item_format):
+        choice["format"] = own
+    if own := _own(spec.feedback_format, item_format):
+        choice["feedback_format"] = own
+    return choice
 
 
 def _sync_lessons(

@@ -44,9 +44,13 @@ class QuizItem(Base):
     type: Mapped[str] = mapped_column(String(16))
     prompt: Mapped[str] = mapped_column(Text)
     text_format: Mapped[str] = mapped_column(String(16), default="markdown")
-    # [{"text": str, "weight": float, "feedback": str}, ...] in file order
+    # [{"text": str, "weight": float, "feedback": str}, ...] in file order; a choice whose text
+    # or feedback has a format of its own (GIFT's `~[html]...`) also holds "format" or
+    # "feedback_format".
     choices: Mapped[list] = mapped_column(JSON)
     explanation: Mapped[str] = mapped_column(Text, default="")
+    # GIFT's `####[html]...`; None: the explanation is in `text_format`.
+    explanation_format: Mapped[str | None] = mapped_column(String(16))
     category: Mapped[str] = mapped_column(String(200), default="")
     position: Mapped[int] = mapped_column(default=0)
     retired: Mapped[bool] = mapped_column(default=False)
@@ -57,6 +61,25 @@ class QuizItem(Base):
     @property
     def global_key(self) -> str:
         return f"{self.quiz.key}/{self.key}"
+
+    def choice_format(self, choice: dict) -> str:
+        """The format a choice's text is written in."""
+        return choice.get("format") or self.text_format
+
+    def feedback_format(self, choice: dict) -> str:
+        """The format a choice's feedback is written in."""
+        return choice.get("feedback_format") or self.text_format
+
+    def format_of_choice_text(self, text: str) -> str:
+        """The format of the choice reading `text`, as attempts keep the answers picked."""
+        for choice in self.choices:
+            if choice["text"] == text:
+                return self.choice_format(choice)
+        return self.text_format
+
+    @property
+    def explanation_text_format(self) -> str:
+        return self.explanation_format or self.text_format
 
 
 class Lesson(Base):
