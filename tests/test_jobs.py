@@ -706,8 +706,9 @@ def test_a_scheduler_whose_lock_was_lost_never_runs_jobs_beside_the_one_that_too
 
 @pytest.mark.postgres
 def test_a_scheduler_that_cannot_reach_its_database_runs_nothing_until_it_can(
-    tmp_path, request, test_jobs, schedulers, caplog, monkeypatch
+    tmp_path, request, postgres_schema, test_jobs, schedulers, caplog, monkeypatch
 ):
+    # postgres_schema before schedulers: the scheduler stops before its schema is dropped.
     monkeypatch.setattr(jobs_scheduler, "LOCK_RETRY_SECONDS", 0.1)
     pg_app = make_app(tmp_path, "postgresql", request)
     test_jobs(spec("tick", "tick", IntervalTrigger(seconds=0.2, timezone=UTC)))
