@@ -4,16 +4,24 @@ job store, one scheduler per database, and the in-process scheduler of `make run
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
-from apscheduler.events import EVENT_JOB_ERROR
+import sqlalchemy as sa
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_SUBMITTED
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import func, select
 
-from tests.conftest import make_app, sync_starter_library
+from tests.conftest import POSTGRES_URL, make_app, sync_starter_library
+from trainer import ROOT
 from trainer.extensions import db
 from trainer.jobs import registry
 from trainer.jobs import scheduler as jobs_scheduler
@@ -403,3 +411,344 @@ def test_no_scheduler_in_process_when_the_setting_is_off(app, client, count_buil
     client.get("/login")
     client.get("/login")
     assert count_builds == []
+
+
+# -- a lock lost while running (a database restart ends the PostgreSQL session) ---------------
+
+
+def wait_until(condition, what: str, limit: float = 60):
+    """Poll `condition` until true; fail (not hang) if it never is."""
+    deadline = time.monotonic() + limit
+    while not (result := condition()):
+        if time.monotonic() > deadline:
+            pytest.fail(f"gave up waiting for {what}")
+        time.sleep(0.02)
+    return result
+
+
+def lock_backend(lock: AdvisoryLock) -> int | None:
+    """The server process holding `lock`'s key, if any."""
+    engine = sa.create_engine(POSTGRES_URL)
+    try:
+        with engine.connect() as conn:
+            return conn.scalar(
+                sa.text(
+                    "select pid from pg_locks where locktype = 'advisory' and granted"
+                    " and objsubid = 1 and classid::bigint = :high and objid::bigint = :low"
+                ),
+                {"high": (lock.key >> 32) & 0xFFFFFFFF, "low": lock.key & 0xFFFFFFFF},
+            )
+    finally:
+        engine.dispose()
+
+
+def terminate(where: str, **params) -> None:
+    """pg_terminate_backend on the server processes `where` selects from pg_stat_activity,
+    waiting until they are gone: what a database restart does to their sessions."""
+    engine = sa.create_engine(POSTGRES_URL)
+    try:
+        with engine.connect() as conn:
+            ended = conn.scalars(
+                sa.text(
+                    "select pg_terminate_backend(pid, 10000) from pg_stat_activity"
+                    f" where pid <> pg_backend_pid() and {where}"
+                ),
+                params,
+            ).all()
+            conn.commit()
+    finally:
+        engine.dispose()
+    assert ended and all(ended), ended
+
+
+def lose(lock) -> None:
+    """Take the lock away from its holder without telling it."""
+    if isinstance(lock, AdvisoryLock):
+        terminate("pid = :pid", pid=lock_backend(lock))
+    else:  # a lock file deleted: the next scheduler locks a new file of that name
+        lock.path.unlink()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def lock_app(tmp_path, request):
+    app = make_app(tmp_path, request.param, request)
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_a_lock_check_notices_the_lock_is_gone_and_takes_it_again(lock_app, schedulers):
+    lock = scheduler_lock(lock_app)
+    assert lock.acquire()
+    schedulers.append(lock)
+    assert lock.check() and lock.confirm()
+    if isinstance(lock, AdvisoryLock):
+        first_backend = lock_backend(lock)
+
+    lose(lock)
+    assert not lock.check()
+    assert lock.confirm()  # nobody else had it: taken again
+    assert lock.check()
+    if isinstance(lock, AdvisoryLock):
+        assert lock_backend(lock) not in (None, first_backend)  # on a fresh connection
+    assert not scheduler_lock(lock_app).acquire()  # and it excludes others again
+
+
+def test_a_lock_check_says_so_when_another_scheduler_took_it(lock_app, schedulers):
+    lock = scheduler_lock(lock_app)
+    assert lock.acquire()
+    schedulers.append(lock)
+    lose(lock)
+    other = scheduler_lock(lock_app)
+    assert other.acquire()
+    schedulers.append(other)
+
+    assert not lock.confirm()
+    assert not lock.check()
+    assert other.check()
+    other.release()
+    assert lock.confirm()  # free again: taken
+
+
+def test_postgresql_lock_keys_differ_by_schema_only():
+    assert jobs_scheduler.advisory_key("public") == jobs_scheduler.ADVISORY_LOCK_KEY
+    assert jobs_scheduler.advisory_key(None) == jobs_scheduler.ADVISORY_LOCK_KEY
+    one, two = jobs_scheduler.advisory_key("t_one"), jobs_scheduler.advisory_key("t_two")
+    assert one == jobs_scheduler.advisory_key("t_one")
+    assert len({one, two, jobs_scheduler.ADVISORY_LOCK_KEY}) == 3
+    assert all(-(2**63) <= key < 2**63 for key in (one, two))
+
+
+class JobCounts:
+    """Submitted and finished runs of a scheduler, from its events."""
+
+    def __init__(self, scheduler):
+        self.submitted = self.finished = 0
+        scheduler.add_listener(self._submitted, EVENT_JOB_SUBMITTED)
+        scheduler.add_listener(self._finished, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+
+    def _submitted(self, event):
+        self.submitted += 1
+
+    def _finished(self, event):
+        self.finished += 1
+
+
+def test_a_scheduler_that_lost_its_lock_to_another_runs_nothing_and_stops(
+    lock_app, test_jobs, schedulers, caplog
+):
+    test_jobs(spec("tick", "tick", IntervalTrigger(seconds=0.2, timezone=UTC)))
+    scheduler = locked_scheduler(lock_app, blocking=False)
+    schedulers.append(scheduler)
+    counts = JobCounts(scheduler)
+    scheduler.start()
+    wait_until(lambda: len(CALLS) >= 2, "two runs")
+
+    # Between two rounds, with no run under way, the lock goes and another scheduler takes it.
+    scheduler.pause()
+    scheduler.get_jobs()  # waits for a round being submitted to finish submitting
+    wait_until(lambda: counts.finished == counts.submitted, "the runs under way to finish")
+    lose(scheduler.lock)
+    other = scheduler_lock(lock_app)
+    assert other.acquire()
+    schedulers.append(other)
+    runs = len(CALLS)
+    with lock_app.app_context():
+        due = stored_jobs(db.engine)["tick"].next_run_time
+
+    scheduler.resume()
+    wait_until(lambda: not scheduler.running, "the scheduler to stop")
+
+    assert scheduler.lost_lock
+    assert len(CALLS) == runs and counts.submitted == counts.finished
+    with lock_app.app_context():  # the job's next run is left to the scheduler that holds it
+        assert stored_jobs(db.engine)["tick"].next_run_time == due
+    assert other.check()
+    assert any(
+        "lost" in r.getMessage() and "another scheduler holds it now" in r.getMessage()
+        and r.levelno == logging.ERROR
+        for r in caplog.records
+    )  # fmt: skip
+
+
+def test_a_scheduler_that_lost_its_lock_takes_it_again_and_carries_on(
+    lock_app, test_jobs, schedulers, caplog
+):
+    test_jobs(spec("tick", "tick", IntervalTrigger(seconds=0.2, timezone=UTC)))
+    scheduler = locked_scheduler(lock_app, blocking=False)
+    schedulers.append(scheduler)
+    scheduler.start()
+    wait_until(lambda: len(CALLS) >= 2, "two runs")
+
+    lose(scheduler.lock)
+    runs = len(CALLS)
+    wait_until(lambda: len(CALLS) >= runs + 2, "two more runs")
+
+    assert scheduler.running and not scheduler.lost_lock
+    assert scheduler.lock.check()
+    assert not scheduler_lock(lock_app).acquire()
+    assert any("has taken it again" in r.getMessage() for r in caplog.records)
+
+
+# -- two real `flask scheduler` processes on one PostgreSQL schema ----------------------------
+
+
+class SchedulerProcess:
+    """`flask --app trainer scheduler` (tests/scheduler_process.py: one job recording its runs
+    in `scheduler_runs`), its server sessions named `scheduler-NAME`, its stderr in a file."""
+
+    def __init__(self, name: str, schema: str, tmp_path, *args: str):
+        self.name = name
+        self.log = tmp_path / f"scheduler-{name}.log"
+        env = {
+            **os.environ,
+            "FLASK_CONFIG": "test",
+            "TEST_DATABASE_URL": POSTGRES_URL,
+            "PGOPTIONS": f"-csearch_path={schema}",
+            "PGAPPNAME": f"scheduler-{name}",
+            "SCHEDULER_NAME": name,
+            "RUN_EVERY": "0.5",
+            "PYTHONUNBUFFERED": "1",
+        }
+        with open(self.log, "wb") as err:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "tests.scheduler_process", "--app", "trainer",
+                 "scheduler", *args],
+                cwd=ROOT, env=env, stdout=err, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+
+    def output(self) -> str:
+        return self.log.read_text()
+
+    def count(self, text: str) -> int:
+        return self.output().count(text)
+
+    def stopped(self) -> bool:
+        """True once the process is stopped by SIGSTOP (state T in /proc)."""
+        stat = Path(f"/proc/{self.process.pid}/stat").read_text()
+        return stat.rpartition(")")[2].split()[0] == "T"
+
+    def pause_between_runs(self) -> None:
+        """SIGSTOP the process just after a run has finished, with no other run under way."""
+        while True:
+            done = self.count("job record-run finished")
+            wait_until(
+                lambda done=done: self.count("job record-run finished") > done, "a run to finish"
+            )
+            self.process.send_signal(signal.SIGSTOP)
+            wait_until(self.stopped, "the process to stop")
+            if self.count("job record-run started") == self.count("job record-run finished"):
+                return
+            self.process.send_signal(signal.SIGCONT)  # stopped mid-run: try again
+
+    def end(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGCONT)
+            self.process.terminate()
+        return self.process.wait(timeout=60)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("wait", [False, True], ids=["exits", "waits"])
+def test_a_scheduler_whose_lock_was_lost_never_runs_jobs_beside_the_one_that_took_it(
+    tmp_path, postgres_engine, postgres_schema, wait
+):
+    with postgres_engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                f'create table "{postgres_schema}".scheduler_runs (id serial primary key,'
+                " scheduler text not null, at timestamp not null default clock_timestamp())"
+            )
+        )
+
+    def runs(name: str | None = None) -> list[tuple[str, datetime]]:
+        with postgres_engine.connect() as conn:
+            rows = conn.execute(
+                sa.text(f'select scheduler, at from "{postgres_schema}".scheduler_runs order by id')
+            ).all()
+        return [(who, at) for who, at in rows if name in (None, who)]
+
+    first = SchedulerProcess("a", postgres_schema, tmp_path, *(["--wait"] if wait else []))
+    second = None
+    try:
+        wait_until(lambda: len(runs("a")) >= 2, "the first scheduler's runs")
+        # The first scheduler stalls between two runs while the database drops its sessions
+        # (as a restart does), and a second scheduler starts and takes the lock.
+        first.pause_between_runs()
+        terminate("application_name = 'scheduler-a'")
+        with postgres_engine.connect() as conn:
+            lost_at = conn.scalar(sa.text("select localtimestamp"))
+        second = SchedulerProcess("b", postgres_schema, tmp_path)
+        wait_until(lambda: len(runs("b")) >= 2, "the second scheduler's runs")
+
+        first.process.send_signal(signal.SIGCONT)
+        if wait:
+            wait_until(lambda: "Waiting for the lock to be free again." in first.output(),
+                       "the first scheduler to go back to waiting")  # fmt: skip
+            assert first.process.poll() is None
+        else:
+            assert first.process.wait(timeout=60) == 1
+        settled = len(runs())
+        wait_until(lambda: len(runs()) >= settled + 2, "two more runs")
+    finally:
+        first_status = first.end()
+        second_status = second.end() if second else None
+
+    output = first.output()
+    assert "lost its lock and another scheduler holds it now" in output
+    assert "PostgreSQL advisory lock" in output
+    if wait:
+        assert first_status == 0 and output.rstrip().endswith("Scheduler stopped.")
+    else:
+        assert first_status == 1
+    assert second_status == 0 and "Scheduler started" in second.output()
+    # Every run of the first came before its sessions were dropped; every one after, from the
+    # second; and the first started none once it found its lock gone.
+    everything = runs()
+    assert [at for who, at in everything if who == "a"][-1] < lost_at
+    assert {who for who, at in everything if at > lost_at} == {"b"}
+    after_loss = output[output.index("another scheduler holds it now") :]
+    assert "job record-run started" not in after_loss
+
+
+@pytest.mark.postgres
+def test_a_scheduler_that_cannot_reach_its_database_runs_nothing_until_it_can(
+    tmp_path, request, postgres_schema, test_jobs, schedulers, caplog, monkeypatch
+):
+    # postgres_schema before schedulers: the scheduler stops before its schema is dropped.
+    monkeypatch.setattr(jobs_scheduler, "LOCK_RETRY_SECONDS", 0.1)
+    pg_app = make_app(tmp_path, "postgresql", request)
+    test_jobs(spec("tick", "tick", IntervalTrigger(seconds=0.2, timezone=UTC)))
+    scheduler = locked_scheduler(pg_app, blocking=False)
+    schedulers.append(scheduler)
+    counts = JobCounts(scheduler)
+    scheduler.start()
+    wait_until(lambda: len(CALLS) >= 2, "two runs")
+    scheduler.pause()
+    scheduler.get_jobs()
+    wait_until(lambda: counts.finished == counts.submitted, "the runs under way to finish")
+
+    # The lock's session ends and the server cannot be reached for a while (a port where
+    # nothing listens stands for the server restarting).
+    lock = scheduler.lock
+    real_url = lock.url
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    lock.url = real_url.set(port=closed.getsockname()[1])
+    lose(lock)
+    runs = len(CALLS)
+    scheduler.resume()
+
+    def refusals() -> int:
+        return sum("Cannot confirm the scheduler lock" in r.getMessage() for r in caplog.records)
+
+    wait_until(lambda: refusals() >= 2, "two failed confirmations")
+    assert len(CALLS) == runs and scheduler.running
+
+    lock.url = real_url  # the server is back
+    closed.close()
+    wait_until(lambda: len(CALLS) >= runs + 2, "runs again")
+    assert scheduler.running and not scheduler.lost_lock
+    assert any("has taken it again" in r.getMessage() for r in caplog.records)
+    with pg_app.app_context():
+        db.engine.dispose()

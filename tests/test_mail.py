@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import email
 import socket
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from email import policy
 
 import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
+from tests.test_notify import GREETING, answer_lesson, mails, manage, person
 from trainer.extensions import db
 from trainer.mail import deliver_pending, queue_message
 from trainer.mail.delivery import BACKOFF, backoff, build_email
-from trainer.models import OutboxMessage
+from trainer.models import OutboxMessage, User
+from trainer.notify import jobs as notify_jobs
 
 NOW = datetime(2025, 3, 3, 9, 0)
 SENDER = "Frontline Trainer <no-reply@trainer.example>"
@@ -25,18 +27,34 @@ class Recorder:
 
     def __init__(self):
         self.envelopes = []
-        self.refuse: set[str] = set()  # 550 at RCPT
+        self.tried: list[str] = []  # every RCPT TO, accepted or not
+        self.refuse: set[str] = set()  # 550 at RCPT: no such mailbox, for good
+        self.defer: set[str] = set()  # 451 at RCPT: try again later
         self.hang_up: set[str] = set()  # 421 at DATA: the server closes the session
+        self.reject_content: set[str] = set()  # 554 at DATA: this message, for good
+        self.refuse_sender = False  # 553 at MAIL FROM: our sender address
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if self.refuse_sender:
+            return "553 5.7.1 Sender address rejected: not owned by user"
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        self.tried.append(address)
         if address in self.refuse:
             return "550 5.1.1 No such user here"
+        if address in self.defer:
+            return "451 4.2.1 Mailbox busy, try again later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         if set(envelope.rcpt_tos) & self.hang_up:
             return "421 4.3.2 Shutting down"
+        if set(envelope.rcpt_tos) & self.reject_content:
+            return "554 5.7.1 Message rejected as spam"
         self.envelopes.append(envelope)
         return "250 Message accepted for delivery"
 
@@ -137,7 +155,7 @@ def test_queued_message_is_delivered_with_text_and_html(any_db_app, smtp):
 
     report = deliver(any_db_app)
 
-    assert (report.sent, report.failed) == (1, 0)
+    assert (report.sent, report.deferred) == (1, 0)
     assert smtp.handler.recipients() == ["sam@example.com"]
     assert smtp.handler.envelopes[0].mail_from == "no-reply@trainer.example"
     (received,) = smtp.handler.messages()
@@ -159,7 +177,7 @@ def test_sent_message_is_not_sent_again(any_db_app, smtp):
 
     again = deliver(any_db_app, now=NOW + timedelta(days=1))
 
-    assert (again.sent, again.failed) == (0, 0)
+    assert (again.sent, again.deferred) == (0, 0)
     assert "Nothing due" in str(again)
     assert len(smtp.handler.envelopes) == 1
     assert row(any_db_app, outbox_id).attempts == 1
@@ -180,7 +198,7 @@ def test_server_down_keeps_message_and_retries_it_once_up(any_db_app, smtp_port)
 
     down = deliver(any_db_app)
 
-    assert (down.sent, down.failed) == (0, 1)
+    assert (down.sent, down.deferred) == (0, 1)
     message = row(any_db_app, outbox_id)
     assert message.sent_at is None
     assert message.attempts == 1
@@ -189,7 +207,7 @@ def test_server_down_keeps_message_and_retries_it_once_up(any_db_app, smtp_port)
 
     smtp_port.start()
     early = deliver(any_db_app, now=message.next_attempt_at - timedelta(seconds=1))
-    assert (early.sent, early.failed) == (0, 0)
+    assert (early.sent, early.deferred) == (0, 0)
     assert smtp_port.handler.envelopes == []
 
     on_time = deliver(any_db_app, now=message.next_attempt_at)
@@ -208,7 +226,7 @@ def test_unreachable_server_defers_the_whole_batch(app, smtp_port):
 
     report = deliver(app)
 
-    assert (report.sent, report.failed) == (0, 3)
+    assert (report.sent, report.deferred) == (0, 3)
     for outbox_id in ids:
         message = row(app, outbox_id)
         assert (message.sent_at, message.attempts) == (None, 1)
@@ -231,23 +249,68 @@ def test_backoff_grows_then_stays_hourly(app, smtp_port):
     assert backoff(100) == timedelta(hours=1)
 
 
-def test_refused_recipient_does_not_stop_the_others(any_db_app, smtp):
+def test_a_5xx_refusal_fails_the_message_at_once_and_a_4xx_one_waits(any_db_app, smtp):
     use_server(any_db_app, smtp)
     smtp.handler.refuse.add("gone@example.com")
+    smtp.handler.defer.add("busy@example.com")
     first = queue(any_db_app, to="ana@example.com")
     refused = queue(any_db_app, to="gone@example.com")
+    busy = queue(any_db_app, to="busy@example.com")
     last = queue(any_db_app, to="ben@example.com")
 
     report = deliver(any_db_app)
 
-    assert (report.sent, report.failed) == (2, 1)
+    assert (report.sent, report.failed, report.deferred) == (2, 1, 1)
+    assert "Sent 2, 1 failed and will be retried, 1 refused for good (not retried)" in str(report)
     assert smtp.handler.recipients() == ["ana@example.com", "ben@example.com"]
     assert row(any_db_app, first).sent_at == NOW
     assert row(any_db_app, last).sent_at == NOW
-    kept = row(any_db_app, refused)
-    assert (kept.sent_at, kept.attempts) == (None, 1)
-    assert "550" in kept.last_error and "No such user" in kept.last_error
-    assert kept.next_attempt_at == NOW + BACKOFF[0]
+    failed = row(any_db_app, refused)
+    assert (failed.sent_at, failed.failed_at, failed.attempts) == (None, NOW, 1)
+    assert failed.last_error == (
+        "SMTPRecipientsRefused: gone@example.com: 550 5.1.1 No such user here"
+    )
+    waiting = row(any_db_app, busy)
+    assert (waiting.sent_at, waiting.failed_at, waiting.attempts) == (None, None, 1)
+    assert "451 4.2.1 Mailbox busy" in waiting.last_error
+    assert waiting.next_attempt_at == NOW + BACKOFF[0]
+
+    # The busy mailbox takes it on the retry; the refused one is never tried again.
+    smtp.handler.defer.clear()
+    smtp.handler.refuse.clear()
+    later = deliver(any_db_app, now=NOW + timedelta(hours=2))
+    again = deliver(any_db_app, now=NOW + timedelta(days=3))
+
+    assert (later.sent, later.failed, later.deferred) == (1, 0, 0)
+    assert "Nothing due" in str(again)
+    assert smtp.handler.tried.count("gone@example.com") == 1
+    assert smtp.handler.recipients()[-1] == "busy@example.com"
+    assert row(any_db_app, busy).sent_at == NOW + timedelta(hours=2)
+    assert row(any_db_app, refused).failed_at == NOW
+
+
+def test_refused_content_fails_but_a_refused_sender_keeps_trying(app, smtp):
+    use_server(app, smtp)
+    smtp.handler.reject_content.add("ana@example.com")
+    spam = queue(app, to="ana@example.com")
+    assert deliver(app).failed == 1
+    failed = row(app, spam)
+    assert failed.failed_at == NOW
+    assert failed.last_error == "SMTPDataError: 554 5.7.1 Message rejected as spam"
+
+    # Our own sender refused is the setup's fault, the same for every message: fixable, so
+    # the message waits (hourly at worst) rather than being lost with the rest of the outbox.
+    smtp.handler.refuse_sender = True
+    waiting = queue(app, to="ben@example.com")
+    report = deliver(app)
+    assert (report.failed, report.deferred) == (0, 1)
+    message = row(app, waiting)
+    assert (message.failed_at, message.next_attempt_at) == (None, NOW + BACKOFF[0])
+    assert "SMTPSenderRefused: 553 5.7.1 Sender address rejected" in message.last_error
+
+    smtp.handler.refuse_sender = False
+    assert deliver(app, now=NOW + BACKOFF[0]).sent == 1
+    assert smtp.handler.recipients() == ["ben@example.com"]
 
 
 def test_server_hanging_up_mid_batch_defers_that_message_and_reconnects(app, smtp):
@@ -257,7 +320,7 @@ def test_server_hanging_up_mid_batch_defers_that_message_and_reconnects(app, smt
 
     report = deliver(app)
 
-    assert (report.sent, report.failed) == (2, 1)
+    assert (report.sent, report.deferred) == (2, 1)
     assert smtp.handler.recipients() == ["ana@example.com", "ben@example.com"]
     dropped = row(app, ids[1])
     assert (dropped.sent_at, dropped.attempts) == (None, 1)
@@ -336,6 +399,133 @@ def test_limit_bounds_one_run(app, smtp):
     assert deliver(app).sent == 1
 
 
+# --- expiry: not sent once it is no longer worth it ------------------------------------------
+
+TOKYO = "Asia/Tokyo"  # UTC+9 all year: its midnight is 15:00 UTC
+
+
+def as_if_queued_at(app, kind: str, at: datetime) -> None:
+    """The job ran at `at` in the test, but stamped its mail with the real time: restamp it."""
+    with app.app_context():
+        for message in db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == kind)):
+            message.created_at = message.next_attempt_at = at
+        db.session.commit()
+
+
+def test_a_reminder_not_delivered_by_the_learners_midnight_expires(library_app, smtp):
+    app = library_app
+    use_server(app, smtp)
+    kai = person(app, "kai@example.com", name="Kai Sato", timezone=TOKYO)
+    rin = person(app, "rin@example.com", name="Rin Abe", timezone=TOKYO)
+    for user_id in (kai, rin):
+        answer_lesson(app, user_id, GREETING, datetime(2026, 1, 4, 9))
+    six_pm = datetime(2026, 1, 14, 9)  # 18:00 on the 14th in Tokyo
+    midnight = datetime(2026, 1, 14, 15)  # 00:00 on the 15th in Tokyo
+    with app.app_context():
+        assert notify_jobs.send_reminders(db.session, six_pm) == 2
+    as_if_queued_at(app, "reminder", six_pm)
+    kai_mail, rin_mail = (m.id for m in mails(app, "reminder"))
+    assert row(app, kai_mail).expires_at == row(app, rin_mail).expires_at == midnight
+
+    smtp.handler.defer.add("kai@example.com")  # Kai's mailbox is busy all evening
+    assert deliver(app, now=six_pm).sent == 1
+    late = deliver(app, now=midnight - timedelta(minutes=1))  # still the 14th in Tokyo: tried
+    assert (late.sent, late.deferred, late.expired) == (0, 1, 0)
+
+    smtp.handler.defer.clear()  # the mailbox takes mail again, but Kai's day is over
+    report = deliver(app, now=midnight)
+    assert (report.sent, report.deferred, report.expired) == (0, 0, 1)
+    assert "Sent 0, 1 expired unsent" in str(report)
+    assert smtp.handler.recipients() == ["rin@example.com"]
+    expired = row(app, kai_mail)
+    assert (expired.sent_at, expired.failed_at) == (None, midnight)
+    assert expired.last_error == (
+        "expired: not delivered before the end of the learner's day (2026-01-15 00:00 "
+        "Asia/Tokyo); last error: SMTPRecipientsRefused: kai@example.com: 451 4.2.1 Mailbox "
+        "busy, try again later"
+    )
+    assert "Nothing due" in str(deliver(app, now=midnight + timedelta(days=1)))
+    assert smtp.handler.tried.count("kai@example.com") == 2
+
+
+def test_an_expired_message_is_marked_failed_once_and_never_sent(any_db_app, smtp):
+    use_server(any_db_app, smtp)
+    kai = person(any_db_app, "kai@example.com", timezone=TOKYO)
+    midnight = NOW + timedelta(hours=6)  # 00:00 in Tokyo
+    kept = queue(any_db_app, to="kai@example.com", kind="reminder", user_id=kai,
+                 expires_at=midnight)  # fmt: skip
+    lasting = queue(any_db_app, to="ben@example.com", subject="Overdue")
+    smtp.handler.defer.update({"kai@example.com", "ben@example.com"})
+    assert deliver(any_db_app).deferred == 2
+    smtp.handler.defer.clear()
+
+    first = deliver(any_db_app, now=midnight + timedelta(hours=1))
+    second = deliver(any_db_app, now=midnight + timedelta(hours=2))
+
+    assert (first.sent, first.expired, second.expired) == (1, 1, 0)
+    assert smtp.handler.recipients() == ["ben@example.com"]
+    expired = row(any_db_app, kept)
+    assert expired.failed_at == midnight + timedelta(hours=1)
+    assert expired.last_error.startswith(
+        "expired: not delivered before the end of the learner's day (2025-03-04 00:00 Asia/Tokyo)"
+    )
+    assert row(any_db_app, lasting).sent_at == midnight + timedelta(hours=1)
+
+
+def test_a_digest_expires_two_days_after_it_was_queued(library_app, smtp_port):
+    app = library_app
+    use_server(app, smtp_port)  # the mail server stays down
+    person(app, "ana@example.com", name="Ana Alvarez", job_role="teller", team="Millbrook")
+    boss = person(app, "boss@example.com", role="manager", timezone="America/New_York")
+    manage(app, boss, "Millbrook")
+    monday = datetime(2026, 11, 23, 13)  # 08:00 in New York
+    with app.app_context():
+        assert notify_jobs.manager_digest(db.session, monday) == 1
+    as_if_queued_at(app, "digest", monday)
+    (digest,) = mails(app, "digest")
+    assert digest.expires_at == monday + timedelta(days=2)
+
+    assert deliver(app, now=digest.expires_at - timedelta(minutes=1)).deferred == 1
+    smtp_port.start()
+    report = deliver(app, now=digest.expires_at)
+    assert (report.sent, report.expired) == (0, 1)
+    assert smtp_port.handler.envelopes == []
+    assert row(app, digest.id).last_error.startswith(
+        "expired: not delivered before it was two days old (2026-11-25 08:00 America/New_York)"
+        "; last error: ConnectionRefusedError"
+    )
+
+
+def test_an_invitation_expires_with_its_link_and_an_overdue_notice_never(library_app, smtp):
+    from trainer.admin.invites import send_invitation
+    from trainer.models import Invitation
+
+    app = library_app
+    use_server(app, smtp)
+    new_hire = person(app, "new@example.com", job_role="teller", hire_date=date(2026, 1, 5))
+    with app.app_context():
+        invitation = send_invitation(db.session, db.session.get(User, new_hire))
+        db.session.commit()
+        link_ends = invitation.expires_at
+        assert notify_jobs.flag_overdue(db.session, datetime(2026, 2, 1, 12)) == 1
+        invitations = db.session.scalars(select(Invitation)).all()
+    (invite,) = mails(app, "invitation")
+    (overdue,) = mails(app, "overdue")
+    assert [i.expires_at for i in invitations] == [invite.expires_at] == [link_ends]
+    assert overdue.expires_at is None
+
+    # Nothing goes out for a week (the server says try later), then it does.
+    smtp.handler.defer.add("new@example.com")
+    assert deliver(app, now=link_ends - timedelta(hours=1)).deferred == 2
+    smtp.handler.defer.clear()
+    report = deliver(app, now=link_ends)
+    assert (report.sent, report.expired) == (1, 1)
+    assert [m["Subject"] for m in smtp.handler.messages()] == [overdue.subject]
+    assert row(app, invite.id).last_error.startswith(
+        "expired: not delivered before its password link stopped working ("
+    )
+
+
 # --- no mail server: kept, readable ---------------------------------------------------------
 
 
@@ -380,22 +570,31 @@ def test_cli_show_unknown_message(app):
 
 def test_cli_lists_newest_first_with_limit_and_status(app, smtp):
     use_server(app, smtp)
+    smtp.handler.defer.add("busy@example.com")
     smtp.handler.refuse.add("gone@example.com")
     queue(app, to="ana@example.com", subject="First")
-    queue(app, to="gone@example.com", subject="Second")
-    queue(app, to="ben@example.com", subject="Third")
+    queue(app, to="busy@example.com", subject="Second")
+    queue(app, to="gone@example.com", subject="Third")
     runner = app.test_cli_runner()
 
     delivered = runner.invoke(args=["outbox", "--deliver"])
     assert delivered.exit_code == 0, delivered.output
-    assert "Sent 2, 1 failed and will be retried" in delivered.output
+    assert (
+        "Sent 1, 1 failed and will be retried, 1 refused for good (not retried)" in delivered.output
+    )
 
     listing = runner.invoke(args=["outbox", "--limit", "2"]).output
+    assert "3 message(s), 1 unsent, 1 failed" in listing
     assert listing.index("Third") < listing.index("Second")
     assert "First" not in listing
     assert "1 older not shown" in listing
-    assert "waiting" in listing and "attempt 1" in listing and "550" in listing
-    assert "sent" in listing
+    lines = listing.splitlines()
+    second = next(n for n, line in enumerate(lines) if "Second" in line)
+    third = next(n for n, line in enumerate(lines) if "Third" in line)
+    assert lines[second].endswith("waiting")
+    assert "attempt 1" in lines[second + 1] and "451" in lines[second + 1]
+    assert lines[third].endswith("failed")
+    assert "550 5.1.1 No such user here" in lines[third + 1]
 
 
 # --- admin pages ----------------------------------------------------------------------------
@@ -420,6 +619,41 @@ def test_admin_reads_outbox_and_a_message(app, make_user, auth, client):
     assert "Three questions are waiting for you." in body
     assert "&lt;p&gt;Hi&lt;/p&gt;" in body
     assert client.get("/admin/outbox/999").status_code == 404
+
+
+def test_admin_and_cli_show_failed_messages_with_the_reason(app, smtp, make_user, auth, client):
+    make_user("admin@example.com", role="admin")
+    use_server(app, smtp)
+    smtp.handler.refuse.add("gone@example.com")
+    refused = queue(app, to="gone@example.com", subject="Refused one")
+    expired = queue(app, to="kai@example.com", subject="Too late", kind="reminder",
+                    expires_at=NOW - timedelta(seconds=1))  # fmt: skip
+    tomorrow = NOW + timedelta(days=1)
+    waiting = queue(app, to="ana@example.com", subject="Not yet", expires_at=tomorrow)
+    smtp.handler.defer.add("ana@example.com")
+    report = deliver(app)
+    assert (report.failed, report.expired, report.deferred) == (1, 1, 1)
+    auth.login("admin@example.com")
+
+    page = client.get("/admin/outbox").get_data(as_text=True)
+    assert page.count('<td class="small"><strong class="status-failed">failed</strong>') == 2
+    assert "550 5.1.1 No such user here" in page
+    assert "expired: not delivered before the end of the learner&#39;s day" in page
+    assert '<strong class="status-waiting">waiting</strong>' in page
+    assert "expires 2025-03-04 09:00 UTC" in page
+
+    shown = client.get(f"/admin/outbox/{refused}").get_data(as_text=True)
+    assert '<strong class="status-failed">failed</strong>' in shown
+    assert "2025-03-03 09:00 UTC: SMTPRecipientsRefused: gone@example.com: 550 5.1.1" in shown
+    shown = client.get(f"/admin/outbox/{waiting}").get_data(as_text=True)
+    assert "<dt>Expires</dt><dd>2025-03-04 09:00 UTC" in shown
+
+    runner = app.test_cli_runner()
+    listing = runner.invoke(args=["outbox"]).output
+    assert "3 message(s), 1 unsent, 2 failed" in listing
+    assert "expired: not delivered before the end of the learner's day" in listing
+    show = runner.invoke(args=["outbox", "--show", str(expired)]).output
+    assert "Status: failed (2025-03-03 09:00 UTC: expired: not delivered before" in show
 
 
 @pytest.mark.parametrize("role", ["learner", "manager"])

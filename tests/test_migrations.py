@@ -78,3 +78,32 @@ def test_an_older_database_keeps_its_data_through_upgrade(empty_app):
     assert str(row.reminder_time).startswith("18:00")
     assert row.reminders_off in (False, 0)
     assert schema_diff(empty_app) == []
+
+
+def test_unsent_mail_in_an_older_database_stays_unsent_and_not_failed(empty_app):
+    """Mail queued before messages could fail or expire is still waiting after the upgrade."""
+    from sqlalchemy import text
+
+    from trainer.mail import deliver_pending
+
+    runner = empty_app.test_cli_runner()
+    assert runner.invoke(args=["db", "upgrade", "0004"]).exit_code == 0
+    with empty_app.app_context(), db.engine.begin() as conn:
+        conn.execute(
+            text(
+                'insert into outbox ("to", subject, text, kind, created_at, attempts,'
+                " next_attempt_at, last_error) values ('sam@example.com', 'Hello', 'Hi',"
+                " 'reminder', '2026-01-05 09:00:00', 2, '2026-01-05 09:06:00', '451 busy')"
+            )
+        )
+    result = runner.invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    with empty_app.app_context():
+        with db.engine.connect() as conn:
+            row = conn.execute(
+                text("select subject, attempts, last_error, failed_at, expires_at from outbox")
+            ).one()
+        assert tuple(row) == ("Hello", 2, "451 busy", None, None)
+        empty_app.config["MAIL_SERVER"] = None
+        assert deliver_pending(db.session).kept == 1
+    assert schema_diff(empty_app) == []

@@ -87,7 +87,14 @@ def send_invitation(session: Session, user: User) -> Invitation:
     session.add(invitation)
     text, html = _mail(user, invitation_link(token))
     queue_message(
-        session, to=user.email, subject=SUBJECT, text=text, html=html, kind=KIND, user_id=user.id
+        session,
+        to=user.email,
+        subject=SUBJECT,
+        text=text,
+        html=html,
+        kind=KIND,
+        user_id=user.id,
+        expires_at=invitation.expires_at,  # a mail whose link no longer works helps no one
     )
     return invitation
 

@@ -113,18 +113,43 @@ def _stop(signum, frame):
 @click.option(
     "--wait",
     is_flag=True,
-    help="If another scheduler is running, try again every 30 s instead of exiting.",
+    help="If another scheduler is running, try again every 30 s instead of exiting "
+    "(also after losing the lock to another one).",
 )
 @with_appcontext
 def scheduler_command(wait: bool) -> None:
-    """Run the scheduled jobs in the foreground until Ctrl-C or SIGTERM (one per database)."""
-    from apscheduler.events import EVENT_SCHEDULER_STARTED
+    """Run the scheduled jobs in the foreground until Ctrl-C or SIGTERM (one per database).
 
-    from trainer.jobs import scheduler as jobs_scheduler
-    from trainer.jobs.runner import use_app
-
+    Exits with status 1 if another scheduler holds the lock: at start, or later, when this one
+    lost it (a database restart ends it) and another took it before this one could again."""
     app = current_app._get_current_object()
     _log_to_stderr(app)
+    previous = signal.signal(signal.SIGTERM, _stop)  # stop as Ctrl-C does
+    try:
+        while True:
+            lock = _take_lock(app, wait)
+            if not _run_scheduler(app, lock):
+                break
+            click.echo(
+                f"This scheduler lost its lock and another scheduler holds it now ({lock.where}). "
+                "No job ran here after that.",
+                err=True,
+            )
+            if not wait:
+                click.echo("Scheduler stopped.", err=True)
+                raise SystemExit(1)
+            click.echo("Waiting for the lock to be free again.", err=True)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    click.echo("Scheduler stopped.", err=True)
+
+
+def _take_lock(app: Flask, wait: bool):
+    """The scheduler lock, taken; exits with status 1 if it is held (unless waiting)."""
+    from trainer.jobs import scheduler as jobs_scheduler
+
     lock = jobs_scheduler.scheduler_lock(app)
     while not lock.acquire():
         if not wait:
@@ -135,6 +160,16 @@ def scheduler_command(wait: bool) -> None:
             jobs_scheduler.WAIT_SECONDS,
         )
         time.sleep(jobs_scheduler.WAIT_SECONDS)
+    return lock
+
+
+def _run_scheduler(app: Flask, lock) -> bool:
+    """Run the jobs while `lock` (taken) is held, until stopped; True if it stopped because
+    another scheduler took the lock. Releases the lock in any case."""
+    from apscheduler.events import EVENT_SCHEDULER_STARTED
+
+    from trainer.jobs import scheduler as jobs_scheduler
+    from trainer.jobs.runner import use_app
 
     try:
         scheduler = jobs_scheduler.locked_scheduler(app, blocking=True, lock=lock)
@@ -146,20 +181,16 @@ def scheduler_command(wait: bool) -> None:
             click.echo("Press Ctrl-C to stop.")
 
         scheduler.add_listener(started, EVENT_SCHEDULER_STARTED)
-        previous = signal.signal(signal.SIGTERM, _stop)  # stop as Ctrl-C does
         try:
             scheduler.start()  # blocks until stopped
-        except KeyboardInterrupt:
-            pass
         finally:
-            signal.signal(signal.SIGTERM, previous)
             if scheduler.running:
                 click.echo("Stopping: waiting for running jobs to finish...", err=True)
                 scheduler.shutdown(wait=True)
             use_app(None)
     finally:
         lock.release()
-    click.echo("Scheduler stopped.", err=True)
+    return scheduler.lost_lock
 
 
 def init_app(app: Flask) -> None:

@@ -6,11 +6,17 @@ missed by less than `misfire_grace_time` while no scheduler was up runs once (co
 start. Exactly one scheduler may run against a database: it holds a lock for its lifetime
 (a PostgreSQL advisory lock on a connection kept open, or an exclusive `flock` on a file next
 to the SQLite database), and a second one that cannot take it does not start.
+
+Holding it once is not enough: a PostgreSQL restart (or a killed backend) ends the session and
+its lock while the scheduler carries on, and a second scheduler could then take it. So before
+each round of due jobs the scheduler confirms it still holds the lock; if not it takes it again
+on a fresh connection, or, when another scheduler has it now, runs nothing and stops.
 """
 
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import logging
 import os
 import pickle
@@ -29,7 +35,7 @@ from apscheduler.events import (
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.base import STATE_RUNNING, BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.util import utc_timestamp_to_datetime
@@ -48,10 +54,12 @@ JOB_DEFAULTS = {
     "max_instances": 1,  # a run still going when the next is due makes that one wait/skip
     "misfire_grace_time": 300,  # seconds late a run may still start
 }
-# pg_try_advisory_lock key: any constant bigint, the same in every process of this product.
+# pg_try_advisory_lock key: any constant bigint, the same in every process of this product
+# (mixed with the schema for installations outside `public`, see `advisory_key`).
 ADVISORY_LOCK_KEY = 0x46_54_52_4E_53_43_48_44  # "FTRNSCHD"
 LOCK_FILE_SUFFIX = ".scheduler.lock"
 WAIT_SECONDS = 30  # `flask scheduler --wait` tries the lock again this often
+LOCK_RETRY_SECONDS = 10  # the lock could not be confirmed (database down): run nothing, ask again
 
 
 # -- the database ----------------------------------------------------------------------------
@@ -133,8 +141,57 @@ def stored_jobs(engine: sa.Engine, tablename: str = JOB_TABLE) -> dict[str, Stor
 # -- the scheduler ---------------------------------------------------------------------------
 
 
-def build_scheduler(app: Flask, blocking: bool) -> BaseScheduler:
-    """A scheduler, not started, holding every job of the registry (ids = job names).
+class _RunsWhileLocked:
+    """A scheduler that runs jobs only while it holds `lock` (None: no lock, tests only).
+
+    Each round of due jobs starts with `lock.confirm()`, before anything is run or the job
+    store is touched (another scheduler may be using it). When another scheduler holds the lock
+    now, this one runs nothing, sets `lost_lock` and shuts down (its lock listener still runs).
+    """
+
+    lock: SchedulerLock | None = None
+    lost_lock = False
+
+    def _process_jobs(self):
+        if self.lock is not None and self.state == STATE_RUNNING:
+            try:
+                held = self.lock.confirm()
+            except Exception as error:  # the database is down: nothing could run anyway
+                log.warning(
+                    "Cannot confirm the scheduler lock (%s: %s); no job runs until it can be, "
+                    "trying again in %s s",
+                    type(error).__name__,
+                    error,
+                    LOCK_RETRY_SECONDS,
+                )
+                return LOCK_RETRY_SECONDS
+            if not held:
+                self.lost_lock = True
+                log.error(
+                    "This scheduler (pid %s) lost %s and another scheduler holds it now: "
+                    "it runs no more jobs and stops",
+                    os.getpid(),
+                    self.lock.where,
+                )
+                # From inside its own loop: nothing to join or wake up; the loop ends on return.
+                BaseScheduler.shutdown(self, wait=False)
+                return None
+        return super()._process_jobs()
+
+
+class LockedBlockingScheduler(_RunsWhileLocked, BlockingScheduler):
+    """`flask scheduler`: the loop runs in the calling thread."""
+
+
+class LockedBackgroundScheduler(_RunsWhileLocked, BackgroundScheduler):
+    """The in-process scheduler of `make run`: the loop runs in a thread of its own."""
+
+
+def build_scheduler(
+    app: Flask, blocking: bool
+) -> LockedBlockingScheduler | LockedBackgroundScheduler:
+    """A scheduler, not started, holding every job of the registry (ids = job names), with no
+    lock yet (`locked_scheduler` gives it one).
 
     Reads the job table (if any) so a job whose schedule is unchanged keeps its stored next run
     time; writes nothing until started. Take the lock (`scheduler_lock`) before starting it.
@@ -145,7 +202,7 @@ def build_scheduler(app: Flask, blocking: bool) -> BaseScheduler:
         engine_options=_jobstore_engine_options(app, url),
         tablename=JOB_TABLE,
     )
-    scheduler_class = BlockingScheduler if blocking else BackgroundScheduler
+    scheduler_class = LockedBlockingScheduler if blocking else LockedBackgroundScheduler
     scheduler = scheduler_class(
         jobstores={"default": jobstore},
         executors={"default": ThreadPoolExecutor(max_workers=max(1, len(registry.JOBS)))},
@@ -218,10 +275,63 @@ def format_time(when: datetime | None) -> str:
 # -- one scheduler per database --------------------------------------------------------------
 
 
-class FileLock:
+class SchedulerLock:
+    """What the two locks share: take, release, check, and `confirm` before each round of jobs.
+
+    Subclasses implement `_acquire`, `_release` and `_check`; the public methods serialise them,
+    since the scheduler's loop may confirm while another thread shuts it down."""
+
+    def __init__(self):
+        self._mutex = threading.RLock()
+
+    @property
+    def where(self) -> str:
+        raise NotImplementedError
+
+    def acquire(self) -> bool:
+        """Take the lock if it is free (True), or say another process holds it (False)."""
+        with self._mutex:
+            return self._acquire()
+
+    def release(self) -> None:
+        with self._mutex:
+            self._release()
+
+    def check(self) -> bool:
+        """True if this process holds the lock right now."""
+        with self._mutex:
+            return self._check()
+
+    def confirm(self) -> bool:
+        """True if this process holds the lock now: it still did, or it had lost it and took it
+        again (logged). False when another process holds it now. Raises when that cannot be
+        known (the database cannot be reached); the lock is then not held."""
+        with self._mutex:
+            if self._check():
+                return True
+            self._release()  # whatever is left of the lost one
+            if not self._acquire():
+                return False
+            log.warning(
+                "The scheduler (pid %s) had lost %s and has taken it again", os.getpid(), self.where
+            )
+            return True
+
+    def _acquire(self) -> bool:
+        raise NotImplementedError
+
+    def _release(self) -> None:
+        raise NotImplementedError
+
+    def _check(self) -> bool:
+        raise NotImplementedError
+
+
+class FileLock(SchedulerLock):
     """An exclusive, non-blocking `flock` on a file, held until released or the process ends."""
 
     def __init__(self, path: Path):
+        super().__init__()
         self.path = path
         self._fd: int | None = None
 
@@ -233,7 +343,7 @@ class FileLock:
     def held(self) -> bool:
         return self._fd is not None
 
-    def acquire(self) -> bool:
+    def _acquire(self) -> bool:
         if self._fd is not None:
             return True
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -248,7 +358,7 @@ class FileLock:
         self._fd = fd
         return True
 
-    def release(self) -> None:
+    def _release(self) -> None:
         # The file stays: removing it would let a newcomer lock a fresh file while an old
         # process still holds the unlinked one.
         fd, self._fd = self._fd, None
@@ -256,11 +366,47 @@ class FileLock:
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
 
+    def _check(self) -> bool:
+        """Held, on the file that is at `path` now. A flock cannot be lost while the process
+        lives, but if someone deletes or replaces the file, a newcomer locks the new one."""
+        if self._fd is None:
+            return False
+        try:
+            there = os.stat(self.path)
+        except FileNotFoundError:
+            return False
+        ours = os.fstat(self._fd)
+        return (there.st_dev, there.st_ino) == (ours.st_dev, ours.st_ino)
 
-class AdvisoryLock:
-    """A PostgreSQL session advisory lock, on a connection of its own kept open while held."""
 
-    def __init__(self, url: URL, engine_options: dict, key: int = ADVISORY_LOCK_KEY):
+def advisory_key(schema: str | None) -> int:
+    """The advisory lock key of the installation whose tables are in `schema`: one scheduler
+    per schema, so installations sharing a database (or tests, each in its own schema) do not
+    stop each other's scheduler. `public` keeps the key earlier versions used, so an old and a
+    new scheduler on one database still exclude each other."""
+    if schema in (None, "public"):
+        return ADVISORY_LOCK_KEY
+    digest = hashlib.sha256(f"{ADVISORY_LOCK_KEY}:{schema}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+# Whether this session holds the bigint advisory lock `key` (pg_locks splits it in two halves).
+_HOLDS_LOCK = sa.text(
+    "select exists (select 1 from pg_locks where locktype = 'advisory' and granted"
+    " and pid = pg_backend_pid() and objsubid = 1"
+    " and classid::bigint = :high and objid::bigint = :low)"
+)
+
+
+class AdvisoryLock(SchedulerLock):
+    """A PostgreSQL session advisory lock, on a connection of its own kept open while held.
+
+    The key is `key`, or the one for the schema the connection's tables are in (`advisory_key`).
+    The server ends the lock with the session: a restart, a killed backend or a dropped
+    connection loses it, and `check` finds out."""
+
+    def __init__(self, url: URL, engine_options: dict, key: int | None = None):
+        super().__init__()
         self.url = url
         self.engine_options = engine_options
         self.key = key
@@ -269,13 +415,14 @@ class AdvisoryLock:
 
     @property
     def where(self) -> str:
-        return f"PostgreSQL advisory lock {self.key} on {self.url.render_as_string()}"
+        key = "" if self.key is None else f" {self.key}"
+        return f"PostgreSQL advisory lock{key} on {self.url.render_as_string()}"
 
     @property
     def held(self) -> bool:
         return self._conn is not None
 
-    def acquire(self) -> bool:
+    def _acquire(self) -> bool:
         if self._conn is not None:
             return True
         engine = sa.create_engine(self.url, **self.engine_options)
@@ -283,6 +430,8 @@ class AdvisoryLock:
             # Autocommit: the lock belongs to the session, and the connection must not sit
             # "idle in transaction" for the scheduler's lifetime.
             conn = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            if self.key is None:
+                self.key = advisory_key(conn.scalar(sa.text("select current_schema()")))
             got = conn.scalar(sa.text("select pg_try_advisory_lock(:key)"), {"key": self.key})
         except Exception:
             engine.dispose()
@@ -294,7 +443,7 @@ class AdvisoryLock:
         self._engine, self._conn = engine, conn
         return True
 
-    def release(self) -> None:
+    def _release(self) -> None:
         conn, engine = self._conn, self._engine
         self._conn = self._engine = None
         if conn is None:
@@ -307,8 +456,34 @@ class AdvisoryLock:
             conn.close()
             engine.dispose()
 
+    def _check(self) -> bool:
+        """Asks the server, on the lock's own connection. A connection that cannot answer has
+        lost the lock (the server ends a session's locks with it): it is closed here."""
+        if self._conn is None:
+            return False
+        try:
+            return bool(
+                self._conn.scalar(
+                    _HOLDS_LOCK,
+                    {"high": (self.key >> 32) & 0xFFFFFFFF, "low": self.key & 0xFFFFFFFF},
+                )
+            )
+        except sa.exc.SQLAlchemyError as error:
+            cause = getattr(error, "orig", None) or error
+            log.warning(
+                "The scheduler lock's connection is gone (%s: %s): the lock went with it",
+                type(cause).__name__,
+                str(cause).strip(),
+            )
+            conn, engine = self._conn, self._engine
+            self._conn = self._engine = None
+            conn.invalidate()
+            conn.close()
+            engine.dispose()
+            return False
 
-def scheduler_lock(app: Flask) -> FileLock | AdvisoryLock:
+
+def scheduler_lock(app: Flask) -> SchedulerLock:
     """The lock a scheduler for this app's database must hold (not yet taken)."""
     url = database_url(app)
     backend = url.get_backend_name()
@@ -322,9 +497,12 @@ def scheduler_lock(app: Flask) -> FileLock | AdvisoryLock:
     raise RuntimeError(f"The scheduler supports SQLite and PostgreSQL, not {backend}.")
 
 
-def locked_scheduler(app: Flask, blocking: bool, lock=None) -> BaseScheduler | None:
-    """Take the lock (or use `lock`, already held) and build a scheduler that releases it when
-    shut down, with the runner set to this app; None if another scheduler holds the lock."""
+def locked_scheduler(
+    app: Flask, blocking: bool, lock: SchedulerLock | None = None
+) -> LockedBlockingScheduler | LockedBackgroundScheduler | None:
+    """Take the lock (or use `lock`, already held) and build a scheduler that runs jobs only
+    while it holds it and releases it when shut down, with the runner set to this app; None if
+    another scheduler holds the lock."""
     lock = lock or scheduler_lock(app)
     if not lock.acquire():
         return None
@@ -333,6 +511,7 @@ def locked_scheduler(app: Flask, blocking: bool, lock=None) -> BaseScheduler | N
     except BaseException:
         lock.release()
         raise
+    scheduler.lock = lock
     scheduler.add_listener(lambda event: lock.release(), EVENT_SCHEDULER_SHUTDOWN)
     use_app(app)
     return scheduler

@@ -22,7 +22,7 @@ TO_WIDTH = 30
 @click.option("--deliver", is_flag=True, help="Send what is due now, then list.")
 @with_appcontext
 def outbox_command(show_id: int | None, limit: int, deliver: bool) -> None:
-    """List the outbox, newest first: what was sent, what waits, what is kept."""
+    """List the outbox, newest first: what was sent, what waits, what failed, what is kept."""
     from trainer.extensions import db
 
     if deliver:
@@ -44,11 +44,13 @@ def _list(session, limit: int) -> None:
     if total == 0:
         click.echo(f"The outbox is empty. {where}")
         return
-    unsent = session.scalar(
-        select(func.count()).select_from(OutboxMessage).where(OutboxMessage.sent_at.is_(None))
-    )
+    unsent = _count(session, OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_(None))
+    failed = _count(session, OutboxMessage.failed_at.is_not(None))
     shown = min(total, limit)
-    click.echo(f"Outbox: {total} message(s), {unsent} unsent; newest {shown} shown. {where}")
+    click.echo(
+        f"Outbox: {total} message(s), {unsent} unsent, {failed} failed (not sent and never "
+        f"tried again); newest {shown} shown. {where}"
+    )
     messages = session.scalars(
         select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
     ).all()
@@ -88,6 +90,10 @@ def _show(message: OutboxMessage | None, show_id: int) -> None:
         click.echo(f"HTML alternative: {len(message.html)} characters (not shown).")
     click.echo()
     click.echo(message.text)
+
+
+def _count(session, *where) -> int:
+    return session.scalar(select(func.count()).select_from(OutboxMessage).where(*where)) or 0
 
 
 def _cut(text: str, width: int) -> str:

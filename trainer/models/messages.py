@@ -11,10 +11,12 @@ from trainer.models.base import Base, utcnow
 
 
 class OutboxMessage(Base):
-    """An email. Kept until an SMTP server accepts it; kept for reading when none is set up."""
+    """An email. Kept until an SMTP server accepts it, refuses it for good, or it expires (then
+    `failed_at` is set and `last_error` says why); kept for reading when no server is set up."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_pending", "sent_at", "next_attempt_at"),)
+    # Delivery looks for unsent, unfailed messages that are due.
+    __table_args__ = (Index("ix_outbox_pending", "sent_at", "failed_at", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     to: Mapped[str] = mapped_column(String(254))
@@ -27,7 +29,10 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime | None]
-    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error: Mapped[str | None] = mapped_column(Text)  # the server's reply, or why it failed
+    # Not sent after this, marked failed instead (e.g. a reminder after the learner's day).
+    expires_at: Mapped[datetime | None]
+    failed_at: Mapped[datetime | None]  # refused for good, or expired: never tried again
 
 
 class Notification(Base):

@@ -61,6 +61,12 @@ DIGEST = "digest"
 
 DIGEST_FROM = time(8, 0)  # Monday, in the manager's own time zone
 DIGEST_WINDOW_DAYS = 7
+# How long a mail is worth sending once queued (see `queue_message`). A reminder is about
+# today's refresher: after the learner's midnight it is wrong, and tomorrow brings its own. A
+# digest is about the week just gone: two days late it is stale, and next week's will come.
+# Overdue notices and reports never expire: each lesson is told once, so one dropped would
+# never be told; late, it is still true while the lesson stays undone.
+DIGEST_LIFETIME = timedelta(days=2)
 WEAKEST_SHOWN = 3
 
 
@@ -182,6 +188,7 @@ def _remind(session: Session, user_id: int, day: date, now: datetime) -> bool:
         subject=mail.subject,
         text=mail.text,
         html=mail.html,
+        expires_at=end_of_local_day(user.timezone, day),
     )
 
 
@@ -459,7 +466,7 @@ def manager_digest(session: Session, now: datetime) -> int:
     sent = 0
     for manager_id, week in week_of.items():
         try:
-            sent += _send_digest(session, manager_id, week, teams_of[manager_id], weeks, base)
+            sent += _send_digest(session, manager_id, week, teams_of[manager_id], weeks, base, now)
         except Exception:
             session.rollback()
             logger.exception("Weekly digest for manager %s failed", manager_id)
@@ -473,6 +480,7 @@ def _send_digest(
     team_ids: list[int],
     weeks: dict[int, TeamWeek],
     base: str,
+    now: datetime,
 ) -> bool:
     manager = session.get(User, manager_id)
     if manager is None or not team_ids:
@@ -480,7 +488,14 @@ def _send_digest(
     teams = sorted((weeks[t] for t in team_ids if t in weeks), key=lambda team: team.name)
     mail = digest_mail(first_name=manager.first_name, week=week, teams=teams, url=f"{base}/")
     return notify_once(
-        session, manager, DIGEST, week, subject=mail.subject, text=mail.text, html=mail.html
+        session,
+        manager,
+        DIGEST,
+        week,
+        subject=mail.subject,
+        text=mail.text,
+        html=mail.html,
+        expires_at=now + DIGEST_LIFETIME,
     )
 
 

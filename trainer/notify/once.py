@@ -7,6 +7,7 @@ transaction, so there is never a mail without its row nor a row without its mail
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -40,12 +41,16 @@ def notify_once(
     subject: str,
     text: str,
     html: str | None,
+    expires_at: datetime | None = None,
 ) -> bool:
-    """Queue the mail and record (user, kind, key) in one commit. False, and nothing sent, if
-    that was recorded before, by an earlier run or by another process at the same moment.
+    """Queue the mail (not sent after `expires_at`, if given) and record (user, kind, key) in
+    one commit. False, and nothing sent, if that was recorded before, by an earlier run or by
+    another process at the same moment.
 
     Expects a session with nothing else pending: a lost race rolls the session back."""
-    return notify_once_for_all(session, user, kind, [key], subject=subject, text=text, html=html)
+    return notify_once_for_all(
+        session, user, kind, [key], subject=subject, text=text, html=html, expires_at=expires_at
+    )
 
 
 def notify_once_for_all(
@@ -57,6 +62,7 @@ def notify_once_for_all(
     subject: str,
     text: str,
     html: str | None,
+    expires_at: datetime | None = None,
 ) -> bool:
     """One mail covering several things (a manager's overdue report): one row per key, all
     committed with the mail. If any key was recorded already, nothing is sent and False is
@@ -70,7 +76,14 @@ def notify_once_for_all(
     to, user_id = user.email, user.id  # read before a rollback expires the object
     try:
         message = queue_message(
-            session, to=to, subject=subject, text=text, html=html, kind=kind, user_id=user_id
+            session,
+            to=to,
+            subject=subject,
+            text=text,
+            html=html,
+            kind=kind,
+            user_id=user_id,
+            expires_at=expires_at,
         )
         session.add_all(
             Notification(user_id=user_id, kind=kind, key=key, message_id=message.id) for key in keys
