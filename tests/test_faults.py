@@ -203,7 +203,9 @@ def test_a_database_that_never_answers_a_connection_gives_a_503_in_seconds(relay
     assert response.status_code == 302
 
 
-def test_a_frozen_table_gives_a_503_after_the_statement_timeout(relayed_app, postgres_engine):
+def test_a_frozen_table_gives_a_503_after_the_statement_timeout(
+    relayed_app, postgres_engine, postgres_schema
+):
     make, _relay = relayed_app
     app = make(DATABASE_STATEMENT_TIMEOUT=1)
     _learner(app)
@@ -211,10 +213,9 @@ def test_a_frozen_table_gives_a_503_after_the_statement_timeout(relayed_app, pos
     _sign_in(client)
     assert client.get("/account").status_code == 200
 
-    schema = app.config["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"]["options"].split("=")[1]
-    schema = schema.split()[0]
     with postgres_engine.connect() as holder:
-        holder.execute(sa.text(f'LOCK TABLE "{schema}".user_sessions IN ACCESS EXCLUSIVE MODE'))
+        lock = f'LOCK TABLE "{postgres_schema}".user_sessions IN ACCESS EXCLUSIVE MODE'
+        holder.execute(sa.text(lock))
         response = client.get("/account")
         assert response.status_code == 503
         holder.rollback()

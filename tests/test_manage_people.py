@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import uuid
 from datetime import date, timedelta
 from html.parser import HTMLParser
@@ -536,6 +537,18 @@ def test_person_page_shows_their_learning(manager, client):
     assert "Warm, but forgot her name badge." in page and "observed by Mia Manager" in page
     assert "Assignments" in page and "Mia Manager" in page
     assert f'href="/manage/assign?person={manager.ann}"' in page
+
+
+def test_a_run_set_aside_shows_as_not_finished_in_the_lesson_history(manager, client):
+    """Older duplicate runs set aside by migration 0007 are neither in progress nor done."""
+    url = f"/manage/people/{manager.ann}"
+    assert "not finished" not in client.get(url).get_data(as_text=True)
+    with manager.app.app_context():
+        lesson = live_lesson(db.session, EXTRA)
+        db.session.add(LessonRun(user_id=manager.ann, lesson_id=lesson.id, abandoned_at=utcnow()))
+        db.session.commit()
+    page = client.get(url).get_data(as_text=True)
+    assert re.search(r"Putting a wrong or late dish right</th>\s*<td>not finished</td>", page)
 
 
 def test_person_attempts_are_paged_by_20(manager, client):

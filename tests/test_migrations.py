@@ -107,3 +107,157 @@ def test_unsent_mail_in_an_older_database_stays_unsent_and_not_failed(empty_app)
         empty_app.config["MAIL_SERVER"] = None
         assert deliver_pending(db.session).kept == 1
     assert schema_diff(empty_app) == []
+
+
+def test_duplicate_open_runs_are_resolved_through_upgrade_without_losing_an_answer(empty_app):
+    """Two tabs used to start two runs of one lesson. After upgrade each person has one open
+    run per lesson, holding every answer it lacked; older runs that still hold an answer of
+    their own are set aside, neither open nor completed; nothing answered is lost."""
+    from datetime import datetime, timedelta
+
+    from sqlalchemy import insert, select, text
+
+    from tests.conftest import sync_starter_library
+    from trainer.learn import services as learn
+    from trainer.models import Attempt, Lesson, LessonRun, RolePlayAnswer, User
+
+    runner = empty_app.test_cli_runner()
+    # The last revision before one open run per lesson (today's models fit it for content).
+    assert runner.invoke(args=["db", "upgrade", "0006"]).exit_code == 0
+    sync_starter_library(empty_app)
+    nine = datetime(2026, 11, 2, 9, 0)
+    with empty_app.app_context():
+        with db.engine.begin() as conn:
+            for email in ("sam@example.com", "kim@example.com"):
+                conn.execute(
+                    text(
+                        "insert into users (email, name, role, timezone, active, created_at)"
+                        " values (:email, 'Old Timer', 'learner', 'Europe/London', true,"
+                        " '2026-11-01 09:00:00')"
+                    ),
+                    {"email": email},
+                )
+            sam, kim = (
+                conn.scalar(text("select id from users where email = :e"), {"e": email})
+                for email in ("sam@example.com", "kim@example.com")
+            )
+        keys = [
+            "teller-greeting-at-the-counter",
+            "teller-red-carpet-service",
+            "teller-last-impression",
+        ]
+        first, second, third = (
+            db.session.scalar(select(Lesson).where(Lesson.key == key)) for key in keys
+        )
+        users = {"sam": sam, "kim": kim}
+        lessons = {"first": first, "second": second, "third": third}
+        run_ids: dict[str, int] = {}
+        with db.engine.begin() as conn:
+
+            def run(name, who, lesson, minute, completed=False):
+                at = nine + timedelta(minutes=minute)
+                stored = conn.execute(
+                    insert(LessonRun.__table__).values(
+                        user_id=users[who],
+                        lesson_id=lessons[lesson].id,
+                        started_at=at,
+                        completed_at=at + timedelta(minutes=5) if completed else None,
+                        correct=1 if completed else 0,
+                        total=1 if completed else 0,
+                    )
+                )
+                run_ids[name] = stored.inserted_primary_key[0]
+
+            def answer(token, run_name, who, lesson, n):
+                conn.execute(
+                    insert(Attempt.__table__).values(
+                        user_id=users[who],
+                        item_id=lessons[lesson].quiz.live_items[n].id,
+                        run_id=run_ids[run_name],
+                        context="lesson",
+                        chosen=[0],
+                        chosen_text=["Hello"],
+                        correct=True,
+                        score=1.0,
+                        seconds=10.0,
+                        answered_at=nine,
+                        token=token,
+                    )
+                )
+
+            # Sam, first lesson: two tabs answered question 1; the role-play went to the older.
+            run("A", "sam", "first", 0)
+            run("B", "sam", "first", 1)
+            answer("a1", "A", "sam", "first", 0)
+            answer("b1", "B", "sam", "first", 0)
+            answer("b2", "B", "sam", "first", 1)
+            conn.execute(
+                insert(RolePlayAnswer.__table__).values(
+                    user_id=sam,
+                    roleplay_id=first.live_roleplays[0].id,
+                    run_id=run_ids["A"],
+                    text="Good morning!",
+                    rubric=["Greets"],
+                    created_at=nine,
+                    token="ra",
+                )
+            )
+            # Sam, second lesson: three open runs; D's answers all fit into E, C's clashes.
+            run("C", "sam", "second", 10)
+            run("D", "sam", "second", 11)
+            run("E", "sam", "second", 12)
+            answer("c1", "C", "sam", "second", 0)
+            answer("d1", "D", "sam", "second", 0)
+            answer("d2", "D", "sam", "second", 1)
+            answer("e3", "E", "sam", "second", 2)
+            # Sam, third lesson: completed once, then started again. Kim: one open run.
+            run("F", "sam", "third", 20, completed=True)
+            run("G", "sam", "third", 30)
+            answer("f1", "F", "sam", "third", 0)
+            answer("g1", "G", "sam", "third", 0)
+            run("H", "kim", "first", 0)
+            answer("h1", "H", "kim", "first", 0)
+
+    result = runner.invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    assert schema_diff(empty_app) == []
+    with empty_app.app_context():
+        stored = {r.id: r for r in db.session.scalars(select(LessonRun))}
+        name = {run_id: n for n, run_id in run_ids.items()}
+        state = {
+            name[r.id]: "completed" if r.completed_at else "set aside" if r.abandoned_at else "open"
+            for r in stored.values()
+        }
+        assert state == {
+            "A": "set aside",
+            "B": "open",
+            "C": "set aside",
+            "E": "open",
+            "F": "completed",
+            "G": "open",
+            "H": "open",
+        }  # D gave everything it held to E
+        where = dict(db.session.execute(select(Attempt.token, Attempt.run_id)).all())
+        assert {token: name[run_id] for token, run_id in where.items()} == {
+            "a1": "A",
+            "b1": "B",
+            "b2": "B",
+            "c1": "C",
+            "d1": "E",
+            "d2": "E",
+            "e3": "E",
+            "f1": "F",
+            "g1": "G",
+            "h1": "H",
+        }
+        assert name[db.session.scalar(select(RolePlayAnswer.run_id))] == "B"
+        # A run that took answers counts as started when the run that gave them started.
+        assert stored[run_ids["B"]].started_at == nine
+        assert stored[run_ids["E"]].started_at == nine + timedelta(minutes=11)
+
+        # The learner carries on in the run holding their answers; nothing set aside counts.
+        sam = db.session.get(User, users["sam"])
+        assert learn.completed_lesson_ids(db.session, sam) == {third.id}
+        assert learn.open_lesson_ids(db.session, sam) == {first.id, second.id, third.id}
+        assert learn.start_run(db.session, sam, first).id == run_ids["B"]
+        assert learn.start_run(db.session, sam, second).id == run_ids["E"]

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import contextvars
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -38,8 +39,10 @@ def engine_options(config: dict) -> dict:
         connect_args = dict(options.get("connect_args") or {})
         connect_args.setdefault("connect_timeout", config["DATABASE_CONNECT_TIMEOUT"])
         timeout_ms = int(config["DATABASE_STATEMENT_TIMEOUT"] * 1000)
-        setting = f"-c statement_timeout={timeout_ms}"
-        connect_args["options"] = " ".join(filter(None, [connect_args.get("options"), setting]))
+        # libpq reads PGOPTIONS only when no `options` are given: keep them, after ours, so
+        # that a deployment's own settings (its own statement_timeout too) still win.
+        parts = [f"-c statement_timeout={timeout_ms}", os.environ.get("PGOPTIONS")]
+        connect_args["options"] = " ".join(filter(None, [*parts, connect_args.get("options")]))
         options["connect_args"] = connect_args
     return options
 

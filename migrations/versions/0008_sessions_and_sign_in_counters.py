@@ -5,7 +5,7 @@ one row per failure (login_failures). Cookies made before this upgrade name no s
 everyone signs in once more. Reminder links gain a version per person.
 
 Revision ID: 0008
-Revises: 0004
+Revises: 0007
 Create Date: 2026-11-29 01:02:48.228649
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0008'
-down_revision = '0004'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 

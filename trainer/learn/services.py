@@ -27,6 +27,7 @@ from trainer.models import (
     User,
     utcnow,
 )
+from trainer.models.base import insert_skipping_duplicates
 
 MAX_SECONDS = 60 * 60  # an answer left open longer says nothing about speed
 
@@ -78,9 +79,7 @@ def completed_lesson_ids(session: Session, user: User) -> set[int]:
 
 def open_lesson_ids(session: Session, user: User) -> set[int]:
     rows = session.scalars(
-        select(LessonRun.lesson_id).where(
-            LessonRun.user_id == user.id, LessonRun.completed_at.is_(None)
-        )
+        select(LessonRun.lesson_id).where(LessonRun.user_id == user.id, LessonRun.is_open)
     )
     return set(rows)
 
@@ -157,13 +156,9 @@ def live_lesson(session: Session, key: str) -> Lesson | None:
 
 def open_run(session: Session, user: User, lesson: Lesson) -> LessonRun | None:
     return session.scalar(
-        select(LessonRun)
-        .where(
-            LessonRun.user_id == user.id,
-            LessonRun.lesson_id == lesson.id,
-            LessonRun.completed_at.is_(None),
+        select(LessonRun).where(
+            LessonRun.user_id == user.id, LessonRun.lesson_id == lesson.id, LessonRun.is_open
         )
-        .order_by(LessonRun.id.desc())
     )
 
 
@@ -180,11 +175,20 @@ def last_completed_run(session: Session, user: User, lesson: Lesson) -> LessonRu
 
 
 def start_run(session: Session, user: User, lesson: Lesson) -> LessonRun:
+    """The person's open run of the lesson, started (not committed) if there is none.
+
+    Two requests starting it at the same moment get the same run: the database holds one open
+    run per person and lesson, so the later insert is skipped (on PostgreSQL, once the earlier
+    request has committed) and the run it found is returned.
+    """
     run = open_run(session, user, lesson)
     if run is None:
-        run = LessonRun(user_id=user.id, lesson_id=lesson.id)
-        session.add(run)
-        session.flush()
+        session.execute(
+            insert_skipping_duplicates(session, LessonRun.__table__).values(
+                user_id=user.id, lesson_id=lesson.id
+            )
+        )
+        run = open_run(session, user, lesson)
     return run
 
 

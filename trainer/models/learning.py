@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ColumnElement, ForeignKey, Index, String, Text, UniqueConstraint, and_
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trainer.models.base import Base, utcnow
@@ -13,7 +14,12 @@ from trainer.models.people import User
 
 
 class LessonRun(Base):
-    """One pass through a lesson, from its scenario to its completion screen."""
+    """One pass through a lesson, from its scenario to its completion screen.
+
+    A person has at most one open run per lesson, which the database enforces, so two tabs
+    sending question 1 at once share one run. `abandoned_at` marks an older duplicate open run
+    from before that rule (migration 0007): kept for its answers, neither open nor completed.
+    """
 
     __tablename__ = "lesson_runs"
     __table_args__ = (Index("ix_lesson_runs_user_lesson", "user_id", "lesson_id"),)
@@ -23,11 +29,33 @@ class LessonRun(Base):
     lesson_id: Mapped[int] = mapped_column(ForeignKey("lessons.id"))
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     completed_at: Mapped[datetime | None]
+    abandoned_at: Mapped[datetime | None]
     correct: Mapped[int] = mapped_column(default=0)
     total: Mapped[int] = mapped_column(default=0)
 
     user: Mapped[User] = relationship()
     lesson: Mapped[Lesson] = relationship()
+
+    @hybrid_property
+    def is_open(self) -> bool:
+        """Still being taken: neither completed nor set aside."""
+        return self.completed_at is None and self.abandoned_at is None
+
+    @is_open.inplace.expression
+    @classmethod
+    def _is_open_expression(cls) -> ColumnElement[bool]:
+        return and_(cls.completed_at.is_(None), cls.abandoned_at.is_(None))
+
+
+# One open run per person and lesson, even when two tabs send question 1 at the same moment.
+Index(
+    "uq_lesson_runs_open",
+    LessonRun.user_id,
+    LessonRun.lesson_id,
+    unique=True,
+    sqlite_where=LessonRun.is_open,
+    postgresql_where=LessonRun.is_open,
+)
 
 
 class Attempt(Base):

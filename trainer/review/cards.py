@@ -8,11 +8,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from trainer.models import Attempt, ReviewCard, ReviewLog, utcnow
+from trainer.models.base import insert_skipping_duplicates
 from trainer.review.fsrs_cards import (
     DEFAULT_ANSWER_SECONDS,
     RecallModel,
     apply_fsrs,
     aware,
+    fsrs_columns,
     new_card,
     rating_for,
     scheduler,
@@ -35,21 +37,42 @@ def usual_seconds(session: Session, user_id: int) -> float:
     return float(value) if value else DEFAULT_ANSWER_SECONDS
 
 
+def locked_card(session: Session, user_id: int, item_id: int) -> ReviewCard | None:
+    """The learner's card for the item, read afresh and locked until the transaction ends.
+
+    PostgreSQL locks the row (FOR UPDATE), so a second answer at the same moment waits and then
+    reads the updated card. SQLite has no row locks and needs none: callers read the card after
+    inserting the attempt, when their transaction already holds the database's one write lock.
+    """
+    return session.scalar(
+        select(ReviewCard)
+        .where(ReviewCard.user_id == user_id, ReviewCard.item_id == item_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
 def review(session: Session, attempt: Attempt, now: datetime | None = None) -> ReviewCard:
     """Update (or create) the learner's card for the attempt's item. Not committed: the caller
     commits it with the attempt, so an answer and its schedule are stored together or not at all.
+
+    Never loses an update: answers to one item at the same moment (a lesson and a refresher,
+    say) are applied one after the other, so the card's `reps` counts every attempt.
     """
     now = now or attempt.answered_at or utcnow()
-    card = session.scalar(
-        select(ReviewCard).where(
-            ReviewCard.user_id == attempt.user_id, ReviewCard.item_id == attempt.item_id
-        )
-    )
+    card = locked_card(session, attempt.user_id, attempt.item_id)
     if card is None:
-        card = ReviewCard(user_id=attempt.user_id, item_id=attempt.item_id, reps=0, lapses=0)
-        apply_fsrs(card, new_card(now))
-        session.add(card)
-        session.flush()
+        # Another answer may be creating the card right now: skip ours if theirs is first.
+        session.execute(
+            insert_skipping_duplicates(session, ReviewCard.__table__).values(
+                user_id=attempt.user_id,
+                item_id=attempt.item_id,
+                reps=0,
+                lapses=0,
+                **fsrs_columns(new_card(now)),
+            )
+        )
+        card = locked_card(session, attempt.user_id, attempt.item_id)
     before = RecallModel().recall(card.stability, card.last_review, now)
     rating = rating_for(attempt.correct, attempt.seconds, usual_seconds(session, attempt.user_id))
     was_review = card.state == 2

@@ -69,13 +69,21 @@ def to_fsrs(card: ReviewCard) -> fsrs.Card:
     )
 
 
+def fsrs_columns(state: fsrs.Card) -> dict:
+    """The card's columns that hold an fsrs card's state."""
+    return {
+        "state": int(state.state),
+        "step": state.step,
+        "stability": state.stability,
+        "difficulty": state.difficulty,
+        "due": _naive(state.due),
+        "last_review": _naive(state.last_review),
+    }
+
+
 def apply_fsrs(card: ReviewCard, state: fsrs.Card) -> None:
-    card.state = int(state.state)
-    card.step = state.step
-    card.stability = state.stability
-    card.difficulty = state.difficulty
-    card.due = _naive(state.due)
-    card.last_review = _naive(state.last_review)
+    for column, value in fsrs_columns(state).items():
+        setattr(card, column, value)
 
 
 class RecallModel:
