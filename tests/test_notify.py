@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import time as time_module
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -719,3 +720,25 @@ def test_overdue_follows_the_due_dates_a_manager_set(library):
     learner_mail = next(m for m in mails(app) if m.to == "ann@example.com")
     assert learner_mail.subject == f"Overdue: {title(app, 'table-greeting-first-minute')}"
     assert title(app, PHONE) not in learner_mail.text
+
+
+def test_a_reminder_link_older_than_60_days_gets_the_expired_page(app, client):
+    from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+
+    from trainer.notify.tokens import SALT
+
+    class SixtyOneDaysAgo(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return int(time_module.time()) - 61 * 24 * 60 * 60
+
+    sam = person(app, "sam@example.com")
+    with app.app_context():
+        old = URLSafeTimedSerializer(
+            app.config["SECRET_KEY"], salt=SALT, signer=SixtyOneDaysAgo
+        ).dumps([sam, 0])
+        fresh = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt=SALT).dumps([sam, 0])
+    page = client.get(f"/reminders/{old}")
+    assert page.status_code == 410 and "This link has expired" in page.get_data(as_text=True)
+    assert client.post(f"/reminders/{old}", data={"action": "stop"}).status_code == 410
+    assert _settings(app, sam) == (False, None)
+    assert client.get(f"/reminders/{fresh}").status_code == 200  # the same link, made today
