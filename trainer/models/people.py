@@ -57,7 +57,7 @@ class User(UserMixin, Base):
     reminders_off: Mapped[bool] = mapped_column(default=False)
     reminders_snoozed_until: Mapped[date | None]
     # Bumped when the stop/snooze settings change through a reminder's link: older links die.
-    reminder_links_version: Mapped[int] = mapped_column(default=0)
+    reminder_links_version: Mapped[int] = mapped_column(default=0, server_default="0")
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime | None]
