@@ -74,6 +74,8 @@ class Config:
     LOGIN_MAX_CHECKS_PER_ACCOUNT_PER_DAY = _int("LOGIN_MAX_CHECKS_PER_ACCOUNT_PER_DAY", 100)
 
     DEFAULT_TIMEZONE = os.environ.get("DEFAULT_TIMEZONE", "Europe/London")
+    # Phone numbers written without a country code (07911 123456) are read as from here.
+    DEFAULT_PHONE_REGION = os.environ.get("DEFAULT_PHONE_REGION", "GB")
     # Behind a reverse proxy, how many proxies set X-Forwarded-For/-Proto/-Host. Without it every
     # request seems to come from the proxy, and sign-in throttling per address would lock out
     # everyone at once.

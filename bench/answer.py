@@ -52,7 +52,9 @@ def build(db_path: Path, users: int, items: int, attempts: int) -> None:
     )
     choices = json.dumps(CHOICES)
     conn.executemany(
-        "INSERT INTO quiz_items VALUES (?,?,?,'single',?,'markdown',?,'','',?,0,?)",
+        "INSERT INTO quiz_items (id, quiz_id, key, type, prompt, text_format, choices, "
+        "explanation, category, position, retired, updated_at) "
+        "VALUES (?,?,?,'single',?,'markdown',?,'','',?,0,?)",
         [
             (i, 1 + (i - 1) % quizzes, f"item-{i}", f"Question {i}?", choices, i, now_s)
             for i in range(1, items + FRESH_ITEMS + 1)

@@ -113,7 +113,12 @@ def build(db_path: Path, learners: int) -> dict:
                     now_s,
                 )
             )
-    conn.executemany("INSERT INTO quiz_items VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", items)
+    conn.executemany(
+        "INSERT INTO quiz_items (id, quiz_id, key, type, prompt, text_format, choices, "
+        "explanation, category, position, retired, updated_at) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+        items,
+    )
     conn.executemany(
         "INSERT INTO lessons (id, key, title, skill, roles, minutes, quiz_id, scenario_md, "
         "key_points_md, source_path, retired, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,0,?)",

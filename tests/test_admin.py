@@ -239,7 +239,7 @@ def test_new_person_with_bad_fields_keeps_what_was_typed(admin, client):
     assert response.status_code == 400
     page = text(response)
     assert 'id="email-error"' in page and "lee@example.com already has an account" in page
-    assert 'aria-describedby="email-error"' in page
+    assert 'aria-describedby="email-hint email-error"' in page
     with admin.app.app_context():
         assert count(User) == 3 and count(Invitation) == 0 and count(OutboxMessage) == 0
 
@@ -329,7 +329,7 @@ def test_edit_with_a_taken_email_shows_the_error_and_changes_nothing(admin, clie
     page = text(response)
     assert '<p class="field-error" id="email-error">' in page
     assert "mia@example.com already has an account." in page
-    assert 'aria-describedby="email-error"' in page and 'aria-invalid="true"' in page
+    assert 'aria-describedby="email-hint email-error"' in page and 'aria-invalid="true"' in page
     assert 'value="Lee Renamed"' in page  # what was typed is still there
     with admin.app.app_context():
         lee = db.session.get(User, admin.learner)
@@ -717,7 +717,7 @@ def test_csv_with_a_byte_order_mark_works(import_app):
         ("email,name\nzoé@example.com,Zoé\n".encode("latin-1"), "The file is not UTF-8"),
         (b"amy@example.com,Amy\n", "The first line must name the columns"),
         (b"email,name,shoe_size\na@example.com,A,9\n", "Unknown column: shoe_size"),
-        (b"name,team\nAmy,North\n", "The header has no email column"),
+        (b"name,team\nAmy,North\n", "The header has no email, employee_number or phone column"),
         (b"email,name\n", "The file has a header but nobody in it."),
         (b"", "The file is empty."),
         (b"\n,,\n", "The file is empty."),

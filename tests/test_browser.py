@@ -257,7 +257,7 @@ def test_wrong_password_shows_the_error(page: Page, live_server):
     email = live_server.learner()
     log_in(page, email, password="not my password")
     alert = page.get_by_role("alert")
-    expect(alert).to_have_text("That email and password do not match an active account.")
+    expect(alert).to_have_text("Those details and that password do not match an active account.")
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     expect(page.get_by_label("Email")).to_have_value(email)
     assert_fits(page)

@@ -10,11 +10,13 @@ from wtforms import (
     EmailField,
     HiddenField,
     IntegerField,
+    PasswordField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
     SubmitField,
+    TelField,
     TextAreaField,
     TimeField,
 )
@@ -46,11 +48,21 @@ class PersonForm(FlaskForm):
         ],
     )
     email = EmailField(
-        "Email",
-        validators=[
-            DataRequired(message="Write their email address."),
-            Length(max=MAX_EMAIL, message="That address is too long."),
-        ],
+        "Email (optional)",
+        validators=[Optional(), Length(max=MAX_EMAIL, message="That address is too long.")],
+    )
+    employee_number = StringField(
+        "Employee number (optional)",
+        validators=[Optional(), Length(max=32, message="Keep it under 32 characters.")],
+    )
+    phone = TelField(
+        "Mobile phone (optional)",
+        validators=[Optional(), Length(max=32, message="That number is too long.")],
+    )
+    pin = PasswordField(
+        "PIN for the branch tablet (optional)",
+        validators=[Optional()],
+        render_kw={"inputmode": "numeric", "autocomplete": "off", "maxlength": 6},
     )
     role = SelectField(
         "Role",
@@ -90,6 +102,9 @@ class PersonForm(FlaskForm):
         return PersonFields(
             name=self.name.data or "",
             email=self.email.data or "",
+            employee_number=self.employee_number.data or "",
+            phone=self.phone.data or "",
+            pin=self.pin.data or "",
             role=self.role.data,
             job_role=self.job_role.data or None,
             team_id=int(self.team.data) if self.team.data else None,

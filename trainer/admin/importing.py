@@ -25,10 +25,30 @@ from sqlalchemy.orm import Session
 from trainer.admin.invites import send_invitation
 from trainer.auth.services import normalise_email
 from trainer.models import ROLES, JobRole, Team, User
-from trainer.people.services import PersonError, create_user
+from trainer.people.services import (
+    EMPLOYEE_NUMBER,
+    MAX_EMPLOYEE_NUMBER,
+    NO_CONTACT,
+    PersonError,
+    create_user,
+    default_region,
+    normalise_phone,
+)
 
-COLUMNS = ("email", "name", "role", "job_role", "team", "hire_date", "timezone", "reminder_time")
-REQUIRED = ("email", "name")
+COLUMNS = (
+    "email",
+    "name",
+    "role",
+    "job_role",
+    "team",
+    "hire_date",
+    "timezone",
+    "reminder_time",
+    "employee_number",
+    "phone",
+)
+REQUIRED = ("name",)
+CONTACT_COLUMNS = ("email", "employee_number", "phone")  # one of them, on every row
 MAX_BYTES = 5 * 1024 * 1024  # IMPORT_MAX_CONTENT_LENGTH's default
 MAX_ROWS = 1000
 MAX_NAME = 120
@@ -66,6 +86,8 @@ class ImportRow:
     raw: dict[str, str]
     errors: list[RowError] = field(default_factory=list)
     email: str = ""
+    employee_number: str = ""
+    phone: str = ""
     name: str = ""
     role: str = "learner"
     job_role: str | None = None  # key
@@ -171,6 +193,8 @@ def _header(cells: list[str]) -> list[str]:
     if repeated:
         raise ImportFileError(f"A column is named twice: {', '.join(repeated)}.")
     missing = [name for name in REQUIRED if name not in names]
+    if not any(name in names for name in CONTACT_COLUMNS):
+        missing.append(", ".join(CONTACT_COLUMNS[:-1]) + " or " + CONTACT_COLUMNS[-1])
     if missing:
         raise ImportFileError(
             f"The header has no {' or '.join(missing)} column. The columns are: {expected}."
@@ -191,6 +215,7 @@ def check_rows(session: Session, raw_rows: list[dict], default_timezone: str) ->
     job_keys = ", ".join(sorted({key for key in jobs.values()})) or "none yet: sync the content"
     teams = {name.lower(): name for name in session.scalars(select(Team.name))}
     zones = {name.lower(): name for name in available_timezones()}
+    region = default_region()
     new_teams: dict[str, str] = {}
 
     rows = []
@@ -199,6 +224,10 @@ def check_rows(session: Session, raw_rows: list[dict], default_timezone: str) ->
         if "_extra" in raw:
             row.fail("row", f"has {raw['_extra']} values; the header names {_header_len(raw)}")
         _check_email(row)
+        _check_employee_number(row)
+        _check_phone(row, region)
+        if not (row.raw["email"] or row.raw["employee_number"] or row.raw["phone"]):
+            row.fail("email", f"{NO_CONTACT} (email, employee_number or phone)")
         _check_name(row)
         _check_role(row)
         _check_job_role(row, jobs, job_keys)
@@ -217,10 +246,34 @@ def _header_len(raw: dict) -> int:
     return len([key for key in raw if key in COLUMNS])
 
 
+def _check_employee_number(row: ImportRow) -> None:
+    text = row.raw["employee_number"]
+    if not text:
+        return
+    if len(text) > MAX_EMPLOYEE_NUMBER or not EMPLOYEE_NUMBER.match(text):
+        row.fail(
+            "employee_number",
+            f'"{text[:40]}" is not an employee number: up to {MAX_EMPLOYEE_NUMBER} letters, '
+            "digits, dots, dashes and slashes",
+        )
+        return
+    row.employee_number = text
+
+
+def _check_phone(row: ImportRow, region: str | None) -> None:
+    text = row.raw["phone"]
+    if not text:
+        return
+    phone = normalise_phone(text, region)
+    if phone is None:
+        row.fail("phone", f'"{text[:40]}" is not a phone number; write it like +44 7911 123456')
+        return
+    row.phone = phone
+
+
 def _check_email(row: ImportRow) -> None:
     text = row.raw["email"]
     if not text:
-        row.fail("email", "an email address is needed")
         return
     try:
         email = validate_email(text, check_deliverability=False).normalized
@@ -308,28 +361,39 @@ def _check_reminder(row: ImportRow) -> None:
         row.fail("reminder_time", f'"{text}" is not a time written HH:MM, like 18:00')
 
 
+# The fields no two people may share, with how a clash is told.
+_UNIQUE = (
+    ("email", User.email, "{} already has an account"),
+    ("employee_number", User.employee_number, "{} is someone else's employee number"),
+)
+
+
 def _flag_repeats(rows: list[ImportRow]) -> None:
-    """Every row whose address is also on another row: which one to keep is the admin's call."""
-    lines: dict[str, list[int]] = {}
-    for row in rows:
-        if row.email:
-            lines.setdefault(row.email, []).append(row.line)
-    for row in rows:
-        others = [line for line in lines.get(row.email, []) if line != row.line]
-        if others:
-            where = ", ".join(str(line) for line in others)
-            row.fail("email", f"{row.email} is also on row {where} of this file")
+    """Every row whose address or employee number is also on another row: which one to keep is
+    the admin's call."""
+    for name, _column, _taken in _UNIQUE:
+        lines: dict[str, list[int]] = {}
+        for row in rows:
+            if getattr(row, name):
+                lines.setdefault(getattr(row, name), []).append(row.line)
+        for row in rows:
+            value = getattr(row, name)
+            others = [line for line in lines.get(value, []) if line != row.line]
+            if others:
+                where = ", ".join(str(line) for line in others)
+                row.fail(name, f"{value} is also on row {where} of this file")
 
 
 def _flag_taken(session: Session, rows: list[ImportRow]) -> None:
-    emails = sorted({row.email for row in rows if row.email})
-    taken: set[str] = set()
-    for start in range(0, len(emails), 500):  # stays under every database's parameter limit
-        chunk = emails[start : start + 500]
-        taken.update(session.scalars(select(User.email).where(User.email.in_(chunk))))
-    for row in rows:
-        if row.email in taken:
-            row.fail("email", f"{row.email} already has an account")
+    for name, column, taken_message in _UNIQUE:
+        values = sorted({getattr(row, name) for row in rows if getattr(row, name)})
+        taken: set[str] = set()
+        for start in range(0, len(values), 500):  # under every database's parameter limit
+            chunk = values[start : start + 500]
+            taken.update(session.scalars(select(column).where(column.in_(chunk))))
+        for row in rows:
+            if getattr(row, name) in taken:
+                row.fail(name, taken_message.format(getattr(row, name)))
 
 
 # -- carrying rows between the steps -----------------------------------------------------------
@@ -380,7 +444,8 @@ def import_people(
     expected: int | None = None,
 ) -> Imported:
     """Check the rows again and add the people in one transaction, each enrolled as
-    `create_user` does and sent their link to set a password. Committed.
+    `create_user` does and, when they have an email address, sent their link to set a
+    password. Committed.
 
     With problems in any row nothing is imported, unless `only_valid`: then every valid row is.
     `expected` is how many people the admin agreed to import; if the check now finds another
@@ -401,7 +466,9 @@ def import_people(
         for row in valid:
             user = create_user(
                 session,
-                email=row.email,
+                email=row.email or None,
+                employee_number=row.employee_number or None,
+                phone=row.phone or None,
                 name=row.name,
                 password=None,
                 role=row.role,
@@ -411,7 +478,8 @@ def import_people(
                 hire_date=row.hire_date,
             )
             user.reminder_time = row.reminder_time
-            send_invitation(session, user)
+            if user.email:
+                send_invitation(session, user)
             people.append(user)
         session.commit()
     except (PersonError, IntegrityError):  # someone added one of these people meanwhile

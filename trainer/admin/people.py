@@ -16,14 +16,18 @@ from sqlalchemy.orm import Session, selectinload
 
 from trainer.admin.invites import cancel_invitations, send_invitation
 from trainer.auth import sessions
+from trainer.auth.pins import hash_pin, pin_problem
 from trainer.learn.enrolment import enrol_by_role
 from trainer.models import ROLES, Invitation, JobRole, Team, User, team_managers, utcnow
 from trainer.people.services import (
     MAX_NAME,
     PersonError,
+    check_contact,
     check_email,
+    check_employee_number,
     check_job_role,
     check_name,
+    check_phone,
     check_role,
     check_timezone,
     create_user,
@@ -98,6 +102,8 @@ def people_query(filters: PeopleFilters) -> Select:
             or_(
                 func.lower(User.name).contains(needle, autoescape=True),
                 User.email.contains(needle, autoescape=True),
+                func.lower(User.employee_number).contains(needle, autoescape=True),
+                User.phone.contains(needle, autoescape=True),
             )
         )
     if filters.team_id == 0:
@@ -146,6 +152,9 @@ class PersonFields:
     hire_date: date | None = None
     timezone: str = "Europe/London"
     reminder_time: time = time(18, 0)
+    employee_number: str = ""
+    phone: str = ""
+    pin: str = ""  # a new PIN; blank keeps the one they have
 
 
 def _team(session: Session, team_id: int | None) -> Team | None:
@@ -157,24 +166,32 @@ def _team(session: Session, team_id: int | None) -> Team | None:
     return team
 
 
-def _commit_person(session: Session, email: str) -> None:
+def _commit_person(session: Session, user: User) -> None:
     try:
         session.commit()
-    except IntegrityError:  # the same address saved by someone else a moment ago
+    except IntegrityError:  # the same address or number saved by someone else a moment ago
         session.rollback()
-        raise PersonError("email", f"{email} already has an account") from None
+        if user.email:
+            raise PersonError("email", f"{user.email} already has an account") from None
+        raise PersonError(
+            "employee_number", f"{user.employee_number} is someone else's employee number"
+        ) from None
 
 
 def create_person(session: Session, fields: PersonFields) -> User:
-    """Add a person with no password yet, enrolled as `create_user` does, and send them their
-    link to set one. Committed. Raises `PersonError` naming the bad field; nothing is saved
-    then."""
+    """Add a person with no password yet, enrolled as `create_user` does. Someone with an email
+    address is sent their link to set a password; someone without one signs in with a PIN on
+    the team's tablet or a personal sign-in card. Committed. Raises `PersonError` naming the
+    bad field; nothing is saved then."""
     try:
         name = check_name(fields.name)
         team = _team(session, fields.team_id)
         user = create_user(
             session,
             email=fields.email,
+            employee_number=fields.employee_number,
+            phone=fields.phone,
+            pin=fields.pin or None,
             name=name,
             password=None,
             role=fields.role,
@@ -187,8 +204,9 @@ def create_person(session: Session, fields: PersonFields) -> User:
         raise
     user.team = team
     user.reminder_time = fields.reminder_time
-    send_invitation(session, user)
-    _commit_person(session, user.email)
+    if user.email:
+        send_invitation(session, user)
+    _commit_person(session, user)
     return user
 
 
@@ -200,7 +218,16 @@ def update_user(session: Session, user: User, fields: PersonFields, *, by: User)
     away their own admin role. Committed; raises `PersonError` naming the bad field, with
     nothing changed."""
     try:
-        email = check_email(session, fields.email, user.id)
+        email = check_email(session, fields.email, user.id) if fields.email.strip() else None
+        employee_number = check_employee_number(session, fields.employee_number, user.id)
+        phone = check_phone(fields.phone)
+        check_contact(email, employee_number, phone)
+        pin_hash = None
+        if fields.pin:
+            problem = pin_problem(fields.pin)
+            if problem:
+                raise PersonError("pin", problem)
+            pin_hash = hash_pin(fields.pin)
         name = check_name(fields.name)
         check_role(fields.role)
         if user.id == by.id and fields.role != "admin":
@@ -214,6 +241,9 @@ def update_user(session: Session, user: User, fields: PersonFields, *, by: User)
     if email != user.email:
         cancel_invitations(session, user)
     user.email, user.name, user.role = email, name, fields.role
+    user.employee_number, user.phone = employee_number, phone
+    if pin_hash:
+        user.pin_hash = pin_hash
     user.job_role, user.team = job, team
     user.hire_date, user.timezone = fields.hire_date, fields.timezone
     user.reminder_time = fields.reminder_time
@@ -222,7 +252,7 @@ def update_user(session: Session, user: User, fields: PersonFields, *, by: User)
     session.flush()
     if user.role == "learner":
         enrol_by_role(session, user)
-    _commit_person(session, email)
+    _commit_person(session, user)
     return user
 
 
@@ -247,6 +277,10 @@ def resend_invitation(session: Session, user: User) -> Invitation:
     `PersonError("active", ...)` for a deactivated person: the link could not be used."""
     if not user.active:
         raise PersonError("active", f"{user.name} is deactivated; reactivate them first")
+    if not user.email:
+        raise PersonError(
+            "email", f"{user.name} has no email address to send a link to; add one first"
+        )
     invitation = send_invitation(session, user)
     session.commit()
     return invitation

@@ -146,7 +146,9 @@ def _person_form(person: User | None = None, **kwargs) -> PersonForm:
     else:
         data = {
             "name": person.name,
-            "email": person.email,
+            "email": person.email or "",
+            "employee_number": person.employee_number or "",
+            "phone": person.phone or "",
             "role": person.role,
             "job_role": person.job_role.key if person.job_role else "",
             "team": str(person.team_id) if person.team_id else "",
@@ -173,8 +175,16 @@ def new_person():
         except PersonError as error:
             _field_error(form, error)
         else:
-            note = _link_note()
-            flash(f"{person.name} is added. Their link to set a password: {note}.", "success")
+            if person.email:
+                note = _link_note()
+                flash(f"{person.name} is added. Their link to set a password: {note}.", "success")
+            else:
+                flash(
+                    f"{person.name} is added. With no email address, they sign in on the "
+                    "team's tablet with their employee number and PIN, or with a personal "
+                    "sign-in card from their team's page.",
+                    "success",
+                )
             return redirect(url_for("admin.edit_person", person_id=person.id), 303)
     return render_template("admin/person_form.html", form=form, person=None), _status(form)
 
@@ -278,6 +288,7 @@ def _upload_page(form: UploadForm, status: int | None = None):
         form=form,
         columns=importing.COLUMNS,
         default_timezone=current_app.config["DEFAULT_TIMEZONE"],
+        phone_region=current_app.config["DEFAULT_PHONE_REGION"],
     )
     return page, status if status is not None else _status(form)
 

@@ -1,5 +1,5 @@
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SubmitField
+from wtforms import BooleanField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from trainer.auth.passwords import password_problem
@@ -13,7 +13,12 @@ def new_password(_form, field) -> None:
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+    # Named "email" as it always was; an employee number or a phone number will do as well.
+    email = StringField(
+        "Email, phone or employee number",
+        validators=[DataRequired(message="Write your email, phone or employee number."),
+                    Length(max=254)],
+    )  # fmt: skip
     password = PasswordField("Password", validators=[DataRequired()])
     remember = BooleanField("Keep me signed in on this device")
     submit = SubmitField("Sign in")

@@ -13,7 +13,7 @@ from trainer.auth.passwords import hash_password, needs_rehash, password_problem
 from trainer.mail.outbox import queue_message
 from trainer.models import User, utcnow
 
-BAD_CREDENTIALS = "That email and password do not match an active account."
+BAD_CREDENTIALS = "Those details and that password do not match an active account."
 WRONG_CURRENT = "That is not your current password."
 
 
@@ -28,6 +28,31 @@ def normalise_email(email: str) -> str:
     return (email or "").strip().lower()
 
 
+def find_person(session: Session, identifier: str) -> User | None:
+    """The person an email address, employee number or phone number names, if exactly one."""
+    text = (identifier or "").strip()
+    if not text:
+        return None
+    if "@" in text:
+        return session.scalar(select(User).where(User.email == normalise_email(text)))
+    user = session.scalar(select(User).where(User.employee_number == text))
+    if user is not None:
+        return user
+    from trainer.people.services import default_region, normalise_phone
+
+    phone = normalise_phone(text, default_region())
+    if phone is None:
+        return None
+    found = session.scalars(select(User).where(User.phone == phone).limit(2)).all()
+    return found[0] if len(found) == 1 else None  # a shared phone names nobody
+
+
+def throttle_key(user: User | None, identifier: str) -> str:
+    """What the counts of an account are kept under: the person, however they wrote who they
+    are; for no one, what was typed (so unknown names are counted too)."""
+    return f"#{user.id}" if user is not None else normalise_email(identifier)[:254]
+
+
 def _address(address: str | None) -> str:
     return (address or "unknown")[:64]
 
@@ -36,25 +61,28 @@ def _known_owner(session: Session, user: User | None, address: str, known_ids: s
     """The account's own browser (it signed in there before) or an address it signed in from."""
     if user is None:
         return False
-    return user.id in known_ids or sessions.known_address(session, user.email, address)
+    return user.id in known_ids or sessions.known_address(session, user.id, address)
 
 
 def authenticate(
     session: Session,
-    email: str,
+    identifier: str,
     password: str,
     address: str | None,
     known_ids: set[int] | frozenset[int] = frozenset(),
 ) -> SignIn:
-    """Check credentials. Never says whether the email exists; counts every check first, so
-    no limit can be overrun by guesses sent at the same moment (see `throttle`).
+    """Check credentials: an email, employee number or phone number, and the password. Never
+    says whether the account exists; counts every check first, so no limit can be overrun by
+    guesses sent at the same moment (see `throttle`).
 
     `known_ids` are the accounts that signed in before in this browser."""
-    email = normalise_email(email)
     address = _address(address)
-    user = session.scalar(select(User).where(User.email == email))
+    user = find_person(session, identifier)
     reserved = throttle.reserve(
-        session, email, address, known_owner=_known_owner(session, user, address, known_ids)
+        session,
+        throttle_key(user, identifier),
+        address,
+        known_owner=_known_owner(session, user, address, known_ids),
     )
     if isinstance(reserved, throttle.Refusal):
         return SignIn(None, reserved.message, reserved.retry_after)
@@ -96,7 +124,10 @@ def change_password(
     if problem:
         return PasswordChange(new_error=problem)
     reserved = throttle.reserve(
-        session, user.email, address, known_owner=_known_owner(session, user, address, known_ids)
+        session,
+        throttle_key(user, ""),
+        address,
+        known_owner=_known_owner(session, user, address, known_ids),
     )
     if isinstance(reserved, throttle.Refusal):
         return PasswordChange(error=reserved.message, retry_after=reserved.retry_after)

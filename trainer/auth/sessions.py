@@ -140,13 +140,12 @@ def active(session: Session, user: User) -> list[UserSession]:
     )
 
 
-def known_address(session: Session, email: str, address: str) -> bool:
-    """True when the account `email` signed in from `address` in the last 90 days."""
+def known_address(session: Session, user_id: int, address: str) -> bool:
+    """True when the person signed in from `address` in the last 90 days."""
     since = utcnow() - timedelta(days=KNOWN_ADDRESS_DAYS)
     found = session.scalar(
         select(UserSession.id)
-        .join(User, User.id == UserSession.user_id)
-        .where(User.email == email, UserSession.address == address)
+        .where(UserSession.user_id == user_id, UserSession.address == address)
         .where(UserSession.created_at >= since)
         .limit(1)
     )

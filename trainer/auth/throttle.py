@@ -12,7 +12,7 @@ sent at the same moment each see a different count):
   for the owner's browsers and addresses (where the account signed in before), so someone
   guessing from elsewhere only slows down strangers.
 
-A refusal never says whether the account exists: the keys are the typed email, account or not.
+A refusal never says whether the account exists: unknown names are counted just the same.
 """
 
 from __future__ import annotations
@@ -116,14 +116,17 @@ def _wait(seconds: float) -> str:
     return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
-def reserve(session: Session, email: str, address: str, *, known_owner: bool) -> Attempt | Refusal:
-    """Count one attempt to check the password of `email` from `address`, before checking it.
+def reserve(
+    session: Session, account: str, address: str, *, known_owner: bool
+) -> Attempt | Refusal:
+    """Count one attempt to check the password of `account` (`services.throttle_key`) from
+    `address`, before checking it.
 
     Returns the reserved `Attempt`, or a `Refusal` when a limit is reached (the password must
     then not be checked). Commits, so the counts hold even if the check crashes.
     """
     now = utcnow()
-    attempt = Attempt(f"address:{address}", f"pair:{email} {address}", f"account:{email}")
+    attempt = Attempt(f"address:{address}", f"pair:{account} {address}", f"account:{account}")
     refusal = _reserve(session, attempt, now, known_owner)
     session.commit()
     if refusal is not None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 
 from flask_login import UserMixin
-from sqlalchemy import Column, ForeignKey, String, Table
+from sqlalchemy import CheckConstraint, Column, ForeignKey, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trainer.models.base import Base, utcnow
@@ -42,11 +42,22 @@ class Team(Base):
 
 class User(UserMixin, Base):
     __tablename__ = "users"
+    # Many frontline staff have no company email: an employee number (the branch tablet) or a
+    # phone (text messages) will do instead.
+    __table_args__ = (
+        CheckConstraint(
+            "email IS NOT NULL OR employee_number IS NOT NULL OR phone IS NOT NULL",
+            name="reachable",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(254), unique=True)
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
+    employee_number: Mapped[str | None] = mapped_column(String(32), unique=True)
+    phone: Mapped[str | None] = mapped_column(String(16), index=True)  # E.164, +447911123456
     name: Mapped[str] = mapped_column(String(120))
     password_hash: Mapped[str | None] = mapped_column(String(255))
+    pin_hash: Mapped[str | None] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16), default="learner")
     job_role_id: Mapped[int | None] = mapped_column(ForeignKey("job_roles.id"), index=True)
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
@@ -81,7 +92,16 @@ class User(UserMixin, Base):
 
     @property
     def first_name(self) -> str:
-        return self.name.split()[0] if self.name.strip() else self.email
+        return self.name.split()[0] if self.name.strip() else self.handle
+
+    @property
+    def handle(self) -> str:
+        """How to tell this person apart in a list: their email, else employee number or phone."""
+        if self.email:
+            return self.email
+        if self.employee_number:
+            return f"employee no. {self.employee_number}"
+        return self.phone or f"person {self.id}"
 
     def __repr__(self) -> str:
-        return f"<User {self.email} {self.role}>"
+        return f"<User {self.handle} {self.role}>"

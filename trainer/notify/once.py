@@ -68,7 +68,7 @@ def notify_once_for_all(
     committed with the mail. If any key was recorded already, nothing is sent and False is
     returned; the caller's next run finds the keys still untold and tells them then."""
     keys = list(dict.fromkeys(keys))
-    if not keys:
+    if not keys or not user.email:  # no address to write to: nothing is recorded as told
         return False
     # Cheap path: a job re-run after a success stops here without writing.
     if already_notified(session, user.id, kind, keys):

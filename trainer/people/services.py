@@ -1,15 +1,23 @@
-"""Creating people, teams and job roles."""
+"""Creating people, teams and job roles.
+
+A person is reached by at least one of: an email address, an employee number (for the branch
+tablet), a phone number (for text messages). Many frontline staff have no company email.
+"""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from zoneinfo import available_timezones
 
+import phonenumbers
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app, has_app_context
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from trainer.auth.passwords import hash_password, password_problem
+from trainer.auth.pins import hash_pin, pin_problem
 from trainer.auth.services import normalise_email
 from trainer.learn.enrolment import enrol_by_role
 from trainer.models import ROLES, JobRole, Team, User
@@ -26,6 +34,9 @@ class PersonError(ValueError):
 
 MAX_NAME = 120
 MAX_EMAIL = 254
+MAX_EMPLOYEE_NUMBER = 32
+EMPLOYEE_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")
+NO_CONTACT = "give an email address, an employee number or a phone number"
 
 
 def check_email(session: Session, email: str, user_id: int | None = None) -> str:
@@ -43,6 +54,63 @@ def check_email(session: Session, email: str, user_id: int | None = None) -> str
     if session.scalar(taken) is not None:
         raise PersonError("email", f"{email} already has an account")
     return email
+
+
+def check_employee_number(
+    session: Session, number: str | None, user_id: int | None = None
+) -> str | None:
+    """An employee number no one else has, as written (spaces trimmed), or None if blank."""
+    number = (number or "").strip()
+    if not number:
+        return None
+    if len(number) > MAX_EMPLOYEE_NUMBER:
+        raise PersonError("employee_number", f"keep it under {MAX_EMPLOYEE_NUMBER} characters")
+    if not EMPLOYEE_NUMBER.match(number):
+        raise PersonError(
+            "employee_number", "use letters, digits, dots, dashes and slashes, no spaces"
+        )
+    taken = select(User.id).where(User.employee_number == number)
+    if user_id is not None:
+        taken = taken.where(User.id != user_id)
+    if session.scalar(taken) is not None:
+        raise PersonError("employee_number", f"{number} is someone else's employee number")
+    return number
+
+
+def default_region() -> str | None:
+    return current_app.config.get("DEFAULT_PHONE_REGION") if has_app_context() else None
+
+
+def normalise_phone(phone: str | None, region: str | None = None) -> str | None:
+    """The number in E.164 form (+447911123456), or None when it is not a real number.
+    Written nationally (07911 123456) it is read in `region` (DEFAULT_PHONE_REGION)."""
+    text = (phone or "").strip()
+    if not text:
+        return None
+    try:
+        number = phonenumbers.parse(text, None if text.startswith("+") else region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def check_phone(phone: str | None) -> str | None:
+    """A valid phone number in E.164 form, or None if blank."""
+    if not (phone or "").strip():
+        return None
+    normalised = normalise_phone(phone, default_region())
+    if normalised is None:
+        raise PersonError(
+            "phone", f'"{phone.strip()}" is not a phone number; write it like +44 7911 123456'
+        )
+    return normalised
+
+
+def check_contact(email: str | None, employee_number: str | None, phone: str | None) -> None:
+    if not (email or employee_number or phone):
+        raise PersonError("email", NO_CONTACT)
 
 
 def check_name(name: str) -> str:
@@ -84,30 +152,47 @@ def get_or_create_team(session: Session, name: str) -> Team:
     return team
 
 
+def _field_problem(problem: str) -> str:
+    return problem[0].lower() + problem[1:].rstrip(".")
+
+
 def create_user(
     session: Session,
     *,
-    email: str,
+    email: str | None = None,
     name: str,
-    password: str | None,
+    password: str | None = None,
     role: str = "learner",
     job_role: str | None = None,
     team: str | None = None,
     timezone: str = "Europe/London",
     hire_date: date | None = None,
+    employee_number: str | None = None,
+    phone: str | None = None,
+    pin: str | None = None,
 ) -> User:
     """Validate and add a person (not committed), enrolled on their job role's path if they are
-    a learner. Raises `PersonError` naming the bad field."""
-    email = check_email(session, email)
+    a learner. They need an email, an employee number or a phone number. Raises `PersonError`
+    naming the bad field."""
+    email = check_email(session, email) if (email or "").strip() else None
+    employee_number = check_employee_number(session, employee_number)
+    phone = check_phone(phone)
+    check_contact(email, employee_number, phone)
     name = check_name(name)
     check_role(role)
     problem = password_problem(password) if password is not None else None
     if problem:
-        raise PersonError("password", problem[0].lower() + problem[1:].rstrip("."))
+        raise PersonError("password", _field_problem(problem))
+    problem = pin_problem(pin) if pin is not None else None
+    if problem:
+        raise PersonError("pin", _field_problem(problem))
     check_timezone(timezone)
     job = check_job_role(session, job_role)
     user = User(
         email=email,
+        employee_number=employee_number,
+        phone=phone,
+        pin_hash=hash_pin(pin) if pin else None,
         name=name,
         password_hash=hash_password(password) if password else None,
         role=role,
