@@ -1,24 +1,17 @@
 from __future__ import annotations
 
-from datetime import timedelta
-from urllib.parse import urlsplit
-
 from flask import (
     abort,
-    current_app,
     flash,
-    g,
     make_response,
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
-from flask_login import current_user, login_required, login_user, logout_user
-from itsdangerous import BadSignature, URLSafeSerializer
+from flask_login import current_user, login_required
 
-from trainer.auth import bp, sessions
+from trainer.auth import bp, sessions, signin
 from trainer.auth.forms import (
     EndSessionForm,
     EndSessionsForm,
@@ -31,70 +24,6 @@ from trainer.auth.passwords import MIN_LENGTH
 from trainer.auth.services import authenticate, change_password
 from trainer.extensions import db
 from trainer.models import User, UserSession
-
-# A browser remembers which accounts signed in on it, so their owners are not slowed down
-# by guesses made elsewhere (trainer/auth/throttle.py). Signed; holds ids only.
-KNOWN_BROWSER_SALT = "known-browser"
-KNOWN_BROWSER_DAYS = 365
-KNOWN_BROWSER_MAX = 10
-
-
-def _safe_next(target: str | None) -> str:
-    """Only a path on this site: never an open redirect."""
-    if target:
-        parts = urlsplit(target)
-        # "///host" has no netloc for urlsplit, but browsers read it as "//host".
-        local = target.startswith("/") and not target.startswith("//") and "\\" not in target
-        if local and not parts.scheme and not parts.netloc:
-            return target
-    return url_for("learn.today")
-
-
-def _known_browser() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=KNOWN_BROWSER_SALT)
-
-
-def _known_ids() -> set[int]:
-    raw = request.cookies.get(current_app.config["KNOWN_BROWSER_COOKIE_NAME"], "")
-    try:
-        ids = _known_browser().loads(raw) if raw else []
-    except BadSignature:
-        return set()
-    return {i for i in ids if isinstance(i, int) and not isinstance(i, bool)}
-
-
-def _remember_browser(response, user_id: int) -> None:
-    ids = [user_id] + [i for i in _known_ids() if i != user_id][: KNOWN_BROWSER_MAX - 1]
-    config = current_app.config
-    response.set_cookie(
-        config["KNOWN_BROWSER_COOKIE_NAME"],
-        _known_browser().dumps(ids),
-        max_age=int(timedelta(days=KNOWN_BROWSER_DAYS).total_seconds()),
-        httponly=True,
-        secure=config["SESSION_COOKIE_SECURE"],
-        samesite="Lax",
-    )
-
-
-def _renew_csrf() -> None:
-    """A new CSRF secret at sign-in and sign-out: a token seen before no longer works."""
-    session.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
-    g.pop("csrf_token", None)
-
-
-def _sign_in(user: User, remember: bool = False) -> None:
-    """Start a server-side session for `user` in this browser."""
-    sessions.start(
-        db.session,
-        user,
-        remember=remember,
-        user_agent=request.user_agent.string,
-        address=request.remote_addr,
-    )
-    db.session.commit()
-    _renew_csrf()
-    days = current_app.config["REMEMBER_DAYS"]
-    login_user(user, remember=remember, duration=timedelta(days=days))
 
 
 def _with_retry_after(page: str, status: int, retry_after: int | None):
@@ -113,13 +42,16 @@ def login():
     status = 200
     if form.validate_on_submit():
         result = authenticate(
-            db.session, form.email.data, form.password.data, request.remote_addr, _known_ids()
+            db.session,
+            form.email.data,
+            form.password.data,
+            request.remote_addr,
+            signin.known_ids(),
         )
         if result.user:
-            _sign_in(result.user, remember=form.remember.data)
-            response = redirect(_safe_next(request.args.get("next")))
-            _remember_browser(response, result.user.id)
-            return response
+            return signin.finish(
+                result.user, remember=form.remember.data, to=request.args.get("next")
+            )
         error, retry_after = result.error, result.retry_after
         status = 429 if retry_after else 401
     elif form.is_submitted():
@@ -128,19 +60,10 @@ def login():
     return _with_retry_after(page, status, retry_after)
 
 
-def _sign_out():
-    if current_user.is_authenticated:
-        sessions.end(db.session, current_user)
-    logout_user()
-    _renew_csrf()
-    flash("You are signed out.", "info")
-    return redirect(url_for("auth.login"), 303)
-
-
 @bp.post("/logout")
 def logout():
     if LogoutForm().validate_on_submit():
-        return _sign_out()
+        return signin.sign_out()
     return redirect(url_for("auth.login"))
 
 
@@ -178,7 +101,7 @@ def password():
         form.current.data,
         form.new.data,
         request.remote_addr,
-        _known_ids(),
+        signin.known_ids(),
     )
     if result.error or result.new_error:
         (form.current if result.error else form.new).errors.append(result.error or result.new_error)
@@ -208,7 +131,7 @@ def end_session(session_id: int):
     if EndSessionForm().validate_on_submit() and row.ended_at is None:
         me = sessions.current(db.session, current_user)
         if me is not None and me.id == row.id:
-            return _sign_out()
+            return signin.sign_out()
         sessions.end_ids(db.session, [row.id], "signed out elsewhere")
         flash(f"Signed out on {row.device}.", "success")
     return redirect(url_for("auth.account"), 303)
@@ -232,11 +155,8 @@ def welcome(token: str):
         except ValueError as error:
             form.new.errors.append(str(error))
         else:
-            _sign_in(user)
             flash("Your password is set. Welcome to Frontline Trainer.", "success")
-            response = redirect(url_for("learn.today"), 303)
-            _remember_browser(response, user.id)
-            return response
+            return signin.finish(user, status=303)
     status = 400 if form.errors else 200
     person = db.session.get(User, invitation.user_id)
     page = render_template(

@@ -1,0 +1,106 @@
+"""What every way of signing in ends with (password, PIN on an enrolled tablet, join code,
+personal card, company sign-in): a server-side session for the person, a fresh CSRF secret, the
+browser remembered as theirs, and a redirect to where they were going.
+
+Each way of signing in is a module of `trainer.auth` that checks its own credentials and then
+calls `finish(user, ...)`; signing out is `sign_out()` whichever way was used.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from flask import current_app, flash, g, redirect, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from trainer.auth import sessions
+from trainer.extensions import db
+from trainer.models import User
+
+# A browser remembers which accounts signed in on it, so their owners are not slowed down
+# by guesses made elsewhere (trainer/auth/throttle.py). Signed; holds ids only.
+KNOWN_BROWSER_SALT = "known-browser"
+KNOWN_BROWSER_DAYS = 365
+KNOWN_BROWSER_MAX = 10
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path on this site: never an open redirect."""
+    if target:
+        parts = urlsplit(target)
+        # "///host" has no netloc for urlsplit, but browsers read it as "//host".
+        local = target.startswith("/") and not target.startswith("//") and "\\" not in target
+        if local and not parts.scheme and not parts.netloc:
+            return target
+    return url_for("learn.today")
+
+
+def _known_browser() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=KNOWN_BROWSER_SALT)
+
+
+def known_ids() -> set[int]:
+    """The accounts that signed in before in this browser."""
+    raw = request.cookies.get(current_app.config["KNOWN_BROWSER_COOKIE_NAME"], "")
+    try:
+        ids = _known_browser().loads(raw) if raw else []
+    except BadSignature:
+        return set()
+    if not isinstance(ids, list):
+        return set()
+    return {i for i in ids if isinstance(i, int) and not isinstance(i, bool)}
+
+
+def remember_browser(response, user_id: int) -> None:
+    ids = [user_id] + [i for i in known_ids() if i != user_id][: KNOWN_BROWSER_MAX - 1]
+    config = current_app.config
+    response.set_cookie(
+        config["KNOWN_BROWSER_COOKIE_NAME"],
+        _known_browser().dumps(ids),
+        max_age=int(timedelta(days=KNOWN_BROWSER_DAYS).total_seconds()),
+        httponly=True,
+        secure=config["SESSION_COOKIE_SECURE"],
+        samesite="Lax",
+    )
+
+
+def renew_csrf() -> None:
+    """A new CSRF secret at sign-in and sign-out: a token seen before no longer works."""
+    session.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
+    g.pop("csrf_token", None)
+
+
+def start(user: User, *, remember: bool = False) -> None:
+    """Start a server-side session for `user` in this browser (committed)."""
+    sessions.start(
+        db.session,
+        user,
+        remember=remember,
+        user_agent=request.user_agent.string,
+        address=request.remote_addr,
+    )
+    db.session.commit()
+    renew_csrf()
+    days = current_app.config["REMEMBER_DAYS"]
+    login_user(user, remember=remember, duration=timedelta(days=days))
+
+
+def finish(user: User, *, remember: bool = False, to: str | None = None, status: int = 302):
+    """Sign `user` in and return the redirect to `to` (a path on this site; Today if none),
+    with this browser remembered as theirs."""
+    start(user, remember=remember)
+    response = redirect(safe_next(to), status)
+    remember_browser(response, user.id)
+    return response
+
+
+def sign_out(message: str = "You are signed out."):
+    """End this browser's session on the server and in the cookie; back to the sign-in page."""
+    if current_user.is_authenticated:
+        sessions.end(db.session, current_user)
+    logout_user()
+    renew_csrf()
+    flash(message, "info")
+    return redirect(url_for("auth.login"), 303)
