@@ -10,6 +10,26 @@ from flask import Flask
 ROOT = Path(__file__).resolve().parent.parent
 
 
+VIEW_MODULES = (
+    "trainer.auth.views",
+    "trainer.auth.joining",
+    "trainer.learn.views",
+    "trainer.review.views",
+    "trainer.notify.views",
+    "trainer.admin.views",
+    "trainer.manage.views_people",
+    "trainer.manage.views_insight",
+    "trainer.manage.views_joining",
+)
+
+
+def import_views() -> None:
+    import importlib
+
+    for name in VIEW_MODULES:
+        importlib.import_module(name)
+
+
 def create_app(config_class: type | str | None = None, test_config: dict | None = None) -> Flask:
     """Build the app. Touches no database: forked web workers must not share connections."""
     from config import CONFIGS, ProductionConfig
@@ -67,6 +87,9 @@ def create_app(config_class: type | str | None = None, test_config: dict | None 
     from trainer.people import cli as people_cli
     from trainer.review import bp as review_bp
 
+    # The views attach their routes to the blueprints; importing them here, and not from the
+    # packages themselves, keeps a service import from dragging every view along (and loops).
+    import_views()
     app.register_blueprint(auth_bp)
     app.register_blueprint(learn_bp)
     app.register_blueprint(review_bp)

@@ -1,7 +1,5 @@
-"""Pages for admins only: the outbox, for now."""
+"""Pages for admins only: people and teams, the CSV import, checklists, the outbox."""
 
 from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-from trainer.admin import views  # noqa: E402,F401  (routes attach to bp)

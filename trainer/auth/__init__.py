@@ -1,13 +1,13 @@
+"""Who someone is: the ways of signing in, sessions as rows, throttling, the Account page."""
+
 from flask import Blueprint, Flask
 
 bp = Blueprint("auth", __name__)
 
-from trainer.auth import views  # noqa: E402,F401  (routes attach to bp)
-
 
 def init_app(app: Flask) -> None:
     """Who is signed in: Flask-Login asks the session rows (`sessions.load`)."""
-    from trainer.auth import sessions
+    from trainer.auth import joining, sessions
     from trainer.extensions import db, login_manager
 
     login_manager.login_view = "auth.login"
@@ -17,3 +17,5 @@ def init_app(app: Flask) -> None:
     @login_manager.user_loader
     def load_user(token: str):
         return sessions.load(db.session, token)
+
+    joining.init_app(app)

@@ -1,5 +1,13 @@
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, StringField, SubmitField
+from wtforms import (
+    BooleanField,
+    PasswordField,
+    RadioField,
+    SelectChoice,
+    StringField,
+    SubmitField,
+    TelField,
+)
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from trainer.auth.passwords import password_problem
@@ -61,3 +69,43 @@ class SetPasswordForm(FlaskForm):
         ],
     )
     submit = SubmitField("Set password and sign in")
+
+
+class JoinLookupForm(FlaskForm):
+    code = StringField(
+        "Code",
+        validators=[DataRequired(message="Type the code from the poster."), Length(max=32)],
+        render_kw={"autocapitalize": "characters", "autocomplete": "off", "spellcheck": "false"},
+    )
+    submit = SubmitField("Continue")
+
+
+class JoinForm(FlaskForm):
+    name = StringField(
+        "Your name",
+        validators=[DataRequired(message="Write your name."), Length(max=120)],
+        render_kw={"autocomplete": "name"},
+    )
+    employee_number = StringField(
+        "Employee number", validators=[Length(max=32)], render_kw={"autocomplete": "off"}
+    )
+    phone = TelField(
+        "Mobile phone (optional)", validators=[Length(max=32)], render_kw={"autocomplete": "tel"}
+    )
+    how = RadioField(
+        "How will you sign in next time?",
+        choices=[
+            SelectChoice("pin", "With a 6-digit PIN on the branch tablet"),
+            SelectChoice("password", "With a password on my own phone"),
+        ],
+        default="pin",
+        validators=[DataRequired(message="Choose a PIN or a password.")],
+    )
+    pin = PasswordField(
+        "PIN (6 digits)",
+        render_kw={"inputmode": "numeric", "autocomplete": "new-password", "maxlength": 6},
+    )
+    password = PasswordField(
+        "Password (12 characters or more)", render_kw={"autocomplete": "new-password"}
+    )
+    submit = SubmitField("Join")

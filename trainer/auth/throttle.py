@@ -207,3 +207,25 @@ def forget_old(session: Session, now: datetime) -> int:
         delete(SignInCounter).where(SignInCounter.window_start < now - max(window, DAY) - DAY)
     )
     return result.rowcount or 0
+
+
+# -- other guessable things (join codes, sign-in links) ---------------------------------------
+
+
+def refused(session: Session, key: str, limit: int, window: timedelta) -> Refusal | None:
+    """A refusal when `key` has had `limit` failures in its window (counted by `failure`)."""
+    now = utcnow()
+    counter = session.get(SignInCounter, key)
+    if counter is None or counter.window_start <= now - window or counter.count < limit:
+        return None
+    wait = (counter.window_start + window - now).total_seconds()
+    return Refusal(
+        f"Too many tries that did not work. Wait {_wait(wait)} and try again.",
+        max(1, math.ceil(wait)),
+    )
+
+
+def failure(session: Session, key: str, window: timedelta) -> None:
+    """Count one failure under `key` (atomic). Committed."""
+    _count(session, key, utcnow(), window)
+    session.commit()

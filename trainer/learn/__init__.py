@@ -1,5 +1,5 @@
+"""The learner's side: Today, the lesson player, answers and enrolment on paths."""
+
 from flask import Blueprint
 
 bp = Blueprint("learn", __name__)
-
-from trainer.learn import views  # noqa: E402,F401  (routes attach to bp)

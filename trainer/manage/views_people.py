@@ -10,8 +10,10 @@ from trainer.learn.services import assigned_lessons, path_progress
 from trainer.manage import bp, coaching, team
 from trainer.manage.charts import line_chart
 from trainer.manage.forms import AssignForm, CommentForm
+from trainer.manage.join_forms import ButtonForm
 from trainer.manage.scope import manager_required, visible_teams
 from trainer.models import utcnow
+from trainer.people import joining
 from trainer.review.planning import local_date
 from trainer.web import page_number
 
@@ -30,11 +32,15 @@ def team_page():
     filters = team.TeamFilters.from_args(request.args)
     view = team.team_view(db.session, current_user, filters)
     chart = line_chart(view.chart, title="Path lessons completed") if view.chart else None
+    teams = visible_teams(db.session, current_user)
+    shown = [filters.team_id] if filters.team_id else [t.id for t in teams]
     return render_template(
         "manage/team.html",
         view=view,
         filters=filters,
-        teams=visible_teams(db.session, current_user),
+        teams=teams,
+        waiting=joining.waiting(db.session, shown),
+        button=ButtonForm(formdata=None),
         columns=team.COLUMNS,
         statuses=team.STATUSES,
         chart=chart,

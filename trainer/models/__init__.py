@@ -11,7 +11,7 @@ from trainer.models.coaching import (
 from trainer.models.content import Lesson, Path, PathStep, Quiz, QuizItem, RolePlay
 from trainer.models.learning import Attempt, LessonRun, RolePlayAnswer
 from trainer.models.messages import Notification, OutboxMessage
-from trainer.models.people import ROLES, JobRole, Team, User, team_managers
+from trainer.models.people import ROLES, JobRole, JoinCode, Team, User, team_managers
 from trainer.models.review import Refresher, ReviewCard, ReviewLog
 from trainer.models.security import SignInCounter, UserSession
 
@@ -25,6 +25,7 @@ __all__ = [
     "Attempt",
     "Base",
     "JobRole",
+    "JoinCode",
     "Lesson",
     "LessonRun",
     "Notification",

@@ -33,6 +33,9 @@ class Team(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
+    # What joining with a team code asks of a newcomer (trainer/people/joining.py).
+    joiners_need_employee_number: Mapped[bool] = mapped_column(default=False, server_default="0")
+    joiners_need_approval: Mapped[bool] = mapped_column(default=False, server_default="0")
 
     members: Mapped[list[User]] = relationship(back_populates="team")
     managers: Mapped[list[User]] = relationship(
@@ -70,6 +73,9 @@ class User(UserMixin, Base):
     # Bumped when the stop/snooze settings change through a reminder's link: older links die.
     reminder_links_version: Mapped[int] = mapped_column(default=0, server_default="0")
     active: Mapped[bool] = mapped_column(default=True)
+    # Joined with a team code and waiting for a manager of the team to approve them.
+    awaiting_approval: Mapped[bool] = mapped_column(default=False, server_default="0")
+    joined_with_code: Mapped[str | None] = mapped_column(String(16))  # JoinCode.code
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime | None]
 
@@ -105,3 +111,32 @@ class User(UserMixin, Base):
 
     def __repr__(self) -> str:
         return f"<User {self.handle} {self.role}>"
+
+
+class JoinCode(Base):
+    """A team's code on a poster: whoever has it may join the team, until it expires, is
+    revoked or has been used `max_uses` times (counted by one atomic update per joiner)."""
+
+    __tablename__ = "join_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    job_role_id: Mapped[int | None] = mapped_column(ForeignKey("job_roles.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    max_uses: Mapped[int]
+    uses: Mapped[int] = mapped_column(default=0)
+    revoked_at: Mapped[datetime | None]
+
+    team: Mapped[Team] = relationship()
+    job_role: Mapped[JobRole | None] = relationship()
+
+    def usable(self, now: datetime) -> bool:
+        return self.revoked_at is None and self.expires_at > now and self.uses < self.max_uses
+
+    @property
+    def display(self) -> str:
+        """Easier to read off a wall: ABCD-EFGH."""
+        return f"{self.code[:4]}-{self.code[4:]}" if len(self.code) == 8 else self.code

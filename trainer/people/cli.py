@@ -58,6 +58,71 @@ def create_command(
     click.echo(f"Created {user.role} {user.handle}.")
 
 
+join_codes = AppGroup("join-codes", help="Team codes that let new people join from a poster.")
+
+
+@join_codes.command("create")
+@click.option("--team", "team_name", required=True, help="The team's name.")
+@click.option("--days", default=14, show_default=True, type=int, help="How long it works.")
+@click.option("--uses", default=50, show_default=True, type=int, help="How many may join.")
+@click.option("--job-role", default=None, help="Path newcomers start on (default: the team's).")
+def create_join_code(team_name: str, days: int, uses: int, job_role: str | None) -> None:
+    """Make a join code for a team; prints the code and its join URL."""
+    from sqlalchemy import select
+
+    from trainer.extensions import db
+    from trainer.models import Team
+    from trainer.people import joining
+    from trainer.people.services import PersonError, check_job_role
+
+    team = db.session.scalar(select(Team).where(Team.name == team_name))
+    if team is None:
+        raise click.BadParameter(f'no team named "{team_name}"', param_hint="--team")
+    try:
+        role = check_job_role(db.session, job_role)
+        code = joining.create_code(db.session, team, by=None, days=days, uses=uses, job_role=role)
+    except PersonError as error:
+        raise click.BadParameter(error.message, param_hint="--" + error.field) from None
+    click.echo(f"Code {code.display} for {team.name}: {uses} people, {days} days.")
+    click.echo(f"Join URL: {joining.join_url(code)}")
+
+
+@join_codes.command("list")
+def list_join_codes() -> None:
+    """Every code, newest first, with what is left of it."""
+    from sqlalchemy import select
+
+    from trainer.extensions import db
+    from trainer.models import Team, utcnow
+    from trainer.people import joining
+
+    now = utcnow()
+    teams = [team.id for team in db.session.scalars(select(Team))]
+    for code in joining.codes_of(db.session, teams):
+        state = "works" if code.usable(now) else "revoked" if code.revoked_at else "ended"
+        click.echo(
+            f"{code.display}  {code.team.name}  {state}  {code.uses}/{code.max_uses} used  "
+            f"until {code.expires_at:%Y-%m-%d %H:%M} UTC"
+        )
+
+
+@join_codes.command("revoke")
+@click.argument("code")
+def revoke_join_code(code: str) -> None:
+    """Stop a code working; people who joined with it stay."""
+    from sqlalchemy import select
+
+    from trainer.extensions import db
+    from trainer.models import JoinCode
+    from trainer.people import joining
+
+    found = db.session.scalar(select(JoinCode).where(JoinCode.code == joining.clean_code(code)))
+    if found is None:
+        raise click.BadParameter(f'no code "{code}"', param_hint="CODE")
+    joining.revoke(db.session, found)
+    click.echo(f"Code {found.display} no longer works.")
+
+
 @click.command("demo")
 @with_appcontext
 def demo_command() -> None:
@@ -70,4 +135,5 @@ def demo_command() -> None:
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(users)
+    app.cli.add_command(join_codes)
     app.cli.add_command(demo_command)

@@ -1,5 +1,5 @@
+"""Spaced repetition: FSRS review cards, the daily refresher and its player."""
+
 from flask import Blueprint
 
 bp = Blueprint("review", __name__)
-
-from trainer.review import views  # noqa: E402,F401  (routes attach to bp)
