@@ -113,8 +113,10 @@ def test_csv_download_has_the_rows_on_the_page(page: Page, live_server, teams):
         re.sub(r"\s*[▲▼]$", "", text.strip())
         for text in page.locator("table.team thead th").all_inner_texts()
     ]
+    # The data of each row; the Remind button beside a name is a control, not data.
     shown = [
-        [cell.strip() for cell in row.locator("th, td").all_inner_texts()]
+        [row.locator("th > a").inner_text().strip()]
+        + [cell.strip() for cell in row.locator("td").all_inner_texts()]
         for row in page.locator("table.team tbody tr").all()
     ]
     assert [row[0] for row in shown] == ["Ann Archer", "Bob Baker"]
@@ -139,4 +141,17 @@ def test_another_teams_person_is_not_found(page: Page, live_server, teams):
     expect(page.get_by_role("heading", level=1, name="Ann Archer")).to_be_visible()
     assign = page.get_by_role("main").get_by_role("link", name="Assign", exact=True).last
     expect(assign).to_have_attribute("href", f"/manage/assign?person={teams.ann}")
+    assert_fits(page)
+
+
+def test_remind_from_the_team_page_on_a_phone(page: Page, live_server, teams):
+    log_in(page, MANAGER)
+    page.goto("/manage/")
+    assert_fits(page)
+    row = page.locator("table.team tbody tr", has_text="Bob Baker")
+    row.get_by_role("button", name="Remind Bob Baker").click()
+    expect(page.get_by_role("status")).to_have_text("Reminder sent to Bob Baker.")
+    row = page.locator("table.team tbody tr", has_text="Bob Baker")
+    expect(row.get_by_text("reminded today")).to_be_visible()
+    expect(row.get_by_role("button", name="Remind Bob Baker")).to_have_count(0)
     assert_fits(page)

@@ -53,7 +53,8 @@ EXTRA = "wrong-dish-recovery"  # not on the teller path
 
 
 class _Tables(HTMLParser):
-    """Cell texts of one table's header and body rows; <progress> fallback text left out."""
+    """Cell texts of one table's header and body rows: the data, without <progress> fallback
+    text or the controls beside it (a "nudge": the Remind button, or "reminded today")."""
 
     def __init__(self, css_class: str):
         super().__init__()
@@ -64,6 +65,7 @@ class _Tables(HTMLParser):
         self.rows: list[list[str]] = []
         self.cell: list[str] | None = None
         self.hidden = 0
+        self.nudge: str | None = None  # the tag of a control beside the data, while inside it
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
@@ -81,6 +83,8 @@ class _Tables(HTMLParser):
             self.in_progress = True
         elif tag == "span" and attrs.get("aria-hidden") == "true":
             self.hidden += 1
+        elif "nudge" in (attrs.get("class") or "").split():
+            self.nudge = tag
 
     def handle_endtag(self, tag):
         if not self.inside:
@@ -89,6 +93,8 @@ class _Tables(HTMLParser):
             self.inside = False
         elif tag == "progress":
             self.in_progress = False
+        elif tag == self.nudge:
+            self.nudge = None
         elif tag == "span" and self.hidden:
             self.hidden -= 1
         elif tag in ("th", "td") and self.cell is not None:
@@ -97,7 +103,8 @@ class _Tables(HTMLParser):
             self.cell = None
 
     def handle_data(self, data):
-        if self.inside and self.cell is not None and not self.in_progress and not self.hidden:
+        data_here = self.inside and self.cell is not None and self.nudge is None
+        if data_here and not self.in_progress and not self.hidden:
             self.cell.append(data)
 
 

@@ -20,6 +20,7 @@ VIEW_MODULES = (
     "trainer.manage.views_people",
     "trainer.manage.views_insight",
     "trainer.manage.views_joining",
+    "trainer.manage.views_nudges",
 )
 
 

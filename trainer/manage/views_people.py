@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import select
 
 from trainer.extensions import db
 from trainer.learn.services import assigned_lessons, path_progress
@@ -12,7 +13,8 @@ from trainer.manage.charts import line_chart
 from trainer.manage.forms import AssignForm, CommentForm
 from trainer.manage.join_forms import ButtonForm
 from trainer.manage.scope import manager_required, visible_teams
-from trainer.models import utcnow
+from trainer.models import User, utcnow
+from trainer.notify import nudges
 from trainer.people import joining
 from trainer.review.planning import local_date
 from trainer.web import page_number
@@ -41,6 +43,14 @@ def team_page():
         teams=teams,
         waiting=joining.waiting(db.session, shown),
         button=ButtonForm(formdata=None),
+        reminded=nudges.reminded_today(
+            db.session,
+            list(
+                db.session.scalars(
+                    select(User).where(User.id.in_([row.user_id for row in view.page.items]))
+                )
+            ),
+        ),  # fmt: skip
         columns=team.COLUMNS,
         statuses=team.STATUSES,
         chart=chart,
@@ -85,6 +95,9 @@ def person(person_id: int):
         attempts=attempts,
         run_lessons=team.run_lessons(db.session, attempts.items),
         today=local_date(person.timezone, utcnow()),
+        reminded=person.id in nudges.reminded_today(db.session, [person]),
+        can_remind=nudges.can_reach(person),
+        button=ButtonForm(formdata=None),
     )
 
 

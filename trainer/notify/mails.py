@@ -261,3 +261,31 @@ def digest_mail(*, first_name: str, week: str, teams: list[TeamWeek], url: str) 
     text_lines += ["", f"Frontline Trainer: {url}"]
     html_parts.append(_p(_link(url, "Open Frontline Trainer", _BUTTON)))
     return Mail(subject, "\n".join(text_lines), _page(*html_parts))
+
+
+# -- a manager's nudge -----------------------------------------------------------------------
+
+
+def nudge_mail(
+    *, first_name: str, manager: str, lesson: str | None, minutes: int | None, url: str
+) -> Mail:
+    """A manager's one-tap reminder: who asks, and the one thing to do next."""
+    if lesson:
+        what = f"your next lesson, “{lesson}” ({minutes} min)"
+        subject = f"{manager} asks you to do your next lesson"
+        button = "Start the lesson"
+    else:
+        what = "your refresher: five minutes on the questions you are closest to forgetting"
+        subject = f"{manager} asks you to do your refresher"
+        button = "Start the refresher"
+    text = (
+        f"Hello {first_name},\n\n"
+        f"{manager} asks you to take a few minutes today for {what}.\n\n"
+        f"{button}: {url}\n"
+    )
+    html = _page(
+        _p(f"Hello {escape(first_name)},"),
+        _p(f"{escape(manager)} asks you to take a few minutes today for {escape(what)}."),
+        _p(_link(url, button, _BUTTON)),
+    )
+    return Mail(subject, text, html)
