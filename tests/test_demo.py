@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from trainer.extensions import db
 from trainer.models import Attempt, LessonRun, RolePlayAnswer, Team, User
+from trainer.people.demo import PEOPLE
 
 
 def test_demo_creates_the_readme_accounts_with_history(app, runner, client):
@@ -77,5 +78,31 @@ def test_demo_loads_on_both_databases(any_db_app):
     result = any_db_app.test_cli_runner().invoke(args=["demo"])
     assert result.exit_code == 0, result.output
     with any_db_app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(User)) == 10
+        assert db.session.scalar(select(func.count()).select_from(User)) == len(PEOPLE)
         assert db.session.scalar(select(func.count()).select_from(Attempt)) > 50
+
+
+def test_the_demo_has_a_learner_without_email_and_a_join_code_for_the_restaurant(app, runner):
+    import re
+
+    import sqlalchemy as sa
+
+    from trainer.auth.pins import verify_pin
+    from trainer.extensions import db
+    from trainer.models import User
+
+    first = runner.invoke(args=["demo"])
+    assert first.exit_code == 0, first.output
+    code = re.search(r"Join code for The Copper Pot, city centre: (\w{4})-(\w{4})", first.output)
+    assert code, first.output
+    url = re.search(r"join URL (\S+)", first.output).group(1)
+    assert url.endswith(f"/join/{code.group(1)}{code.group(2)}")
+    again = runner.invoke(args=["demo"])
+    assert f"{code.group(1)}-{code.group(2)}" in again.output  # the same code, still good
+
+    with app.app_context():
+        kai = db.session.scalar(sa.select(User).where(User.employee_number == "1001"))
+        assert kai.email is None and kai.team.name == "The Copper Pot, city centre"
+        assert verify_pin(kai.pin_hash, "246810") and kai.phone == "+447911123456"
+    page = app.test_client().get(f"/join/{code.group(1)}{code.group(2)}")
+    assert page.status_code == 200 and "Join The Copper Pot, city centre" in page.get_data(True)

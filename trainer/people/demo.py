@@ -16,17 +16,20 @@ from sqlalchemy.orm import Session
 from trainer.auth.passwords import hash_password
 from trainer.learn import services as learn
 from trainer.manage.observations import ensure_builtin_checklists
-from trainer.models import Lesson, Path, User, utcnow
+from trainer.models import JoinCode, Lesson, Path, Team, User, utcnow
+from trainer.people.joining import codes_of, create_code, join_url
 from trainer.people.services import create_user
 
 DEMO_PASSWORD = "demo"
+DEMO_EMPLOYEE_NUMBER = "1001"
+DEMO_PIN = "246810"
 FIRST_TEAM = "Riverside Bank, Millbrook branch"
 SECOND_TEAM = "The Copper Pot, city centre"
 
 
 @dataclass(frozen=True)
 class DemoPerson:
-    email: str
+    email: str | None
     name: str
     role: str
     job_role: str | None
@@ -35,6 +38,9 @@ class DemoPerson:
     hired_days_ago: int
     lessons_done: int  # how far along their path, for history
     accuracy: float  # share of quiz answers right
+    employee_number: str | None = None
+    phone: str | None = None
+    pin: str | None = None
 
 
 PEOPLE = [
@@ -57,6 +63,9 @@ PEOPLE = [
                "Australia/Sydney", 28, 7, 0.85),
     DemoPerson("farah.haddad@example.com", "Farah Haddad", "learner", "wait-staff", SECOND_TEAM,
                "Europe/London", 3, 0, 0.7),
+    # No company email: signs in on the restaurant's tablet with employee number and PIN.
+    DemoPerson(None, "Kai Nowak", "learner", "wait-staff", SECOND_TEAM, "Europe/London", 5, 1,
+               0.7, employee_number=DEMO_EMPLOYEE_NUMBER, phone="+447911123456", pin=DEMO_PIN),
 ]  # fmt: skip
 
 ROLEPLAY_ANSWERS = [
@@ -79,11 +88,14 @@ def load_demo(session: Session) -> str:
 
     created = 0
     for person in PEOPLE:
-        if session.scalar(select(User.id).where(User.email == person.email)) is not None:
+        if _exists(session, person):
             continue
         user = create_user(
             session,
             email=person.email,
+            employee_number=person.employee_number,
+            phone=person.phone,
+            pin=person.pin,
             name=person.name,
             password=None,
             role=person.role,
@@ -92,7 +104,8 @@ def load_demo(session: Session) -> str:
             timezone=person.timezone,
             hire_date=date.today() - timedelta(days=person.hired_days_ago),
         )
-        user.password_hash = hash_password(DEMO_PASSWORD)
+        if person.email:
+            user.password_hash = hash_password(DEMO_PASSWORD)
         if person.role == "manager" and user.team is not None:
             user.managed_teams.append(user.team)
             user.team = None
@@ -103,11 +116,32 @@ def load_demo(session: Session) -> str:
         _manager_activity(session)
     session.commit()
     total = session.scalar(select(func.count()).select_from(User))
+    code = _join_code(session)
     return (
         f"Demo data: {created} people created, {total} accounts in all. "
         f"Sign in as learner@example.com, manager@example.com or admin@example.com "
-        f"with password '{DEMO_PASSWORD}'."
+        f"with password '{DEMO_PASSWORD}'.\n"
+        f"Join code for {SECOND_TEAM}: {code.display} ({code.max_uses - code.uses} places left), "
+        f"join URL {join_url(code)}"
     )
+
+
+def _exists(session: Session, person: DemoPerson) -> bool:
+    if person.email:
+        found = select(User.id).where(User.email == person.email)
+    else:
+        found = select(User.id).where(User.employee_number == person.employee_number)
+    return session.scalar(found) is not None
+
+
+def _join_code(session: Session) -> JoinCode:
+    """A code new people can join the restaurant with: the one that works, or a new one."""
+    team = session.scalar(select(Team).where(Team.name == SECOND_TEAM))
+    now = utcnow()
+    for code in codes_of(session, [team.id]):
+        if code.usable(now):
+            return code
+    return create_code(session, team, by=None, days=30, uses=50)
 
 
 # What the demo manager saw on the floor last week: (person, checklist, points seen, grade, note).
@@ -164,7 +198,7 @@ def _history(session: Session, user: User, person: DemoPerson) -> None:
     path = session.scalar(select(Path).where(Path.job_role_id == user.job_role_id))
     if path is None:
         return
-    rng = random.Random(person.email)
+    rng = random.Random(person.email or person.employee_number)
     steps = path.steps[: person.lessons_done + 1]  # the last one is left half done
     for number, step in enumerate(steps):
         lesson = step.lesson
@@ -175,7 +209,7 @@ def _history(session: Session, user: User, person: DemoPerson) -> None:
 
 def _token(user: User, *parts: str) -> str:
     """A stable form token, so the demo's answers are as idempotent as a learner's."""
-    return hashlib.sha256("/".join((user.email, *parts)).encode()).hexdigest()[:32]
+    return hashlib.sha256("/".join((user.handle, *parts)).encode()).hexdigest()[:32]
 
 
 def _take_lesson(session, user, lesson, rng, accuracy, days_ago, finish) -> None:
