@@ -108,8 +108,9 @@ class Config:
     # the team OIDC_DEFAULT_TEAM.
     OIDC_CREATE_USERS = _bool("OIDC_CREATE_USERS", False)
     OIDC_DEFAULT_TEAM = os.environ.get("OIDC_DEFAULT_TEAM") or None
-    # Each call to the provider gives up after this many seconds (a 503 page, not a hang).
-    OIDC_TIMEOUT_SECONDS = _float("OIDC_TIMEOUT_SECONDS", 10)
+    # Seconds the app waits for the provider in all, going to it and coming back from it: then a
+    # 503 page (well inside the WSGI server's timeout: a slow provider never kills workers).
+    OIDC_TIMEOUT_SECONDS = _float("OIDC_TIMEOUT_SECONDS", 5)
     # Development and tests only: a provider on plain http://. Refused in production.
     OIDC_ALLOW_HTTP = _bool("OIDC_ALLOW_HTTP", False)
 

@@ -4,9 +4,11 @@ started by these tests; tests/oidc_support.py), over real HTTP."""
 from __future__ import annotations
 
 import base64
+import json
 import socket
 import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import pytest
@@ -241,6 +243,15 @@ def test_someone_not_set_up_here_is_told_so_and_no_account_is_made(company_app):
     assert signed_in_as(client) is None
     assert count(company_app, User) == people
     assert count(company_app, CompanyAccount) == 0
+
+
+def test_a_company_account_without_the_matching_claim_is_told_why(company_app):
+    client = company_app.test_client()
+    response = company_sign_in(client, "kim")  # no email at the company; matched by email here
+    assert response.status_code == 403
+    assert "Your company account did not say who you are" in text(response)
+    assert "by their email address" in text(response)
+    assert signed_in_as(client) is None
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -535,6 +546,57 @@ def test_an_unreachable_provider_gives_a_clear_page(company, tmp_path, request):
             assert "We cannot reach your company" in text(response)
             assert "sign in with your password" in text(response)
     finally:
+        silent.close()
+
+
+def test_a_provider_that_stops_answering_halfway_gives_a_clear_page(company, tmp_path, request):
+    """Discovery answers, then the token endpoint takes the connection and never replies."""
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+
+    class Discovery(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - the standard library's name
+            issuer = f"http://127.0.0.1:{self.server.server_port}"
+            body = json.dumps(
+                {
+                    "issuer": issuer,
+                    "authorization_endpoint": f"{issuer}/auth",
+                    "token_endpoint": f"http://127.0.0.1:{silent.getsockname()[1]}/token",
+                    "jwks_uri": f"{issuer}/jwks",
+                }
+            ).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Discovery)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        issuer = f"http://127.0.0.1:{server.server_port}"
+        app = make_app(
+            tmp_path,
+            "sqlite",
+            request,
+            **company.config(OIDC_ISSUER=issuer, OIDC_TIMEOUT_SECONDS=0.5),
+        )
+        client = app.test_client()
+        url = start(client)
+        assert url.startswith(f"{issuer}/auth?")
+        state = parse_qs(urlsplit(url).query)["state"][0]
+        response = client.get(f"{CALLBACK_PATH}?code=a-code&state={state}")
+        assert response.status_code == 503
+        assert "We cannot reach your company" in text(response)
+        assert signed_in_as(client) is None
+    finally:
+        server.shutdown()
+        server.server_close()
         silent.close()
 
 

@@ -3,8 +3,9 @@ is, and this module finds them here.
 
 The authorization code flow with PKCE (S256), a one-time state and nonce, and the ID token's
 signature checked against the provider's published keys (JWKS, from discovery), as well as its
-issuer, audience and expiry. Authlib builds the requests; every call to the provider has a
-timeout, so a provider that does not answer gives a 503 page, not a hung worker.
+issuer, audience and expiry. Authlib builds the requests. Each step (off to the provider, back
+from it) gives up on the provider after OIDC_TIMEOUT_SECONDS in all, so a provider that does not
+answer gives a 503 page, never a worker held until the WSGI server kills it.
 
 Who the person is: the provider's subject once remembered (`CompanyAccount`), else the claim named
 by OIDC_MATCH_CLAIM (an email, or an employee number) the first time, which is then remembered.
@@ -18,7 +19,7 @@ from __future__ import annotations
 import hmac
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 import requests
@@ -93,6 +94,19 @@ class Settings:
     default_team: str | None
     timeout: float
     allow_http: bool
+    deadline: float | None = None  # time.monotonic() by which this step must be done
+
+    def one_step(self) -> Settings:
+        """These settings, with OIDC_TIMEOUT_SECONDS for everything this step asks the provider."""
+        return replace(self, deadline=time.monotonic() + self.timeout)
+
+    def seconds_left(self) -> float:
+        if self.deadline is None:
+            return self.timeout
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise unreachable("out of time")
+        return left
 
     @classmethod
     def from_config(cls, config) -> Settings | None:
@@ -107,7 +121,7 @@ class Settings:
             match_claim=(config.get("OIDC_MATCH_CLAIM") or "email").strip(),
             create_users=bool(config.get("OIDC_CREATE_USERS")),
             default_team=config.get("OIDC_DEFAULT_TEAM") or None,
-            timeout=float(config.get("OIDC_TIMEOUT_SECONDS") or 10),
+            timeout=float(config.get("OIDC_TIMEOUT_SECONDS") or 5),
             allow_http=bool(config.get("OIDC_ALLOW_HTTP")),
         )
 
@@ -149,7 +163,7 @@ def _client(settings: Settings, redirect_uri: str | None = None, token=None) -> 
         redirect_uri=redirect_uri,
         code_challenge_method="S256",
         token=token,
-        default_timeout=settings.timeout,
+        default_timeout=settings.seconds_left(),
     )
 
 
@@ -215,6 +229,7 @@ class Identity:
 def begin(settings: Settings, redirect_uri: str, next_path: str | None) -> tuple[str, dict]:
     """Where to send the person (the provider's authorization URL), and what this browser must
     keep until they come back: the state, nonce and PKCE verifier, never sent anywhere else."""
+    settings = settings.one_step()
     endpoint = metadata(settings)["authorization_endpoint"]
     state, nonce, verifier = generate_token(32), generate_token(32), generate_token(64)
     with _client(settings, redirect_uri) as client:
@@ -272,6 +287,7 @@ def complete(settings: Settings, redirect_uri: str, pending: dict | None, args) 
     """Check the provider's answer (`args`, the callback's query) against the sign-in this
     browser started (`pending`), exchange the code with the PKCE verifier, and return who signed
     in: the ID token's signature, issuer, audience, expiry and nonce all checked."""
+    settings = settings.one_step()
     if args.get("error"):
         raise _provider_said_no(str(args["error"]), args.get("error_description"))
     if pending is None:

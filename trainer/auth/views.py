@@ -178,7 +178,8 @@ def _company_callback_url() -> str:
 
 
 def _company_problem(error: oidc.CompanySignInError):
-    current_app.logger.info("company sign-in refused: %s", error)
+    log = current_app.logger.warning if error.status >= 500 else current_app.logger.info
+    log("company sign-in refused: %s", error)
     page = render_template("auth/company_problem.html", problem=error)
     return _with_retry_after(page, error.status, 60 if error.status == 503 else None)
 
