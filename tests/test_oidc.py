@@ -402,6 +402,16 @@ def test_an_answer_naming_another_issuer_is_refused(company_app):
     assert "sent an answer we cannot trust" in text(response)
     assert signed_in_as(client) is None
 
+    # This provider always names itself (RFC 9207), so an answer without its name is refused.
+    client = company_app.test_client()
+    callback = at_provider(start(client), "sam")
+    parts = urlsplit(callback)
+    query = {k: v[0] for k, v in parse_qs(parts.query).items() if k != "iss"}
+    response = come_back(client, urlunsplit(parts._replace(query=urlencode(query))))
+    assert response.status_code == 400
+    assert "sent an answer we cannot trust" in text(response)
+    assert signed_in_as(client) is None
+
 
 def test_a_callback_works_once(company_app):
     client = company_app.test_client()

@@ -308,8 +308,11 @@ def complete(settings: Settings, redirect_uri: str, pending: dict | None, args) 
     meta = metadata(settings)
     # RFC 9207: the provider names itself in its answer, so an answer from another provider
     # cannot be passed off as this one's.
-    if "iss" in args and args.get("iss") != meta["issuer"]:
-        raise untrusted(f"callback from issuer {args.get('iss')!r}")
+    named = args.get("iss")
+    if named is None and meta.get("authorization_response_iss_parameter_supported"):
+        raise untrusted("callback without iss")
+    if named is not None and named != meta["issuer"]:
+        raise untrusted(f"callback from issuer {named!r}")
     code = args.get("code")
     if not code:
         raise untrusted("no code in the callback")
