@@ -6,7 +6,7 @@ FLASK   := $(BIN)/flask --app trainer
 HOST    ?= 127.0.0.1
 PORT    ?= 5000
 
-.PHONY: install install-test run scheduler test lint format db content demo chromium postgres oidc-provider clean bench
+.PHONY: install install-test run scheduler test lint format db content demo chromium postgres oidc-provider oidc-dev clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,15 @@ OIDC_PROVIDER := tests/oidc/node_modules/.package-lock.json
 $(OIDC_PROVIDER): tests/oidc/package.json tests/oidc/package-lock.json
 	cd tests/oidc && npm ci --no-audit --no-fund --loglevel=error
 oidc-provider: $(OIDC_PROVIDER)
+
+# That provider on http://127.0.0.1:5556 to try company sign-in by hand, beside `make run` with
+# OIDC_ISSUER=http://127.0.0.1:5556 OIDC_CLIENT_ID=frontline-trainer
+# OIDC_CLIENT_SECRET=dev-only-not-secret OIDC_ALLOW_HTTP=1 (README, "Company sign-in").
+# Its people: tests/oidc/demo-accounts.json (learner, manager, newhire; password "demo").
+oidc-dev: oidc-provider
+	cd tests/oidc && OIDC_PORT=5556 CLIENT_ID=frontline-trainer CLIENT_SECRET=dev-only-not-secret \
+	  REDIRECT_URIS="http://$(HOST):$(PORT)/login/company/callback" \
+	  ACCOUNTS_FILE=demo-accounts.json node provider.mjs
 
 lint: install-test
 	$(BIN)/ruff check .

@@ -77,6 +77,7 @@ class Provider:
                 "CLIENT_SECRET": CLIENT_SECRET,
                 "REDIRECT_URIS": " ".join(redirect_uris),
                 "ACCOUNTS_FILE": str(accounts_file),
+                "STOP_WITH_STDIN": "1",
             },
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,

@@ -1,7 +1,6 @@
 // A real OpenID provider for the company sign-in tests: node-oidc-provider 8 (certified; 9 wants
 // Node 22 and the machines have Node 20), on http://127.0.0.1 and a free port. Started by
-// tests/oidc_support.py; prints one JSON line, {"issuer": ...}, once it listens, and stops when
-// its standard input closes.
+// tests/oidc_support.py; prints one JSON line, {"issuer": ...}, once it listens.
 //
 // Environment:
 //   CLIENT_ID, CLIENT_SECRET  the app under test; "<CLIENT_ID>-other" is a second application of
@@ -9,6 +8,9 @@
 //   REDIRECT_URIS             the client's redirect URIs, separated by spaces
 //   ACCOUNTS_FILE             JSON list of {login, password, sub, claims}; read at every use,
 //                             so a test can change a person's email at the provider
+//   OIDC_PORT                 a fixed port (`make oidc-dev`); a free one when unset
+//   STOP_WITH_STDIN           "1": stop when standard input closes (the tests: no provider is
+//                             left behind, even by a test run that was killed)
 //
 // The sign-in pages are small plain HTML forms ("Username", "Password", "Sign in", "Cancel");
 // consent is given at once, as a company's own provider does for its own applications.
@@ -19,7 +21,7 @@ import http from 'node:http';
 
 import Provider from 'oidc-provider';
 
-const { CLIENT_ID, CLIENT_SECRET, REDIRECT_URIS, ACCOUNTS_FILE } = process.env;
+const { CLIENT_ID, CLIENT_SECRET, REDIRECT_URIS, ACCOUNTS_FILE, OIDC_PORT } = process.env;
 
 function accounts() {
   return JSON.parse(readFileSync(ACCOUNTS_FILE, 'utf8'));
@@ -66,7 +68,7 @@ function send(res, status, html) {
 }
 
 const server = http.createServer();
-await new Promise((resolve) => { server.listen(0, '127.0.0.1', resolve); });
+await new Promise((resolve) => { server.listen(Number(OIDC_PORT || 0), '127.0.0.1', resolve); });
 const issuer = `http://127.0.0.1:${server.address().port}`;
 
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -147,6 +149,8 @@ server.on('request', (req, res) => {
   return undefined;
 });
 
-process.stdin.on('end', () => process.exit(0));
-process.stdin.resume();
+if (process.env.STOP_WITH_STDIN === '1') {
+  process.stdin.on('end', () => process.exit(0));
+  process.stdin.resume();
+}
 process.stdout.write(`${JSON.stringify({ issuer })}\n`);
