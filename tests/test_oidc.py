@@ -20,7 +20,7 @@ from joserfc.jwk import RSAKey
 from tests.conftest import make_app
 from tests.oidc_support import ACCOUNTS, CALLBACK_PATH, CLIENT_ID, TEST_CLIENT_URL, Provider
 from tests.oidc_support import sign_in_at_provider as at_provider
-from trainer.auth import oidc
+from trainer.auth import company_accounts, oidc
 from trainer.extensions import db
 from trainer.models import CompanyAccount, Team, User, UserSession
 
@@ -306,7 +306,7 @@ def test_the_same_new_person_signing_in_twice_at_once_is_made_once(creating_app)
         try:
             with creating_app.app_context():
                 barrier.wait()
-                found.append(oidc.person_for(db.session, settings, identity).id)
+                found.append(company_accounts.person_for(db.session, settings, identity).id)
         except Exception as error:  # noqa: BLE001 - reported below
             errors.append(error)
 

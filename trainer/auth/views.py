@@ -13,7 +13,7 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
-from trainer.auth import bp, oidc, sessions, signin
+from trainer.auth import bp, company_accounts, oidc, sessions, signin
 from trainer.auth.forms import (
     EndSessionForm,
     EndSessionsForm,
@@ -209,7 +209,7 @@ def company_callback():
     pending = oidc.take_pending(session, request.args.get("state"))
     try:
         identity = oidc.complete(settings, _company_callback_url(), pending, request.args)
-        user = oidc.person_for(db.session, settings, identity)
+        user = company_accounts.person_for(db.session, settings, identity)
     except oidc.CompanySignInError as error:
         return _company_problem(error)
     return signin.finish(user, to=pending["next"])
