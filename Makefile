@@ -6,7 +6,7 @@ FLASK   := $(BIN)/flask --app trainer
 HOST    ?= 127.0.0.1
 PORT    ?= 5000
 
-.PHONY: install install-test run scheduler test lint format db content demo chromium postgres clean bench
+.PHONY: install install-test run scheduler test lint format db content demo chromium postgres oidc-provider oidc-dev clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,22 @@ postgres:
 	  command -v pg_ctlcluster >/dev/null 2>&1 && \
 	  pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | head -n1) main start; } || true
 
+# The OpenID provider the company sign-in tests start (node-oidc-provider, pinned in tests/oidc),
+# run by the machine's Node.js. npm writes node_modules/.package-lock.json last.
+OIDC_PROVIDER := tests/oidc/node_modules/.package-lock.json
+$(OIDC_PROVIDER): tests/oidc/package.json tests/oidc/package-lock.json
+	cd tests/oidc && npm ci --no-audit --no-fund --loglevel=error
+oidc-provider: $(OIDC_PROVIDER)
+
+# That provider on http://127.0.0.1:5556 to try company sign-in by hand, beside `make run` with
+# OIDC_ISSUER=http://127.0.0.1:5556 OIDC_CLIENT_ID=frontline-trainer
+# OIDC_CLIENT_SECRET=dev-only-not-secret OIDC_ALLOW_HTTP=1 (README, "Company sign-in").
+# Its people: tests/oidc/demo-accounts.json (learner, manager, newhire; password "demo").
+oidc-dev: oidc-provider
+	cd tests/oidc && OIDC_PORT=5556 CLIENT_ID=frontline-trainer CLIENT_SECRET=dev-only-not-secret \
+	  REDIRECT_URIS="http://$(HOST):$(PORT)/login/company/callback" \
+	  ACCOUNTS_FILE=demo-accounts.json node provider.mjs
+
 lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -62,7 +78,7 @@ format: install-test
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: install-test chromium postgres
+test: install-test chromium postgres oidc-provider
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
@@ -72,4 +88,4 @@ bench: install
 	$(BIN)/python -m bench.run
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache test-artifacts
+	rm -rf $(VENV) instance .pytest_cache test-artifacts tests/oidc/node_modules

@@ -95,6 +95,25 @@ class Config:
     # Links in emails point here (no request to take the host from in a scheduled job).
     PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/")
 
+    # Company sign-in with OpenID Connect (trainer/auth/oidc.py): offered once OIDC_ISSUER and
+    # OIDC_CLIENT_ID are set. Register {PUBLIC_URL}/login/company/callback at the provider.
+    OIDC_ISSUER = os.environ.get("OIDC_ISSUER") or None
+    OIDC_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID") or None
+    OIDC_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET") or None
+    OIDC_SCOPES = os.environ.get("OIDC_SCOPES", "openid email profile")
+    # How a company account finds its person here the first time: "email", or the name of the
+    # claim that holds the employee number (matched against the employee number here).
+    OIDC_MATCH_CLAIM = os.environ.get("OIDC_MATCH_CLAIM", "email")
+    # Off: only people who already have an account here sign in. On: new people get one, on
+    # the team OIDC_DEFAULT_TEAM.
+    OIDC_CREATE_USERS = _bool("OIDC_CREATE_USERS", False)
+    OIDC_DEFAULT_TEAM = os.environ.get("OIDC_DEFAULT_TEAM") or None
+    # Seconds the app waits for the provider in all, going to it and coming back from it: then a
+    # 503 page (well inside the WSGI server's timeout: a slow provider never kills workers).
+    OIDC_TIMEOUT_SECONDS = _float("OIDC_TIMEOUT_SECONDS", 5)
+    # Development and tests only: a provider on plain http://. Refused in production.
+    OIDC_ALLOW_HTTP = _bool("OIDC_ALLOW_HTTP", False)
+
     # Spaced repetition (docs/spaced-repetition.md).
     DESIRED_RETENTION = float(os.environ.get("DESIRED_RETENTION", 0.9))
     REFRESHER_MINUTES = float(os.environ.get("REFRESHER_MINUTES", 5))
@@ -139,6 +158,11 @@ class ProductionConfig(Config):
                 "Production needs a real SECRET_KEY: set the SECRET_KEY environment variable "
                 "to a random string of at least 32 characters "
                 "(python -c 'import secrets; print(secrets.token_hex(32))')."
+            )
+        if config.get("OIDC_ALLOW_HTTP"):
+            raise RuntimeError(
+                "OIDC_ALLOW_HTTP is for development and tests: in production the company "
+                "sign-in provider must use https://. Unset OIDC_ALLOW_HTTP."
             )
 
 

@@ -6,9 +6,12 @@ bp = Blueprint("auth", __name__)
 
 
 def init_app(app: Flask) -> None:
-    """Who is signed in: Flask-Login asks the session rows (`sessions.load`)."""
-    from trainer.auth import joining, sessions
+    """Who is signed in: Flask-Login asks the session rows (`sessions.load`). Company sign-in
+    must be set up whole, or not at all."""
+    from trainer.auth import joining, oidc, sessions
     from trainer.extensions import db, login_manager
+
+    oidc.check_config(app.config)
 
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to continue."

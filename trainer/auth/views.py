@@ -2,16 +2,18 @@ from __future__ import annotations
 
 from flask import (
     abort,
+    current_app,
     flash,
     make_response,
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_login import current_user, login_required
 
-from trainer.auth import bp, sessions, signin
+from trainer.auth import bp, company_accounts, oidc, sessions, signin
 from trainer.auth.forms import (
     EndSessionForm,
     EndSessionsForm,
@@ -56,7 +58,9 @@ def login():
         status = 429 if retry_after else 401
     elif form.is_submitted():
         status = 400
-    page = render_template("auth/login.html", form=form, error=error)
+    page = render_template(
+        "auth/login.html", form=form, error=error, company=oidc.settings() is not None
+    )
     return _with_retry_after(page, status, retry_after)
 
 
@@ -163,3 +167,49 @@ def welcome(token: str):
         "auth/set_password.html", form=form, person=person, min_length=MIN_LENGTH
     )
     return page, status
+
+
+# -- Company sign-in (OpenID Connect, trainer/auth/oidc.py) --------------------------------------
+
+
+def _company_callback_url() -> str:
+    # The address registered at the provider: PUBLIC_URL, not whatever Host a request names.
+    return current_app.config["PUBLIC_URL"] + url_for("auth.company_callback")
+
+
+def _company_problem(error: oidc.CompanySignInError):
+    log = current_app.logger.warning if error.status >= 500 else current_app.logger.info
+    log("company sign-in refused: %s", error)
+    page = render_template("auth/company_problem.html", problem=error)
+    return _with_retry_after(page, error.status, 60 if error.status == 503 else None)
+
+
+@bp.get("/login/company")
+def company_sign_in():
+    """The "Sign in with your company account" button: off to the company's provider."""
+    if current_user.is_authenticated:
+        return redirect(url_for("learn.today"))
+    settings = oidc.settings()
+    if settings is None:
+        abort(404)
+    try:
+        url, pending = oidc.begin(settings, _company_callback_url(), request.args.get("next"))
+    except oidc.CompanySignInError as error:
+        return _company_problem(error)
+    oidc.remember_pending(session, pending)
+    return redirect(url, 303)
+
+
+@bp.get("/login/company/callback")
+def company_callback():
+    """Back from the company's provider: check its answer, find the person, sign them in."""
+    settings = oidc.settings()
+    if settings is None:
+        abort(404)
+    pending = oidc.take_pending(session, request.args.get("state"))
+    try:
+        identity = oidc.complete(settings, _company_callback_url(), pending, request.args)
+        user = company_accounts.person_for(db.session, settings, identity)
+    except oidc.CompanySignInError as error:
+        return _company_problem(error)
+    return signin.finish(user, to=pending["next"])

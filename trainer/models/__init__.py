@@ -13,11 +13,12 @@ from trainer.models.learning import Attempt, LessonRun, RolePlayAnswer
 from trainer.models.messages import Notification, OutboxMessage
 from trainer.models.people import ROLES, JobRole, JoinCode, Team, User, team_managers
 from trainer.models.review import Refresher, ReviewCard, ReviewLog
-from trainer.models.security import SignInCounter, UserSession
+from trainer.models.security import CompanyAccount, SignInCounter, UserSession
 
 __all__ = [
     "GRADES",
     "ROLES",
+    "CompanyAccount",
     "Enrolment",
     "Invitation",
     "Observation",

@@ -1,10 +1,11 @@
-"""Signed-in sessions and sign-in throttling, kept in the database so every web worker agrees."""
+"""Signed-in sessions, sign-in throttling and company accounts, kept in the database so every web
+worker agrees."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from trainer.models.base import Base, utcnow
@@ -48,3 +49,23 @@ class SignInCounter(Base):
     window_start: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     # Account keys only: no password of this account is checked before then.
     next_check_at: Mapped[datetime | None]
+
+
+class CompanyAccount(Base):
+    """A person's account at the company's OpenID provider, remembered the first time it signs
+    in (trainer/auth/oidc.py). From then on the provider's subject finds the person, so an email
+    changed or reused at the company never moves the sign-in to someone else here. One per
+    person and provider."""
+
+    __tablename__ = "company_accounts"
+    __table_args__ = (
+        UniqueConstraint("issuer", "subject"),
+        UniqueConstraint("user_id", "issuer"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    issuer: Mapped[str] = mapped_column(String(255))
+    subject: Mapped[str] = mapped_column(String(255))  # the ID token's "sub"
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_signed_in_at: Mapped[datetime] = mapped_column(default=utcnow)
