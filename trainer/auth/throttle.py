@@ -53,50 +53,45 @@ def _upsert(session: Session):
     return (postgresql if dialect == "postgresql" else sqlite).insert(SignInCounter)
 
 
-def _count(session: Session, key: str, now: datetime, window: timedelta) -> tuple[int, datetime]:
-    """Add one to `key` (a new window if its last one is over); the new count and window start."""
+def _bump(session: Session, key: str, now: datetime, window: timedelta, *, only_if=None):
+    """Add one to `key` in one atomic upsert (a new window if its last one is over), returning
+    (count, window start); with `only_if`, only while that holds (or the window is over), and
+    None when it did not."""
     table = SignInCounter.__table__
     expired = table.c.window_start <= now - window
+    changes = {
+        "count": case((expired, 1), else_=table.c.count + 1),
+        "window_start": case((expired, now), else_=table.c.window_start),
+    }
+    if only_if is not None:
+        changes["next_check_at"] = case((expired, None), else_=table.c.next_check_at)
     statement = (
         _upsert(session)
         .values(key=key, count=1, window_start=now)
         .on_conflict_do_update(
             index_elements=[table.c.key],
-            set_={
-                "count": case((expired, 1), else_=table.c.count + 1),
-                "window_start": case((expired, now), else_=table.c.window_start),
-            },
+            set_=changes,
+            where=None if only_if is None else or_(expired, only_if),
         )
         .returning(table.c.count, table.c.window_start)
     )
-    count, start = session.execute(statement).one()
+    return session.execute(statement).first()
+
+
+def _count(session: Session, key: str, now: datetime, window: timedelta) -> tuple[int, datetime]:
+    """Add one to `key`; the new count and window start."""
+    count, start = _bump(session, key, now, window)
     return count, start
 
 
 def _check_account(session: Session, key: str, now: datetime) -> bool:
     """Take one of the account's daily checks if one is free and no delay is running."""
-    config = current_app.config
     table = SignInCounter.__table__
-    expired = table.c.window_start <= now - DAY
     free = and_(
-        table.c.count < config["LOGIN_MAX_CHECKS_PER_ACCOUNT_PER_DAY"],
+        table.c.count < current_app.config["LOGIN_MAX_CHECKS_PER_ACCOUNT_PER_DAY"],
         or_(table.c.next_check_at.is_(None), table.c.next_check_at <= now),
     )
-    statement = (
-        _upsert(session)
-        .values(key=key, count=1, window_start=now)
-        .on_conflict_do_update(
-            index_elements=[table.c.key],
-            set_={
-                "count": case((expired, 1), else_=table.c.count + 1),
-                "window_start": case((expired, now), else_=table.c.window_start),
-                "next_check_at": case((expired, None), else_=table.c.next_check_at),
-            },
-            where=or_(expired, free),
-        )
-        .returning(table.c.count)
-    )
-    return session.execute(statement).first() is not None
+    return _bump(session, key, now, DAY, only_if=free) is not None
 
 
 def account_delay(checks: int) -> timedelta:
