@@ -2,13 +2,18 @@ from flask import Blueprint, Flask
 
 bp = Blueprint("auth", __name__)
 
-from trainer.auth import views  # noqa: E402,F401  (routes attach to bp)
+from trainer.auth import views, views_cards, views_device  # noqa: E402,F401  (routes attach to bp)
 
 
 def init_app(app: Flask) -> None:
     """Who is signed in: Flask-Login asks the session rows (`sessions.load`)."""
-    from trainer.auth import sessions
+    from flask import flash, redirect, request, url_for
+    from flask_login import current_user, login_url
+
+    from trainer.auth import cli, sessions, signin
     from trainer.extensions import db, login_manager
+
+    cli.init_app(app)
 
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to continue."
@@ -17,3 +22,22 @@ def init_app(app: Flask) -> None:
     @login_manager.user_loader
     def load_user(token: str):
         return sessions.load(db.session, token)
+
+    @login_manager.unauthorized_handler
+    def sign_in_first():
+        flash(login_manager.login_message, login_manager.login_message_category)
+        if signin.on_team_device():
+            # The next colleague starts afresh on the tablet, not where the last one was.
+            return redirect(url_for("auth.device"))
+        return redirect(login_url(login_manager.login_view, next_url=request.url))
+
+    @app.context_processor
+    def shared_device():
+        def on_shared_device() -> bool:
+            """This page is for a session started on a team's shared tablet."""
+            if not current_user.is_authenticated:
+                return False
+            row = sessions.current(db.session, current_user)
+            return row is not None and row.device_id is not None
+
+        return {"on_shared_device": on_shared_device}

@@ -1,7 +1,12 @@
-"""The manager's side: their teams, people, skills, questions, coaching and observations."""
+"""The manager's side: their teams, people, skills, questions, coaching and observations, and
+the ways in for people without email (team tablets, sign-in cards)."""
 
 from flask import Blueprint
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
 
-from trainer.manage import views_insight, views_people  # noqa: E402,F401  (routes attach to bp)
+from trainer.manage import (  # noqa: E402,F401  (routes attach to bp)
+    views_devices,
+    views_insight,
+    views_people,
+)

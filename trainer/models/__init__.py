@@ -9,6 +9,7 @@ from trainer.models.coaching import (
     ObservationChecklist,
 )
 from trainer.models.content import Lesson, Path, PathStep, Quiz, QuizItem, RolePlay
+from trainer.models.credentials import Device, SignInCard
 from trainer.models.learning import Attempt, LessonRun, RolePlayAnswer
 from trainer.models.messages import Notification, OutboxMessage
 from trainer.models.people import ROLES, JobRole, Team, User, team_managers
@@ -18,6 +19,7 @@ from trainer.models.security import SignInCounter, UserSession
 __all__ = [
     "GRADES",
     "ROLES",
+    "Device",
     "Enrolment",
     "Invitation",
     "Observation",
@@ -38,6 +40,7 @@ __all__ = [
     "ReviewLog",
     "RolePlay",
     "RolePlayAnswer",
+    "SignInCard",
     "SignInCounter",
     "Team",
     "User",
