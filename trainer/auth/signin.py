@@ -15,7 +15,7 @@ from flask import current_app, flash, g, redirect, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from trainer.auth import sessions
+from trainer.auth import device, sessions
 from trainer.extensions import db
 from trainer.models import User
 
@@ -76,9 +76,6 @@ def renew_csrf() -> None:
 
 
 def _team_device():
-    # Imported here: the device module signs in through this one.
-    from trainer.auth import device
-
     return device.current(db.session)
 
 
