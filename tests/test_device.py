@@ -136,6 +136,9 @@ def test_an_enrolment_link_works_once_and_only_its_hash_is_stored(world):
     page = text(tab.get("/device"))
     assert "The Copper Pot · Bar tablet" in page
     assert "now The Copper Pot’s tablet “Bar tablet”" in page
+    # The same browser opening its link again (a reload, a double tap) is simply the tablet.
+    assert tab.post(link_path(link)).location == "/device"
+    assert tab.get(link_path(link)).location == "/device"
 
     other = app.test_client()
     assert other.get(link_path(link)).status_code == 404

@@ -102,6 +102,12 @@ def find_waiting(session: Session, text: str) -> Device | None:
     return device
 
 
+def is_link_of(device: Device, text: str) -> bool:
+    """`text` is the enrolment link `device` was made with (used or not)."""
+    code = codes.normalise(text)
+    return code is not None and hmac.compare_digest(device.link_hash, codes.code_hash(code))
+
+
 def enrol(session: Session, text: str, replacing: Device | None = None) -> tuple[Device, str]:
     """Use up an enrolment link: the device is enrolled, and the value of the cookie that
     marks this browser as it is returned (`set_cookie`). A device this browser was before

@@ -53,15 +53,16 @@ def device():
 def enrol_device(code: str):
     """Opening the link shows what it does; the button enrols. (Link previews and scanners
     fetch links: a GET must not use up a one-time link.)"""
+    here = devices.current(db.session)
+    if here is not None and devices.is_link_of(here, code):
+        return redirect(url_for("auth.device"))  # enrolled by this link already (a reload)
     waiting = devices.find_waiting(db.session, code)
     if waiting is None:
         return render_template("auth/enrol.html", waiting=None), 404
     form = EnrolForm()
     if form.validate_on_submit():
         try:
-            enrolled, cookie = devices.enrol(
-                db.session, code, replacing=devices.current(db.session)
-            )
+            enrolled, cookie = devices.enrol(db.session, code, replacing=here)
         except devices.LinkInvalid:  # used in another browser a moment ago
             return render_template("auth/enrol.html", waiting=None), 404
         signin.end_here()  # whoever was signed in on this browser: it is everyone's now
