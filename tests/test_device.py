@@ -266,6 +266,9 @@ def test_managers_sign_in_on_the_tablet_with_their_password_not_a_pin(world):
     assert response.status_code == 302
     [row] = sessions_of(app, world.maria)
     assert row.device_id is not None and row.remember is False
+    with app.app_context():
+        used = db.session.get(Device, row.device_id)
+        assert used.last_used_at > used.enrolled_at  # a sign-in there, whichever way
 
 
 def test_a_pin_that_is_not_six_digits_is_a_field_error(world):

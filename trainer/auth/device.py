@@ -270,7 +270,7 @@ def sign_in_with_pin(
     """Check an employee number and PIN on `device` (None: this browser is no enrolled
     device). Every refusal reads as a wrong PIN, whatever the reason; every attempt is counted
     before the PIN is checked, so guesses sent at the same moment cannot overrun a limit.
-    On success the device's last use is noted; committed."""
+    Committed; the session is started by `signin.finish`, which notes the device's use."""
     number = (employee_number or "").strip()[:64]
     found = session.scalar(select(User).where(User.employee_number == number)) if number else None
     person = found if may_sign_in_on(found, device) else None
@@ -289,8 +289,6 @@ def sign_in_with_pin(
         return PinSignIn(None, WRONG_PIN)
 
     throttle.succeeded(session, reserved)
-    now = now or utcnow()
-    device.last_used_at = now
-    person.last_seen_at = now
+    person.last_seen_at = now or utcnow()
     session.commit()
     return PinSignIn(person)

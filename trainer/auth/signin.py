@@ -17,7 +17,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from trainer.auth import device, sessions
 from trainer.extensions import db
-from trainer.models import User
+from trainer.models import User, utcnow
 
 # A browser remembers which accounts signed in on it, so their owners are not slowed down
 # by guesses made elsewhere (trainer/auth/throttle.py). Signed; holds ids only.
@@ -85,6 +85,8 @@ def start(user: User, *, remember: bool = False) -> None:
     tablet's: never remembered, and short (`sessions.start`)."""
     shared = _team_device()
     remember = remember and shared is None
+    if shared is not None:
+        shared.last_used_at = utcnow()
     sessions.start(
         db.session,
         user,
