@@ -73,6 +73,17 @@ class Config:
     LOGIN_CHECKS_BEFORE_DELAY = _int("LOGIN_CHECKS_BEFORE_DELAY", 10)
     LOGIN_MAX_CHECKS_PER_ACCOUNT_PER_DAY = _int("LOGIN_MAX_CHECKS_PER_ACCOUNT_PER_DAY", 100)
 
+    # A team's shared tablet (trainer/auth/device.py): sessions there end after this many
+    # minutes without a request. PINs are counted per person on each device and per device
+    # (failures in LOGIN_FAILURE_WINDOW_SECONDS), and per person a day (PINs checked).
+    DEVICE_IDLE_MINUTES = _int("DEVICE_IDLE_MINUTES", 3)
+    DEVICE_COOKIE_NAME = "team_device"
+    PIN_MAX_FAILURES_PER_PERSON_AND_DEVICE = _int("PIN_MAX_FAILURES_PER_PERSON_AND_DEVICE", 5)
+    PIN_MAX_FAILURES_PER_DEVICE = _int("PIN_MAX_FAILURES_PER_DEVICE", 30)
+    PIN_MAX_CHECKS_PER_PERSON_PER_DAY = _int("PIN_MAX_CHECKS_PER_PERSON_PER_DAY", 20)
+    # Personal sign-in cards (trainer/auth/cards.py) work once, for this many days.
+    SIGN_IN_CARD_DAYS = _int("SIGN_IN_CARD_DAYS", 14)
+
     DEFAULT_TIMEZONE = os.environ.get("DEFAULT_TIMEZONE", "Europe/London")
     # Phone numbers written without a country code (07911 123456) are read as from here.
     DEFAULT_PHONE_REGION = os.environ.get("DEFAULT_PHONE_REGION", "GB")
@@ -147,6 +158,7 @@ class ProductionConfig(Config):
         SESSION_COOKIE_NAME = "__Host-session"
         REMEMBER_COOKIE_NAME = "__Host-remember_token"
         KNOWN_BROWSER_COOKIE_NAME = "__Host-known_browser"
+        DEVICE_COOKIE_NAME = "__Host-team_device"
     HSTS_SECONDS = _int("HSTS_SECONDS", 365 * 24 * 60 * 60)
     PREFERRED_URL_SCHEME = "https"
 

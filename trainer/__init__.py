@@ -12,12 +12,15 @@ ROOT = Path(__file__).resolve().parent.parent
 
 VIEW_MODULES = (
     "trainer.auth.views",
+    "trainer.auth.views_cards",
+    "trainer.auth.views_device",
     "trainer.auth.joining",
     "trainer.learn.views",
     "trainer.review.views",
     "trainer.notify.views",
     "trainer.admin.views",
     "trainer.manage.views_people",
+    "trainer.manage.views_devices",
     "trainer.manage.views_insight",
     "trainer.manage.views_joining",
     "trainer.manage.views_nudges",

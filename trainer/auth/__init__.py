@@ -8,10 +8,14 @@ bp = Blueprint("auth", __name__)
 def init_app(app: Flask) -> None:
     """Who is signed in: Flask-Login asks the session rows (`sessions.load`). Company sign-in
     must be set up whole, or not at all."""
-    from trainer.auth import joining, oidc, sessions
+    from flask import flash, redirect, request, url_for
+    from flask_login import current_user, login_url
+
+    from trainer.auth import cli, joining, oidc, sessions, signin
     from trainer.extensions import db, login_manager
 
     oidc.check_config(app.config)
+    cli.init_app(app)
 
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to continue."
@@ -20,5 +24,24 @@ def init_app(app: Flask) -> None:
     @login_manager.user_loader
     def load_user(token: str):
         return sessions.load(db.session, token)
+
+    @login_manager.unauthorized_handler
+    def sign_in_first():
+        flash(login_manager.login_message, login_manager.login_message_category)
+        if signin.on_team_device():
+            # The next colleague starts afresh on the tablet, not where the last one was.
+            return redirect(url_for("auth.device"))
+        return redirect(login_url(login_manager.login_view, next_url=request.url))
+
+    @app.context_processor
+    def shared_device():
+        def on_shared_device() -> bool:
+            """This page is for a session started on a team's shared tablet."""
+            if not current_user.is_authenticated:
+                return False
+            row = sessions.current(db.session, current_user)
+            return row is not None and row.device_id is not None
+
+        return {"on_shared_device": on_shared_device}
 
     joining.init_app(app)

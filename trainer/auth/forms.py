@@ -8,9 +8,10 @@ from wtforms import (
     SubmitField,
     TelField,
 )
-from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+from wtforms.validators import DataRequired, EqualTo, Length, Regexp, ValidationError
 
 from trainer.auth.passwords import password_problem
+from trainer.auth.pins import pin_problem
 
 
 def new_password(_form, field) -> None:
@@ -109,3 +110,61 @@ class JoinForm(FlaskForm):
         "Password (12 characters or more)", render_kw={"autocomplete": "new-password"}
     )
     submit = SubmitField("Join")
+
+
+class PinForm(FlaskForm):
+    """Signing in on a team's tablet. Nothing typed here may linger for the next colleague:
+    no autofill, no suggestions."""
+
+    employee_number = StringField(
+        "Employee number",
+        validators=[
+            DataRequired(message="Write your employee number."),
+            Length(max=32, message="An employee number has at most 32 characters."),
+        ],
+        render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"},
+    )
+    pin = PasswordField(
+        "PIN",
+        validators=[
+            DataRequired(message="Write your PIN."),
+            Regexp(r"^[0-9]{6}$", message="A PIN is 6 digits."),
+        ],
+        render_kw={"autocomplete": "off", "inputmode": "numeric", "maxlength": 6},
+    )
+    submit = SubmitField("Sign in")
+
+
+class EnrolForm(FlaskForm):
+    submit = SubmitField("Use this browser as the team tablet")
+
+
+class CardForm(FlaskForm):
+    """Choosing a way to sign in from a personal card: a password, a PIN, or both."""
+
+    password = PasswordField("Password")
+    password_again = PasswordField("Password again")
+    pin = PasswordField("PIN", render_kw={"inputmode": "numeric", "maxlength": 6})
+    pin_again = PasswordField("PIN again", render_kw={"inputmode": "numeric", "maxlength": 6})
+    submit = SubmitField("Save and sign in")
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        password, pin = self.password.data or "", self.pin.data or ""
+        if not password and not pin:
+            self.password.errors.append("Choose a password, a PIN, or both.")
+            return False
+        for field, again, problem_of, differ in (
+            (self.password, self.password_again, password_problem, "The two passwords differ."),
+            (self.pin, self.pin_again, pin_problem, "The two PINs differ."),
+        ):
+            if not field.data:
+                continue
+            problem = problem_of(field.data)
+            if problem:
+                field.errors.append(problem)
+                ok = False
+            elif field.data != again.data:
+                again.errors.append(differ)
+                ok = False
+        return ok

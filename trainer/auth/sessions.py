@@ -3,7 +3,8 @@
 The browser's session (and remember-me) cookie holds `<row id>.<secret>`; only the secret's
 SHA-256 is stored. A session ends when its person signs out, changes their password, is
 deactivated, signs it out from another device, or leaves it idle (remember-me sessions last
-`REMEMBER_DAYS` instead, and no session outlives that).
+`REMEMBER_DAYS` instead, and no session outlives that). A session started on a team's shared
+tablet (`device_id`) idles out after DEVICE_IDLE_MINUTES and ends when the tablet is revoked.
 """
 
 from __future__ import annotations
@@ -23,34 +24,46 @@ from trainer.web import parse_id
 
 # A busy person's session is written at most this often just to say "still here".
 TOUCH_EVERY = timedelta(seconds=60)
+# On a shared tablet, whose sessions idle out after minutes, closer to the truth.
+DEVICE_TOUCH_EVERY = timedelta(seconds=10)
 KNOWN_ADDRESS_DAYS = 90
 
 
-def _hash(secret: str) -> str:
+def secret_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def _limits() -> tuple[timedelta, timedelta]:
+def _limits(row: UserSession | None = None) -> tuple[timedelta, timedelta]:
+    """How long the session may idle, and the longest it may last."""
     config = current_app.config
-    return timedelta(minutes=config["SESSION_IDLE_MINUTES"]), timedelta(
-        days=config["REMEMBER_DAYS"]
-    )
+    minutes = config["SESSION_IDLE_MINUTES"]
+    if row is not None and row.device_id is not None:
+        minutes = config["DEVICE_IDLE_MINUTES"]
+    return timedelta(minutes=minutes), timedelta(days=config["REMEMBER_DAYS"])
 
 
 def start(
-    session: Session, user: User, *, remember: bool, user_agent: str, address: str
+    session: Session,
+    user: User,
+    *,
+    remember: bool,
+    user_agent: str,
+    address: str,
+    device_id: int | None = None,
 ) -> UserSession:
     """A new session for `user` (not committed); `user.session_token` is set to its cookie
-    value, ready for `flask_login.login_user`."""
+    value, ready for `flask_login.login_user`. On a team's shared device (`device_id`) it is
+    never remembered and idles out after DEVICE_IDLE_MINUTES."""
     _idle, longest = _limits()
     now = utcnow()
     secret = secrets.token_urlsafe(32)
     row = UserSession(
         user_id=user.id,
-        secret_hash=_hash(secret),
+        secret_hash=secret_hash(secret),
         device=device_label(user_agent),
         address=(address or "")[:64],
-        remember=remember,
+        remember=remember and device_id is None,
+        device_id=device_id,
         created_at=now,
         last_seen_at=now,
         expires_at=now + longest,
@@ -68,13 +81,13 @@ def load(session: Session, token: str) -> User | None:
     row = session.get(UserSession, parse_id(row_id)) if parse_id(row_id) else None
     if row is None or row.ended_at is not None:
         return None
-    if not hmac.compare_digest(row.secret_hash, _hash(secret)):
+    if not hmac.compare_digest(row.secret_hash, secret_hash(secret)):
         return None
     user = session.get(User, row.user_id)
     if user is None or not user.active:
         return None
     now = utcnow()
-    idle, _longest = _limits()
+    idle, _longest = _limits(row)
     reason = None
     if now >= row.expires_at:
         reason = "expired"
@@ -83,7 +96,8 @@ def load(session: Session, token: str) -> User | None:
     if reason:
         end_ids(session, [row.id], reason, now)
         return None
-    if now - row.last_seen_at >= TOUCH_EVERY and not (session.new or session.dirty):
+    touch_every = TOUCH_EVERY if row.device_id is None else DEVICE_TOUCH_EVERY
+    if now - row.last_seen_at >= touch_every and not (session.new or session.dirty):
         row.last_seen_at = now
         user.last_seen_at = now
         session.commit()

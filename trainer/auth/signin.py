@@ -15,9 +15,9 @@ from flask import current_app, flash, g, redirect, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from trainer.auth import sessions
+from trainer.auth import device, sessions
 from trainer.extensions import db
-from trainer.models import User
+from trainer.models import User, utcnow
 
 # A browser remembers which accounts signed in on it, so their owners are not slowed down
 # by guesses made elsewhere (trainer/auth/throttle.py). Signed; holds ids only.
@@ -42,7 +42,10 @@ def _known_browser() -> URLSafeSerializer:
 
 
 def known_ids() -> set[int]:
-    """The accounts that signed in before in this browser."""
+    """The accounts that signed in before in this browser (none on a team's shared tablet:
+    it is no one's own)."""
+    if on_team_device():
+        return set()
     raw = request.cookies.get(current_app.config["KNOWN_BROWSER_COOKIE_NAME"], "")
     try:
         ids = _known_browser().loads(raw) if raw else []
@@ -72,14 +75,25 @@ def renew_csrf() -> None:
     g.pop("csrf_token", None)
 
 
+def _team_device():
+    return device.current(db.session)
+
+
 def start(user: User, *, remember: bool = False) -> None:
-    """Start a server-side session for `user` in this browser (committed)."""
+    """Start a server-side session for `user` in this browser (committed). In a browser
+    enrolled as a team's shared tablet, whichever way they signed in, the session is the
+    tablet's: never remembered, and short (`sessions.start`)."""
+    shared = _team_device()
+    remember = remember and shared is None
+    if shared is not None:
+        shared.last_used_at = utcnow()
     sessions.start(
         db.session,
         user,
         remember=remember,
         user_agent=request.user_agent.string,
         address=request.remote_addr,
+        device_id=shared.id if shared is not None else None,
     )
     db.session.commit()
     renew_csrf()
@@ -89,18 +103,35 @@ def start(user: User, *, remember: bool = False) -> None:
 
 def finish(user: User, *, remember: bool = False, to: str | None = None, status: int = 302):
     """Sign `user` in and return the redirect to `to` (a path on this site; Today if none),
-    with this browser remembered as theirs."""
+    with this browser remembered as theirs (unless it is a shared tablet: everyone's)."""
     start(user, remember=remember)
     response = redirect(safe_next(to), status)
-    remember_browser(response, user.id)
+    if _team_device() is None:
+        remember_browser(response, user.id)
     return response
 
 
-def sign_out(message: str = "You are signed out."):
-    """End this browser's session on the server and in the cookie; back to the sign-in page."""
+def end_here() -> None:
+    """End this browser's session on the server and in the cookie."""
     if current_user.is_authenticated:
         sessions.end(db.session, current_user)
     logout_user()
     renew_csrf()
+
+
+def on_team_device() -> bool:
+    """This browser is enrolled as a team's shared tablet."""
+    return _team_device() is not None
+
+
+def sign_in_page() -> str:
+    """Where this browser signs in: a shared tablet's PIN page, else the sign-in page."""
+    return url_for("auth.device" if on_team_device() else "auth.login")
+
+
+def sign_out(message: str = "You are signed out."):
+    """End this browser's session on the server and in the cookie; back to where this browser
+    signs in (`sign_in_page`)."""
+    end_here()
     flash(message, "info")
-    return redirect(url_for("auth.login"), 303)
+    return redirect(sign_in_page(), 303)

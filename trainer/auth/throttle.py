@@ -13,6 +13,10 @@ sent at the same moment each see a different count):
   guessing from elsewhere only slows down strangers.
 
 A refusal never says whether the account exists: unknown names are counted just the same.
+
+Passwords use the limits of the LOGIN_* settings (`passwords()`). Another way of signing in
+passes its own `Policy`: PINs on a team's tablet count per person and device, per device and
+per person a day, under keys of their own (trainer/auth/device.py).
 """
 
 from __future__ import annotations
@@ -40,12 +44,52 @@ class Refusal:
 
 
 @dataclass(frozen=True)
+class Policy:
+    """The limits of one way of signing in, and what a refusal says ({wait}: "2 minutes").
+
+    `address` counts failures from one place (a client address, or a tablet), `pair` failures
+    at one account from that place, both in a window of `window_seconds`; `checks_per_day`
+    caps the secrets checked for one account in a day, each past `checks_before_delay`
+    waiting longer."""
+
+    window_seconds: int
+    per_address: int
+    per_pair: int
+    checks_before_delay: int
+    checks_per_day: int
+    too_many_here: str
+    too_many_pair: str
+    slowed: str
+    capped: str
+
+
+def passwords() -> Policy:
+    """The limits for passwords, from the LOGIN_* settings."""
+    config = current_app.config
+    return Policy(
+        window_seconds=config["LOGIN_FAILURE_WINDOW_SECONDS"],
+        per_address=config["LOGIN_MAX_FAILURES_PER_ADDRESS"],
+        per_pair=config["LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS"],
+        checks_before_delay=config["LOGIN_CHECKS_BEFORE_DELAY"],
+        checks_per_day=config["LOGIN_MAX_CHECKS_PER_ACCOUNT_PER_DAY"],
+        too_many_here="Too many failed sign-ins from this network in a short time. "
+        "Wait {wait} and try again.",
+        too_many_pair="Too many failed sign-ins in a short time. Wait {wait} and try again.",
+        slowed="This account has had many wrong passwords today, so each try must wait a "
+        "little. Try again in {wait}.",
+        capped="This account has had too many wrong passwords today. Try again later, or sign "
+        "in on a phone or computer where you have signed in before.",
+    )
+
+
+@dataclass(frozen=True)
 class Attempt:
     """The counter keys one sign-in attempt reserved; `release` them when it succeeds."""
 
     address: str
     pair: str
     account: str | None  # None when the account count was skipped for a known owner
+    policy: Policy | None = None  # None: passwords()
 
 
 def _upsert(session: Session):
@@ -84,20 +128,20 @@ def _count(session: Session, key: str, now: datetime, window: timedelta) -> tupl
     return count, start
 
 
-def _check_account(session: Session, key: str, now: datetime) -> bool:
+def _check_account(session: Session, key: str, now: datetime, policy: Policy) -> bool:
     """Take one of the account's daily checks if one is free and no delay is running."""
     table = SignInCounter.__table__
     free = and_(
-        table.c.count < current_app.config["LOGIN_MAX_CHECKS_PER_ACCOUNT_PER_DAY"],
+        table.c.count < policy.checks_per_day,
         or_(table.c.next_check_at.is_(None), table.c.next_check_at <= now),
     )
     return _bump(session, key, now, DAY, only_if=free) is not None
 
 
-def account_delay(checks: int) -> timedelta:
+def account_delay(checks: int, policy: Policy | None = None) -> timedelta:
     """The wait before the next check after `checks` wrong passwords in a day: none for the
     first few, then doubling from 2 seconds up to 5 minutes."""
-    free = current_app.config["LOGIN_CHECKS_BEFORE_DELAY"]
+    free = (policy or passwords()).checks_before_delay
     if checks <= free:
         return timedelta(0)
     return timedelta(seconds=min(300, 2 ** min(checks - free, 20)))
@@ -112,59 +156,54 @@ def _wait(seconds: float) -> str:
 
 
 def reserve(
-    session: Session, account: str, address: str, *, known_owner: bool
+    session: Session,
+    account: str,
+    address: str,
+    *,
+    known_owner: bool,
+    policy: Policy | None = None,
 ) -> Attempt | Refusal:
-    """Count one attempt to check the password of `account` (`services.throttle_key`) from
-    `address`, before checking it.
+    """Count one attempt to check the secret of `account` (`services.throttle_key`) from
+    `address`, before checking it, under the limits of `policy` (passwords' by default).
 
-    Returns the reserved `Attempt`, or a `Refusal` when a limit is reached (the password must
+    Returns the reserved `Attempt`, or a `Refusal` when a limit is reached (the secret must
     then not be checked). Commits, so the counts hold even if the check crashes.
     """
     now = utcnow()
-    attempt = Attempt(f"address:{address}", f"pair:{account} {address}", f"account:{account}")
-    refusal = _reserve(session, attempt, now, known_owner)
+    policy = policy or passwords()
+    attempt = Attempt(
+        f"address:{address}", f"pair:{account} {address}", f"account:{account}", policy
+    )
+    refusal = _reserve(session, attempt, now, known_owner, policy)
     session.commit()
     if refusal is not None:
         return refusal
-    return attempt if not known_owner else Attempt(attempt.address, attempt.pair, None)
+    return attempt if not known_owner else Attempt(attempt.address, attempt.pair, None, policy)
 
 
-def _reserve(session: Session, attempt: Attempt, now: datetime, known_owner: bool):
-    config = current_app.config
-    window = timedelta(seconds=config["LOGIN_FAILURE_WINDOW_SECONDS"])
+def _reserve(session: Session, attempt: Attempt, now: datetime, known_owner: bool, policy: Policy):
+    window = timedelta(seconds=policy.window_seconds)
     limits = (
-        (attempt.address, config["LOGIN_MAX_FAILURES_PER_ADDRESS"], "from this network "),
-        (attempt.pair, config["LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS"], ""),
+        (attempt.address, policy.per_address, policy.too_many_here),
+        (attempt.pair, policy.per_pair, policy.too_many_pair),
     )
-    for key, limit, where in limits:
+    for key, limit, message in limits:
         count, start = _count(session, key, now, window)
         if count > limit:
             wait = (start + window - now).total_seconds()
-            return Refusal(
-                f"Too many failed sign-ins {where}in a short time. "
-                f"Wait {_wait(wait)} and try again.",
-                max(1, math.ceil(wait)),
-            )
-    if not known_owner and not _check_account(session, attempt.account, now):
-        return _account_refusal(session, attempt.account, now)
+            return Refusal(message.format(wait=_wait(wait)), max(1, math.ceil(wait)))
+    if not known_owner and not _check_account(session, attempt.account, now, policy):
+        return _account_refusal(session, attempt.account, now, policy)
     return None
 
 
-def _account_refusal(session: Session, key: str, now: datetime) -> Refusal:
+def _account_refusal(session: Session, key: str, now: datetime, policy: Policy) -> Refusal:
     counter = session.get(SignInCounter, key)
     if counter is not None and counter.next_check_at and counter.next_check_at > now:
         wait = (counter.next_check_at - now).total_seconds()
-        return Refusal(
-            "This account has had many wrong passwords today, so each try must wait a little. "
-            f"Try again in {_wait(wait)}.",
-            max(1, math.ceil(wait)),
-        )
+        return Refusal(policy.slowed.format(wait=_wait(wait)), max(1, math.ceil(wait)))
     wait = (counter.window_start + DAY - now).total_seconds() if counter else DAY.total_seconds()
-    return Refusal(
-        "This account has had too many wrong passwords today. Try again later, or sign in on "
-        "a phone or computer where you have signed in before.",
-        max(1, math.ceil(wait)),
-    )
+    return Refusal(policy.capped.format(wait=_wait(wait)), max(1, math.ceil(wait)))
 
 
 def failed(session: Session, attempt: Attempt) -> None:
@@ -173,7 +212,7 @@ def failed(session: Session, attempt: Attempt) -> None:
         return
     now = utcnow()
     counter = session.get(SignInCounter, attempt.account, populate_existing=True)
-    delay = account_delay(counter.count if counter else 0)
+    delay = account_delay(counter.count if counter else 0, attempt.policy)
     if delay:
         session.execute(
             update(SignInCounter)

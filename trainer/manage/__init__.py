@@ -1,4 +1,5 @@
-"""The manager's side: their teams, people, skills, questions, coaching and observations."""
+"""The manager's side: their teams, people, skills, questions, coaching and observations, and
+the ways in for people without email (team tablets, sign-in cards)."""
 
 from flask import Blueprint
 

@@ -69,3 +69,17 @@ def team_in_scope(session: Session, viewer: User, team_id: int) -> Team:
     if team_id not in visible_team_ids(session, viewer):
         abort(404)
     return session.get(Team, team_id)
+
+
+def chosen_team(
+    session: Session, viewer: User, team_id: int | None
+) -> tuple[list[Team], Team | None]:
+    """The viewer's teams and the one asked for (`team_id`), else their first; 404 for a team
+    that is not theirs."""
+    teams = visible_teams(session, viewer)
+    if team_id is None:
+        return teams, teams[0] if teams else None
+    team = next((t for t in teams if t.id == team_id), None)
+    if team is None:
+        abort(404)
+    return teams, team

@@ -12,7 +12,7 @@ from trainer.extensions import db
 from trainer.manage import bp, insight, observations
 from trainer.manage.charts import heat_grid, line_chart
 from trainer.manage.observe_forms import ChooseForm, ObservationForm
-from trainer.manage.scope import manager_required, people_query, person_in_scope, visible_teams
+from trainer.manage.scope import chosen_team, manager_required, people_query, person_in_scope
 from trainer.models import ObservationChecklist, Team, User, utcnow
 from trainer.web import page_number, parse_id
 
@@ -25,14 +25,7 @@ def person_url(person_id: int) -> str:
 def _chosen_team() -> tuple[list[Team], Team | None]:
     """The viewer's teams and the one asked for (`?team=`), else their first; 404 for a team
     that is not theirs."""
-    teams = visible_teams(db.session, current_user)
-    team_id = parse_id(request.args.get("team"))
-    if team_id is None:
-        return teams, teams[0] if teams else None
-    team = next((t for t in teams if t.id == team_id), None)
-    if team is None:
-        abort(404)
-    return teams, team
+    return chosen_team(db.session, current_user, parse_id(request.args.get("team")))
 
 
 @bp.get("/skills")

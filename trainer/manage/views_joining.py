@@ -13,7 +13,7 @@ from trainer.manage.scope import manager_required, person_in_scope, team_in_scop
 from trainer.models import JobRole, JoinCode, utcnow
 from trainer.people import joining
 from trainer.people.services import PersonError
-from trainer.qr import qr_svg
+from trainer.qrcodes import qr_svg
 
 
 def _job_roles() -> list[JobRole]:
@@ -98,7 +98,7 @@ def join_poster(code_id: int):
         code=code,
         url=url,
         lookup_url=url.rsplit("/", 1)[0],
-        qr=qr_svg(url, f"QR code: {url}", scale=10),
+        qr=qr_svg(url, f"QR code: {url}"),
     )
 
 

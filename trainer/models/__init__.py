@@ -9,6 +9,7 @@ from trainer.models.coaching import (
     ObservationChecklist,
 )
 from trainer.models.content import Lesson, Path, PathStep, Quiz, QuizItem, RolePlay
+from trainer.models.credentials import Device, SignInCard
 from trainer.models.learning import Attempt, LessonRun, RolePlayAnswer
 from trainer.models.messages import Notification, OutboxMessage
 from trainer.models.people import ROLES, JobRole, JoinCode, Team, User, team_managers
@@ -19,6 +20,7 @@ __all__ = [
     "GRADES",
     "ROLES",
     "CompanyAccount",
+    "Device",
     "Enrolment",
     "Invitation",
     "Observation",
@@ -40,6 +42,7 @@ __all__ = [
     "ReviewLog",
     "RolePlay",
     "RolePlayAnswer",
+    "SignInCard",
     "SignInCounter",
     "Team",
     "User",

@@ -25,11 +25,17 @@ class UserSession(Base):
     device: Mapped[str] = mapped_column(String(120), default="")  # "Chrome on Android"
     address: Mapped[str] = mapped_column(String(64), default="")
     remember: Mapped[bool] = mapped_column(default=False)
+    # Started on a team's shared tablet: ends after DEVICE_IDLE_MINUTES idle, and when the
+    # device is revoked.
+    device_id: Mapped[int | None] = mapped_column(
+        ForeignKey("devices.id", ondelete="CASCADE"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     ended_at: Mapped[datetime | None] = mapped_column(index=True)
-    # signed out | signed out elsewhere | password changed | deactivated | idle | expired
+    # signed out | signed out elsewhere | password changed | deactivated | idle | expired |
+    # device revoked
     end_reason: Mapped[str | None] = mapped_column(String(32))
 
     @property

@@ -19,11 +19,12 @@ from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from trainer.auth.codes import ALPHABET
 from trainer.models import JobRole, JoinCode, Team, User, utcnow
 from trainer.people.services import PersonError, create_user
 
-# No 0/O, 1/I/L: a code read off a wall by a phone camera's owner must survive retyping.
-ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+# The typed codes' alphabet (no 0/O, 1/I/L): a code read off a wall must survive retyping.
+# Eight characters, not hashed: a poster's code is shared on purpose, and shown to managers.
 LENGTH = 8
 DEFAULT_DAYS = 14
 DEFAULT_USES = 50
