@@ -106,3 +106,20 @@ def test_the_demo_has_a_learner_without_email_and_a_join_code_for_the_restaurant
         assert verify_pin(kai.pin_hash, "246810") and kai.phone == "+447911123456"
     page = app.test_client().get(f"/join/{code.group(1)}{code.group(2)}")
     assert page.status_code == 200 and "Join The Copper Pot, city centre" in page.get_data(True)
+
+
+def test_the_demo_prints_a_link_that_makes_a_browser_the_restaurants_tablet(app, runner):
+    import re
+
+    result = runner.invoke(args=["demo"])
+    link = re.search(r"Tablet 'Counter tablet': open http://127\.0\.0\.1:5000(\S+)", result.output)
+    assert link, result.output
+    tablet = app.test_client()
+    page = tablet.get(link.group(1))
+    assert page.status_code == 200 and "Use this browser as the team tablet" in page.get_data(True)
+    assert tablet.post(link.group(1)).status_code in (302, 303)
+    signed_in = tablet.post("/device", data={"employee_number": "1001", "pin": "246810"})
+    assert signed_in.status_code in (302, 303)
+    assert "Kai" in tablet.get("/").get_data(True)
+    again = runner.invoke(args=["demo"])
+    assert "Tablet 'Counter tablet' is enrolled" in again.output

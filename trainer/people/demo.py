@@ -13,6 +13,8 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from trainer.auth.device import add_device, devices_of, enrolment_link
+from trainer.auth.device import revoke as revoke_device
 from trainer.auth.passwords import hash_password
 from trainer.learn import services as learn
 from trainer.manage.observations import ensure_builtin_checklists
@@ -23,6 +25,7 @@ from trainer.people.services import create_user
 DEMO_PASSWORD = "demo"
 DEMO_EMPLOYEE_NUMBER = "1001"
 DEMO_PIN = "246810"
+DEMO_TABLET = "Counter tablet"
 FIRST_TEAM = "Riverside Bank, Millbrook branch"
 SECOND_TEAM = "The Copper Pot, city centre"
 
@@ -66,6 +69,11 @@ PEOPLE = [
     # No company email: signs in on the restaurant's tablet with employee number and PIN.
     DemoPerson(None, "Kai Nowak", "learner", "wait-staff", SECOND_TEAM, "Europe/London", 5, 1,
                0.7, employee_number=DEMO_EMPLOYEE_NUMBER, phone="+447911123456", pin=DEMO_PIN),
+    # New this week, never signed in, no email or phone: the Cards page has them to print for.
+    DemoPerson(None, "Lena Fischer", "learner", "wait-staff", SECOND_TEAM, "Europe/London", 1, 0,
+               0, employee_number="1002"),
+    DemoPerson(None, "Omar Haddou", "learner", "wait-staff", SECOND_TEAM, "Europe/London", 1, 0,
+               0, employee_number="1003"),
 ]  # fmt: skip
 
 ROLEPLAY_ANSWERS = [
@@ -122,7 +130,30 @@ def load_demo(session: Session) -> str:
         f"Sign in as learner@example.com, manager@example.com or admin@example.com "
         f"with password '{DEMO_PASSWORD}'.\n"
         f"Join code for {SECOND_TEAM}: {code.display} ({code.max_uses - code.uses} places left), "
-        f"join URL {join_url(code)}"
+        f"join URL {join_url(code)}\n"
+        f"{_tablet(session)}"
+    )
+
+
+def _tablet(session: Session) -> str:
+    """The restaurant's tablet: enrolled already, or a fresh link to enrol a browser as it
+    (only a link's hash is kept, so an unused one cannot be shown again: it is replaced)."""
+    team = session.scalar(select(Team).where(Team.name == SECOND_TEAM))
+    now = utcnow()
+    mine = [d for d in devices_of(session, [team.id]) if d.label == DEMO_TABLET]
+    if any(d.status(now) == "enrolled" for d in mine):
+        return (
+            f"Tablet '{DEMO_TABLET}' is enrolled: sign in there at /device as employee "
+            f"{DEMO_EMPLOYEE_NUMBER} with PIN {DEMO_PIN}."
+        )
+    for stale in mine:
+        if stale.status(now) == "waiting":
+            revoke_device(session, stale)
+    _device, link = add_device(session, team, DEMO_TABLET, created_by=None)
+    return (
+        f"Tablet '{DEMO_TABLET}': open {enrolment_link(link)} in the browser that plays the "
+        f"restaurant's tablet (within 48 hours), then sign in at /device as employee "
+        f"{DEMO_EMPLOYEE_NUMBER} with PIN {DEMO_PIN}."
     )
 
 
