@@ -21,7 +21,6 @@ from trainer.learn.services import (
     open_run,
     record_answer,
     record_roleplay,
-    store_attempt,
     tick_rubric,
 )
 from trainer.models import Lesson, LessonRun, Notification, OutboxMessage, Team, User, utcnow
@@ -29,6 +28,7 @@ from trainer.notify import jobs
 from trainer.notify.once import notify_once
 from trainer.notify.tokens import read_reminder_token, reminder_token
 from trainer.people.services import create_user
+from trainer.review.answers import store_attempt
 from trainer.review.planning import plan_for_user
 from trainer.review.refresher import finish, refresher_items
 

@@ -17,6 +17,7 @@ from trainer.learn.forms import AnswerForm, RolePlayForm, RubricForm
 from trainer.learn.steps import progress_at
 from trainer.manage.coaching import coach_names, coached_answers, latest_note
 from trainer.models import Attempt, Lesson, Refresher
+from trainer.review.answers import AnswerError
 from trainer.review.planning import plan_for_user
 from trainer.review.refresher import skill_overview, streak
 from trainer.web import page_number
@@ -124,7 +125,7 @@ def quiz_item(key: str, n: int):
                 form.token.data,
                 _seconds_since(form.shown.data),
             )
-        except services.AnswerError as error:
+        except AnswerError as error:
             form.choice.errors = [str(error)]
         else:
             return redirect(url_for("learn.quiz_item", key=key, n=n), code=303)

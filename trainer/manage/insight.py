@@ -244,7 +244,7 @@ class MissedQuestion:
 
     @property
     def right_choices(self) -> list[str]:
-        return [c["text"] for c in self.item.choices if c["weight"] > 0]
+        return [c["text"] for c in self.item.right_choices]
 
 
 def window_days(value: int | None) -> int:
@@ -305,7 +305,7 @@ def missed_questions(
     )
     for item_id, chosen_text in answers:
         item = items[item_id]
-        right = {c["text"] for c in item.choices if c["weight"] > 0}
+        right = {c["text"] for c in item.right_choices}
         mistaken = [text for text in chosen_text or [] if text not in right]
         if not mistaken:
             # Right choices only: too few of them ticked, or the item was edited since.

@@ -70,6 +70,17 @@ class QuizItem(Base):
         """The format a choice's feedback is written in."""
         return choice.get("feedback_format") or self.text_format
 
+    def is_right(self, choice: dict) -> bool:
+        """A right answer: on a multiple-answer item, any choice with credit; on the others,
+        a choice no other outweighs (a conversation's turn weighs its lines by their score)."""
+        if choice["weight"] <= 0:
+            return False
+        return self.type == "multiple" or choice["weight"] >= max(c["weight"] for c in self.choices)
+
+    @property
+    def right_choices(self) -> list[dict]:
+        return [choice for choice in self.choices if self.is_right(choice)]
+
     def format_of_choice_text(self, text: str) -> str:
         """The format of the choice reading `text`, as attempts keep the answers picked."""
         for choice in self.choices:

@@ -218,8 +218,8 @@ def _take_lesson(session, user, lesson, rng, accuracy, days_ago, finish) -> None
     if not finish:
         items = items[:1]
     for n, item in enumerate(items):
-        right = [i for i, c in enumerate(item.choices) if c["weight"] > 0]
-        wrong = [i for i, c in enumerate(item.choices) if c["weight"] <= 0]
+        right = [i for i, c in enumerate(item.choices) if item.is_right(c)]
+        wrong = [i for i, c in enumerate(item.choices) if not item.is_right(c)]
         chosen = right if (rng.random() < accuracy or not wrong) else [rng.choice(wrong)]
         if item.type != "multiple":
             chosen = chosen[:1]

@@ -10,9 +10,9 @@ from flask_login import current_user, login_required
 
 from trainer.extensions import db
 from trainer.learn.forms import AnswerForm
-from trainer.learn.services import AnswerError
 from trainer.models import Refresher
 from trainer.review import bp
+from trainer.review.answers import AnswerError
 from trainer.review.planning import plan_for_user
 from trainer.review.refresher import (
     answer_in_refresher,
