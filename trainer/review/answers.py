@@ -60,23 +60,35 @@ def store_attempt(
     *,
     run_id: int | None = None,
     refresher_id: int | None = None,
+    conversation_run_id: int | None = None,
+    step: int | None = None,
     earlier: Callable[[], Attempt | None] | None = None,
     answered_at: datetime | None = None,
 ) -> Attempt:
-    """Grade, store the attempt and update the learner's review card, in one commit.
+    """Grade, store the attempt and update the learner's review card, in one commit, together
+    with whatever the caller changed in the session beforehand (a conversation run moving on).
 
     If another request stored the same answer first (same token, or the same item in the same
-    lesson run or refresher), that one is returned and nothing new is stored.
+    lesson run or refresher, or the same step of a conversation run), that one is returned,
+    nothing new is stored and the caller's changes are rolled back.
     """
     correct, score = grade(item, chosen)
     if seconds is not None:
         seconds = max(0.0, min(float(seconds), MAX_SECONDS))
+    if run_id:
+        context = "lesson"
+    elif conversation_run_id:
+        context = "conversation"
+    else:
+        context = "refresher"
     attempt = Attempt(
         user_id=user.id,
         item_id=item.id,
         run_id=run_id,
         refresher_id=refresher_id,
-        context="lesson" if run_id else "refresher",
+        conversation_run_id=conversation_run_id,
+        step=step,
+        context=context,
         chosen=sorted(chosen),
         chosen_text=[item.choices[i]["text"] for i in sorted(chosen)],
         correct=correct,
