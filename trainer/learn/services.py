@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session, joinedload
 from trainer.learn.enrolment import role_path
 from trainer.models import (
     Attempt,
+    Conversation,
+    ConversationRun,
     Enrolment,
     Lesson,
     LessonRun,
@@ -283,11 +285,31 @@ def tick_rubric(session: Session, answer: RolePlayAnswer, ticked: list[int]) -> 
     return answer
 
 
+def conversation_ended_in(
+    session: Session, run: LessonRun, conversation: Conversation
+) -> ConversationRun | None:
+    """The latest run of the conversation that reached an ending in this pass of the lesson."""
+    return session.scalar(
+        select(ConversationRun)
+        .where(
+            ConversationRun.lesson_run_id == run.id,
+            ConversationRun.conversation_id == conversation.id,
+            ConversationRun.ending.is_not(None),
+        )
+        .order_by(ConversationRun.finished_at.desc(), ConversationRun.id.desc())
+    )
+
+
 def run_is_finished(session: Session, run: LessonRun) -> bool:
+    """Every question answered, the conversation (if any) played to an ending, and every
+    role-play's rubric ticked."""
     lesson = run.lesson
     items = lesson.quiz.live_items if lesson.quiz else []
     answered = set(session.scalars(select(Attempt.item_id).where(Attempt.run_id == run.id)))
     if any(item.id not in answered for item in items):
+        return False
+    conversation = lesson.live_conversation
+    if conversation is not None and conversation_ended_in(session, run, conversation) is None:
         return False
     ticked = set(
         session.scalars(
