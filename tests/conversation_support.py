@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from flask.testing import FlaskClient
@@ -107,8 +108,14 @@ def play(client: FlaskClient, lines: list[tuple[str, int]]) -> Page:
     return page
 
 
-def play_as(user_id: int, lines: list[tuple[str, int]], seconds: float | None = 9.0) -> int:
-    """Play the conversation through the services, as the player would; returns the run id."""
+def play_as(
+    user_id: int,
+    lines: list[tuple[str, int]],
+    seconds: float | None = 9.0,
+    when: datetime | None = None,
+) -> int:
+    """Play the conversation through the services, as the player would (a turn a minute from
+    `when`, if given); returns the run id."""
     session = db.session
     user = session.get(User, user_id)
     lesson = session.scalar(select(Lesson).where(Lesson.key == LESSON_KEY))
@@ -126,5 +133,6 @@ def play_as(user_id: int, lines: list[tuple[str, int]], seconds: float | None = 
             choice=choice,
             token=uuid.uuid4().hex,
             seconds=seconds,
+            answered_at=when + timedelta(minutes=step) if when else None,
         )
     return run.id

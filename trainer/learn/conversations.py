@@ -9,6 +9,7 @@ the learner's card, so the same turn comes back in their refreshers.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -122,6 +123,7 @@ def choose(
     choice: int,
     token: str,
     seconds: float | None,
+    answered_at: datetime | None = None,
 ) -> ConversationRun | None:
     """Say line `choice` at step `step` of the run `run_id` (None: a new run, from the start)
     and move the run on; at an ending the run ends with its points. Committed.
@@ -149,6 +151,7 @@ def choose(
     if item is None:  # the file changed under the run: start again
         return position(session, user, conversation).run
 
+    now = answered_at or utcnow()
     if run is None:
         lesson_run = start_run(session, user, lesson)
         session.execute(
@@ -157,7 +160,7 @@ def choose(
                 conversation_id=conversation.id,
                 lesson_run_id=lesson_run.id,
                 node=conversation.start,
-                started_at=utcnow(),
+                started_at=now,
                 steps=0,
                 points=0,
             )
@@ -175,7 +178,7 @@ def choose(
     if "ending" in onward:
         run.ending = onward["ending"]
         run.best = conversation.best_score
-        run.finished_at = utcnow()
+        run.finished_at = now
     run_id = run.id
     store_attempt(
         session,
@@ -187,6 +190,7 @@ def choose(
         conversation_run_id=run_id,
         step=step,
         earlier=lambda: _attempt_at(session, run_id, step),
+        answered_at=now,
     )
     return session.get(ConversationRun, run_id)
 
