@@ -136,3 +136,28 @@ def play_as(
             answered_at=when + timedelta(minutes=step) if when else None,
         )
     return run.id
+
+
+def play_lessons_conversation(session, user: User, lesson: Lesson, when=None) -> None:
+    """Play the lesson's conversation, if it has one, to an ending, saying the best line at
+    every turn (a lesson is complete only once its conversation has ended)."""
+    talk = lesson.live_conversation
+    if talk is None:
+        return
+    run = None
+    while run is None or run.ending is None:
+        here = conversations.position(session, user, talk)
+        lines = here.node["choices"]
+        best = max(range(len(lines)), key=lambda i: lines[i]["score"])
+        run = conversations.choose(
+            session,
+            user,
+            lesson,
+            talk,
+            run_id=here.run.id if here.run else None,
+            step=here.step,
+            choice=best,
+            token=uuid.uuid4().hex,
+            seconds=8.0,
+            answered_at=when,
+        )

@@ -15,6 +15,7 @@ from itsdangerous import URLSafeSerializer
 from sqlalchemy import func, select
 
 from tests.conftest import make_app, sync_starter_library
+from tests.conversation_support import play_lessons_conversation
 from trainer.extensions import db
 from trainer.learn.services import (
     complete_run,
@@ -103,6 +104,7 @@ def complete_lesson(app, user_id: int, key: str, at: datetime) -> None:
                 db.session, user, lesson, roleplay, "Hello, welcome in.", uuid.uuid4().hex
             )
             tick_rubric(db.session, answer, list(range(len(answer.rubric))))
+        play_lessons_conversation(db.session, user, lesson, when=at)
         assert complete_run(db.session, open_run(db.session, user, lesson))
 
 
