@@ -3,6 +3,7 @@ keeps, each reported as `path:line: message` at the line to fix."""
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import asdict
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 from tests.conftest import make_app
 from tests.conversation_samples import CONVERSATION, TWEE, TWEE_PATH, YAML_PATH, line_of
 from tests.test_content_check import LESSON, LESSON_PATH, edited, write_library
+from trainer import ROOT
 from trainer.content.conversation_checks import MAX_ROUTES_EXPLORED
 from trainer.content.conversations import parse_conversation_yaml
 from trainer.content.library import load_library
@@ -442,7 +444,7 @@ def test_twee_scores_are_tags_of_reply_passages() -> None:
         TWEE_PATH,
         text,
         "[[listen-how<-",
-        "a choice leads to a reply passage, tagged score-0 or score-1 or score-2, whose text is "
+        "a choice leads to a reply passage, tagged score-0, score-1 or score-2, whose text is "
         'the feedback; "listen-how" has no score tag',
     ) in twee_problems(text)
 
@@ -490,7 +492,12 @@ def test_twee_unreached_nodes_replies_and_no_good_ending() -> None:
 def test_twee_story_data_names_the_start_and_node_names_are_ids() -> None:
     text = edited(TWEE, '  "start": "open",\n', "")
     assert twee_problems(text) == [
-        at(TWEE_PATH, text, ":: StoryData", '"StoryData" is JSON naming the "start" passage')
+        at(
+            TWEE_PATH,
+            text,
+            ":: StoryData",
+            '"StoryData" must be JSON naming the "start" passage, as Twine writes it',
+        )
     ]
     text = edited(TWEE, ":: grudging [ending-mixed]", ":: Grudging yes [ending-mixed]")
     assert at(
@@ -547,7 +554,10 @@ def test_twee_text_before_the_first_passage_and_a_missing_settings_passage() -> 
 def test_twee_a_bad_story_data_nested_deep_is_a_problem_not_a_crash() -> None:
     text = edited(TWEE, '  "zoom": 1\n', '  "zoom": ' + "[" * 100_000 + "]" * 100_000 + "\n")
     assert at(
-        TWEE_PATH, text, ":: StoryData", '"StoryData" is JSON naming the "start" passage'
+        TWEE_PATH,
+        text,
+        ":: StoryData",
+        '"StoryData" must be JSON naming the "start" passage, as Twine writes it',
     ) in twee_problems(text)
 
 
@@ -715,3 +725,72 @@ def test_check_refuses_a_broken_conversation_and_still_scores_the_others(tmp_pat
         "  long-call: 4 points in 2 steps (step-0 -> step-1 -> saved)",
         "1 problem(s) found.",
     ]
+
+
+# -- the guide's examples -----------------------------------------------------------------------
+
+GUIDE = (ROOT / "docs" / "authoring.md").read_text(encoding="utf-8")
+EXAMPLE = "lessons/conversations/son-helps-with-banking"
+
+
+def guide_block(after: str, fence: str) -> str:
+    """The first fenced block of kind `fence` after the text `after` in docs/authoring.md."""
+    start = GUIDE.index(f"```{fence}\n", GUIDE.index(after)) + len(fence) + 4
+    return GUIDE[start : GUIDE.index("\n```", start) + 1]
+
+
+def test_the_guides_conversation_reads_the_same_in_yaml_and_twee() -> None:
+    from_yaml, problems = parse_conversation_yaml(
+        guide_block(f"`{EXAMPLE}.yaml`, the conversation", "yaml"), f"{EXAMPLE}.yaml"
+    )
+    assert problems == []
+    from_twee, problems = parse_twee(
+        guide_block(f"`{EXAMPLE}.twee` (only one", "text"), f"{EXAMPLE}.twee", from_yaml.id
+    )
+    assert problems == []
+    assert graph(from_twee) == graph(from_yaml)
+    assert (from_yaml.best.points, from_yaml.best.nodes) == (4, ["ask", "wait", "sorted"])
+    assert "  son-helps-with-banking: 4 points in 2 steps (ask -> wait -> sorted)\n" in (
+        guide_block("The learner's score is the points", "text")
+    )
+
+
+def test_the_guides_broken_conversation_gives_the_problems_it_shows() -> None:
+    text = guide_block(f"`{EXAMPLE}.yaml`, the conversation", "yaml")
+    text = edited(
+        text, 'score: 1\n        feedback: "Honest, but', 'score: 3\n        feedback: "Honest, but'
+    )
+    text = edited(text, "next: friday\n  wait:", "next: fridya\n  wait:")
+    text = edited(text, "ending: good", "ending: mixed")
+    shown = guide_block("A conversation with three mistakes", "text").splitlines()
+    assert [str(p) for p in parse_conversation_yaml(text, f"{EXAMPLE}.yaml")[1]] == shown[:-1]
+    assert shown[-1] == "3 problem(s) found."
+
+
+def test_the_guides_check_of_the_starter_library_with_its_examples_is_what_check_prints(
+    tmp_path, request
+) -> None:
+    """The starter library, with the guide's lesson, quiz and conversation added and the lesson
+    on the teller path, checks as the guide says."""
+    root = tmp_path / "content"
+    shutil.copytree(ROOT / "lessons", root / "lessons")
+    shutil.copytree(ROOT / "quizzes", root / "quizzes")
+    lesson = guide_block("`lessons/when-you-dont-know.md`:", "markdown")
+    (root / "lessons" / "when-you-dont-know.md").write_text(lesson, encoding="utf-8")
+    quiz = guide_block("`quizzes/when-you-dont-know.yaml`:", "yaml")
+    (root / "quizzes" / "when-you-dont-know.yaml").write_text(quiz, encoding="utf-8")
+    conversation = guide_block(f"`{EXAMPLE}.yaml`, the conversation", "yaml")
+    (root / f"{EXAMPLE}.yaml").write_text(conversation, encoding="utf-8")
+    paths = root / "lessons" / "paths.yaml"
+    step = "      - lesson: phone-greeting-first-seconds\n        due_days: 2\n"
+    paths.write_text(
+        paths.read_text(encoding="utf-8").replace(
+            step, step + "      - lesson: when-you-dont-know\n        due_days: 15\n", 1
+        ),
+        encoding="utf-8",
+    )
+    app = make_app(tmp_path, "sqlite", request, CONTENT_DIR=str(root))
+    result = app.test_cli_runner().invoke(args=["content", "check"])
+    assert result.exit_code == 0, result.output
+    shown = guide_block("well, it says what it found", "text")
+    assert "$ flask --app trainer content check\n" + result.output == shown

@@ -212,7 +212,11 @@ def _story(by_name: dict[str, Passage], spec: ConversationSpec, problems: list[P
         start = story.get("start") if isinstance(story, dict) else None
         if not isinstance(start, str) or not start.strip():
             problems.append(
-                Problem(path, data.line, f'"{DATA}" is JSON naming the "start" passage')
+                Problem(
+                    path,
+                    data.line,
+                    f'"{DATA}" must be JSON naming the "start" passage, as Twine writes it',
+                )
             )
         else:
             spec.start = start.strip()
@@ -279,7 +283,7 @@ def _choice(
     line: int, said: str, target: str, by_name: dict[str, Passage], path: str, problems: list
 ) -> ReplySpec | None:
     reply = by_name.get(target)
-    kinds = " or ".join(f"{_SCORE_TAG}{n}" for n in (0, 1, 2))
+    kinds = f"{_SCORE_TAG}0, {_SCORE_TAG}1 or {_SCORE_TAG}2"
     if reply is None:
         problems.append(
             Problem(path, line, f'the choice leads to "{target}", a passage that does not exist')
