@@ -11,7 +11,7 @@ from collections import deque
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser_support import LESSON
+from tests.browser_support import ARTIFACTS, LESSON
 from tests.test_browser import assert_fits, assert_focus_visible, log_in
 from trainer.extensions import db
 from trainer.learn import conversations
@@ -191,3 +191,18 @@ def test_the_manager_sees_the_way_a_learner_went(page: Page, live_server):
         expect(turns.nth(n)).to_contain_text(nodes[key]["customer"])
         expect(turns.nth(n)).to_contain_text(nodes[key]["choices"][index]["say"])
     assert_fits(page)
+
+
+def test_screenshots_of_a_turn_and_an_ending(page: Page, live_server):
+    ARTIFACTS.mkdir(exist_ok=True)
+    log_in(page, live_server.learner())
+    page.goto(URL)
+    _start, nodes, _best = talk(live_server)
+    way = way_to(live_server, "mixed")
+    for n, (key, index) in enumerate(way):
+        page.get_by_role("button", name=f"“{nodes[key]['choices'][index]['say']}”").click()
+        if n == 0:
+            page.screenshot(path=str(ARTIFACTS / "conversation-turn-360.png"), full_page=True)
+    expect(page.get_by_role("heading", level=2, name="A mixed ending")).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "conversation-ending-360.png"), full_page=True)
+    assert (ARTIFACTS / "conversation-ending-360.png").stat().st_size > 0

@@ -64,10 +64,6 @@ class Position:
     def step(self) -> int:
         return self.run.steps if self.run else 0
 
-    @property
-    def is_ending(self) -> bool:
-        return "ending" in self.node
-
 
 def open_conversation_run(
     session: Session, user: User, conversation: Conversation
