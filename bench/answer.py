@@ -173,8 +173,8 @@ def _pass(
     from sqlalchemy import event
 
     from trainer.extensions import db
-    from trainer.learn.services import store_attempt
     from trainer.models import QuizItem, User, utcnow
+    from trainer.review.answers import store_attempt
 
     tag = f"{mode}-first" if fresh else mode
     store_times: list[float] = []

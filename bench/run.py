@@ -157,7 +157,7 @@ wrote byte-identical `refreshers` rows (user, day, items in order, recall per sk
 `tests/test_review.py` passes. Run back to back there, the old one took 1.3–1.9 s and the new
 one 0.9–1.4 s against a 0.35–0.65 s scan.""",
     "answer": """\
-`trainer.learn.services.store_attempt` is what every answer goes through: grade the choice,
+`trainer.review.answers.store_attempt` is what every answer goes through: grade the choice,
 insert the attempt, look up the learner's usual pace (average of their last 30 answer times),
 update their FSRS card, log the review and commit, all in one transaction. The database
 holds 1,000,000 earlier attempts (about 500 per learner, so the pace query works on a real

@@ -91,7 +91,8 @@ def test_whole_lesson_on_a_phone_without_javascript(page: Page, live_server):
     total = int(re.search(r"of (\d+)", heading.inner_text()).group(1))
     assert total > 1
     steps = int(re.search(r"Step 3 of (\d+)", page.locator(".player").inner_text()).group(1))
-    roleplays = steps - total - 3  # scenario, key points, questions, role-plays, done
+    # scenario, key points, questions, the conversation, role-plays, done
+    roleplays = steps - total - 4
     assert roleplays >= 1
     right = 0
     for n in range(1, total + 1):
@@ -99,12 +100,23 @@ def test_whole_lesson_on_a_phone_without_javascript(page: Page, live_server):
         assert_fits(page)
         verdict = answer_question(page, pick=n % 2)  # a mix of right and wrong answers
         right += verdict.endswith(" Right")
-        next_name = "Next question" if n < total else "Next: role-play"
+        next_name = "Next question" if n < total else "Next: the conversation"
         page.get_by_role("link", name=next_name).click()
+
+    # The conversation: the first line offered each time, until an ending.
+    expect(page.locator(".player")).to_contain_text(f"Step {3 + total} of {steps}")
+    while not page.get_by_role("heading", level=2, name=re.compile("ending$")).is_visible():
+        expect(page.locator(".bubble.customer")).to_be_visible()
+        assert_fits(page)
+        page.locator("button.say-line").first.click()
+        expect(page.locator(".said .line-verdict")).to_be_visible()
+    expect(page.locator("ol.turns > li").first).to_be_visible()
+    assert_fits(page)
+    page.get_by_role("link", name="Next: role-play").click()
 
     for n in range(1, roleplays + 1):
         expect(page.get_by_role("heading", level=1)).to_have_text("Role-play")
-        expect(page.locator(".player")).to_contain_text(f"Step {2 + total + n} of {steps}")
+        expect(page.locator(".player")).to_contain_text(f"Step {3 + total + n} of {steps}")
         assert_fits(page)
         page.get_by_label("What would you say?").fill(
             "Good morning! I'm Sam, come on over. I'll be with you in ten seconds."

@@ -138,6 +138,11 @@ def finish_refresher(page: Page) -> None:
 
 
 def finish_lesson(page: Page) -> None:
+    # The lesson's conversation, saying the first line offered each time, to an ending.
+    page.goto(f"/lessons/{LESSON}/conversation")
+    while not page.get_by_role("heading", level=2, name=re.compile("ending$")).is_visible():
+        page.locator("button.say-line").first.click()
+        expect(page.locator(".said .line-verdict")).to_be_visible()
     page.goto(f"/lessons/{LESSON}/roleplay/1")
     while page.get_by_role("heading", level=1, name="Role-play").count():
         page.get_by_label("What would you say?").fill("Good morning! I'll be right with you.")

@@ -13,6 +13,7 @@ from functools import partial
 from sqlalchemy import func, select
 
 from tests.conftest import form_token, sync_starter_library
+from tests.conversation_support import play_lessons_conversation
 from trainer.extensions import db
 from trainer.learn import services as learn
 from trainer.models import (
@@ -100,7 +101,8 @@ def two_tabs(*tabs: tuple) -> list[str]:
 
 
 def lesson_taken_once(app, email: str) -> None:
-    """The learner goes through the whole lesson once: every question, every role-play."""
+    """The learner goes through the whole lesson once: every question, the conversation, every
+    role-play."""
     with app.app_context():
         user = db.session.scalar(select(User).where(User.email == email))
         lesson = db.session.scalar(select(Lesson).where(Lesson.key == LESSON))
@@ -111,6 +113,7 @@ def lesson_taken_once(app, email: str) -> None:
                 db.session, user, lesson, roleplay, "Good morning!", uuid.uuid4().hex
             )
             learn.tick_rubric(db.session, said, [0])
+        play_lessons_conversation(db.session, user, lesson)
         assert learn.complete_run(db.session, learn.open_run(db.session, user, lesson))
 
 

@@ -234,7 +234,7 @@ def test_lesson_unknown_field_names_the_typo_and_the_known_fields() -> None:
     assert sorted(lesson_problems(text)) == [
         'lessons/greeting.md:2: lesson has no "minutes"',
         'lessons/greeting.md:6: unknown field "minuts" '
-        "(known: id, minutes, quiz, roleplay, roles, skill, title)",
+        "(known: conversation, id, minutes, quiz, roleplay, roles, skill, title)",
     ]
 
 
@@ -854,7 +854,7 @@ def test_check_fails_on_a_single_broken_gift_file(check) -> None:
 def test_check_passes_a_valid_library(check) -> None:
     result = check()
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == "OK: 1 lessons, 1 quizzes (3 items), 1 paths."
+    assert result.output.strip() == "OK: 1 lessons, 1 quizzes (3 items), 0 conversations, 1 paths."
 
 
 def test_check_passes_the_starter_library(runner) -> None:

@@ -14,11 +14,13 @@ import pytest
 import yaml
 from sqlalchemy import func, select
 
+from tests.conversation_support import play_lessons_conversation
 from trainer.extensions import db
 from trainer.learn import services
 from trainer.learn.steps import lesson_steps
 from trainer.models import (
     Attempt,
+    Conversation,
     JobRole,
     Lesson,
     LessonRun,
@@ -104,9 +106,17 @@ def snapshot(app) -> dict[str, list[tuple]]:
         }
 
 
-def count(app, model) -> int:
+def count(app, model, *where) -> int:
     with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(model))
+        return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def quiz_items(app) -> int:
+    """Items of quiz files, not the decisions of conversations."""
+    with app.app_context():
+        return db.session.scalar(
+            select(func.count(QuizItem.id)).join(Quiz).where(Quiz.kind == "quiz")
+        )
 
 
 def item_row(key: str, quiz: str = LESSON) -> QuizItem:
@@ -158,7 +168,8 @@ def answer(app, user_id: int, item_key: str, token: str) -> int:
 
 
 def complete_lesson(app, user_id: int) -> None:
-    """The learner answers every item and role-play of the lesson and finishes it."""
+    """The learner answers every item, the conversation and role-play of the lesson and
+    finishes it."""
     with app.app_context():
         session = db.session
         user = session.get(User, user_id)
@@ -171,6 +182,7 @@ def complete_lesson(app, user_id: int) -> None:
                 session, user, lesson, roleplay, "Thanks, Jade. Enjoy your weekend.", f"rp{n}"
             )
             services.tick_rubric(session, said, [0, 1, 2])
+        play_lessons_conversation(session, user, lesson)
         assert services.complete_run(session, run)
         assert lesson.id in services.completed_lesson_ids(session, user)
 
@@ -216,10 +228,16 @@ def test_sync_loads_the_whole_library_and_says_so(content_app, content_dir) -> N
     assert result.exit_code == 0, result.output
     lessons, quizzes, items = files_in(content_dir)
     assert count(content_app, Lesson) == lessons
-    assert count(content_app, Quiz) == quizzes
-    assert count(content_app, QuizItem) == items
+    assert count(content_app, Quiz, Quiz.kind == "quiz") == quizzes
+    assert quiz_items(content_app) == items
     assert count(content_app, Path) == len(steps_in_file(content_dir))
-    rows = sum(count(content_app, m) for m in (JobRole, Quiz, QuizItem, Lesson, RolePlay, Path))
+    conversations = len(list((content_dir / "lessons" / "conversations").iterdir()))
+    assert count(content_app, Conversation) == conversations
+    # Each conversation's decisions are counted as items; the quiz holding them is not a row
+    # of its own in the report.
+    rows = sum(
+        count(content_app, m) for m in (JobRole, QuizItem, Lesson, RolePlay, Path, Conversation)
+    ) + count(content_app, Quiz, Quiz.kind == "quiz")
     assert result.output.splitlines() == [f"Library synced: {rows} created, 0 updated, 0 retired."]
     with content_app.app_context():
         assert db.session.scalar(select(func.count()).where(QuizItem.retired.is_(True))) == 0
@@ -487,7 +505,7 @@ def test_removed_item_is_retired_and_comes_back_with_its_id(content_app, content
     with content_app.app_context():
         item = item_row("anything-else")
         assert (item.id, item.retired, item.position) == (item_id, False, 1)
-        assert count(content_app, QuizItem) == files_in(content_dir)[2]
+        assert quiz_items(content_app) == files_in(content_dir)[2]
         lesson = lesson_row()
         assert len([s for s in lesson_steps(lesson) if s.kind == "quiz"]) == 5
     page = client.get(f"/lessons/{LESSON}/quiz/2").get_data(as_text=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -17,12 +18,13 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy import func, select
 
 from tests.conftest import POSTGRES_URL, form_token, sync_starter_library
 from trainer import ROOT, create_app
 from trainer.database import long_statements
 from trainer.extensions import db
-from trainer.models import Attempt
+from trainer.models import Attempt, ConversationRun
 
 LESSON = "teller-greeting-at-the-counter"
 PASSWORD = "correct horse"
@@ -149,6 +151,37 @@ def _answer(client, n: int):
         f"/lessons/{LESSON}/quiz/{n}",
         data={"choice": "0", "token": form_token(page.get_data(as_text=True))},
     )
+
+
+def test_a_conversation_turn_while_the_database_is_down_is_not_lost(relayed_app):
+    make, relay = relayed_app
+    app = make()
+    sync_starter_library(app)
+    _learner(app, "teller")
+    client = app.test_client()
+    _sign_in(client)
+    url = f"/lessons/{LESSON}/conversation"
+
+    def press_first_line():
+        page = client.get(url).get_data(as_text=True)
+        hidden = dict(re.findall(r'name="(run|step)" type="hidden" value="(\d*)"', page))
+        data = {"choice": "0", "token": form_token(page), "shown": "0", **hidden}
+        return lambda: client.post(url, data=data)
+
+    assert press_first_line()().status_code == 303
+    send = press_first_line()
+    relay.cut()
+    response = send()
+    assert response.status_code == 503
+    page = response.get_data(as_text=True)
+    assert "this was not saved" in page
+    assert "The answers you gave before this one are saved." in page
+    relay.restore()
+    assert send().status_code == 303  # the same turn, sent again, goes in
+    with app.app_context():
+        run = db.session.scalar(select(ConversationRun))
+        assert run.steps == 2
+        assert db.session.scalar(select(func.count(Attempt.id))) == 2
 
 
 def test_a_database_that_goes_down_gives_a_clear_503_and_loses_nothing(relayed_app):

@@ -46,6 +46,22 @@ def answer(client, n, chosen, key=LESSON):
     ), token
 
 
+def play_best_lines(client, key=LESSON) -> str:
+    """Play the lesson's conversation, pressing the best-scored line each time; returns the
+    ending page."""
+    url = f"/lessons/{key}/conversation"
+    with client.application.app_context():
+        nodes = db.session.scalar(select(Lesson).where(Lesson.key == key)).conversation.nodes
+    page = client.get(url).get_data(as_text=True)
+    while "The way you went" not in page:
+        lines = nodes[re.search(r'data-node="([a-z0-9-]+)"', page).group(1)]["choices"]
+        best = max(range(len(lines)), key=lambda i: lines[i]["score"])
+        hidden = dict(re.findall(r'name="(run|step)" type="hidden" value="(\d*)"', page))
+        data = {"choice": str(best), "token": form_token(page), "shown": "0", **hidden}
+        page = client.post(url, data=data, follow_redirects=True).get_data(as_text=True)
+    return page
+
+
 def count(app, model):
     with app.app_context():
         return db.session.scalar(select(func.count()).select_from(model))
@@ -148,6 +164,13 @@ def test_whole_lesson_to_completion_with_score(learner, client):
         chosen = right_choices(choices) if n > 1 else wrong_choice(choices)
         response, _ = answer(client, n, chosen)
         assert response.status_code == 303
+
+    # The conversation comes after the quiz; the lesson is complete only once it has ended.
+    last = client.get(f"/lessons/{LESSON}/quiz/{len(row['items'])}").get_data(as_text=True)
+    assert f'href="/lessons/{LESSON}/conversation">Next: the conversation</a>' in last
+    ending = play_best_lines(client, LESSON)
+    assert "A good ending" in ending
+    assert f'href="/lessons/{LESSON}/roleplay/1">Next: role-play</a>' in ending
 
     for n, (_key, _rubric) in enumerate(row["roleplays"], start=1):
         url = f"/lessons/{LESSON}/roleplay/{n}"

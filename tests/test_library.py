@@ -80,3 +80,54 @@ def test_a_gift_bank_with_several_features_is_used_by_a_lesson():
     assert any(c.weight < 0 for item in bank.items for c in item.choices)
     assert all(item.category for item in bank.items)
     assert any(lesson.quiz == bank.id for lesson in LIBRARY.lessons.values())
+
+
+# -- conversations ------------------------------------------------------------------------------
+
+# The moments of truth the starter conversations cover, and the lesson each is played in.
+MOMENTS = {
+    "a phone greeting on a busy line": "phone-greeting-first-seconds",
+    "the first seconds at the counter": "teller-greeting-at-the-counter",
+    "a red-carpet welcome for a customer who was once let down": "teller-red-carpet-service",
+    "a third call about a late payment": "broken-payment-promise",
+    "a double charge put right": "billing-error-recovery",
+    "a cold dish at a table": "wrong-dish-recovery",
+    "a transfer to another department": "warm-handover",
+    "closing a call so the last impression is good": "closing-the-call",
+}
+
+
+def test_at_least_8_conversations_one_drawn_in_twine_each_played_in_its_moments_lesson():
+    conversations = LIBRARY.conversations
+    assert len(conversations) >= 8
+    assert any(c.path.endswith(".twee") for c in conversations.values())
+    named = [LIBRARY.lessons[key].conversation for key in MOMENTS.values()]
+    assert all(named) and len(set(named)) == len(MOMENTS)
+    for key in MOMENTS.values():
+        lesson = LIBRARY.lessons[key]
+        assert conversations[lesson.conversation].skill == lesson.skill
+
+
+@pytest.mark.parametrize("conversation_id", sorted(LIBRARY.conversations))
+def test_each_conversation_has_6_decisions_and_an_ending_of_each_kind(conversation_id):
+    conversation = LIBRARY.conversations[conversation_id]
+    nodes = conversation.nodes.values()
+    assert sum(1 for node in nodes if node.choices) >= 6
+    endings = [node.ending for node in nodes if node.is_ending]
+    assert len(endings) >= 3
+    assert set(endings) == {"good", "mixed", "poor"}
+    for node in nodes:
+        assert all(choice.feedback for choice in node.choices)
+
+
+@pytest.mark.parametrize("conversation_id", sorted(LIBRARY.conversations))
+def test_the_best_score_is_won_by_saying_the_best_line_every_time(conversation_id):
+    """A weak line followed by a recovery never outscores the best lines: what the learner
+    sees as their share of the best way through is fair."""
+    conversation = LIBRARY.conversations[conversation_id]
+    way = [conversation.start]
+    while not conversation.nodes[way[-1]].is_ending:
+        choices = conversation.nodes[way[-1]].choices
+        way.append(max(choices, key=lambda choice: choice.score).next)
+    assert conversation.nodes[way[-1]].ending == "good"
+    assert conversation.best.nodes == way

@@ -16,6 +16,7 @@ from sqlalchemy import event, func, select
 from werkzeug.exceptions import NotFound
 
 from tests.conftest import sync_starter_library
+from tests.conversation_support import play_lessons_conversation
 from trainer.extensions import db
 from trainer.learn.enrolment import assign
 from trainer.learn.services import (
@@ -132,7 +133,8 @@ def right_choices(item: QuizItem) -> list[int]:
 
 
 def finish_lesson(user: User, key: str) -> None:
-    """Answer every question right and every role-play, and complete the lesson."""
+    """Answer every question right, play the conversation well, answer every role-play, and
+    complete the lesson."""
     session = db.session
     lesson = live_lesson(session, key)
     for item in lesson.quiz.live_items:
@@ -140,6 +142,7 @@ def finish_lesson(user: User, key: str) -> None:
     for rp in lesson.live_roleplays:
         answer = record_roleplay(session, user, lesson, rp, "Welcome in!", uuid.uuid4().hex)
         tick_rubric(session, answer, [0])
+    play_lessons_conversation(session, user, lesson)
     assert complete_run(session, open_run(session, user, lesson))
 
 

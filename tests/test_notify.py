@@ -15,13 +15,13 @@ from itsdangerous import URLSafeSerializer
 from sqlalchemy import func, select
 
 from tests.conftest import make_app, sync_starter_library
+from tests.conversation_support import play_lessons_conversation
 from trainer.extensions import db
 from trainer.learn.services import (
     complete_run,
     open_run,
     record_answer,
     record_roleplay,
-    store_attempt,
     tick_rubric,
 )
 from trainer.models import Lesson, LessonRun, Notification, OutboxMessage, Team, User, utcnow
@@ -29,6 +29,7 @@ from trainer.notify import jobs
 from trainer.notify.once import notify_once
 from trainer.notify.tokens import read_reminder_token, reminder_token
 from trainer.people.services import create_user
+from trainer.review.answers import store_attempt
 from trainer.review.planning import plan_for_user
 from trainer.review.refresher import finish, refresher_items
 
@@ -103,6 +104,7 @@ def complete_lesson(app, user_id: int, key: str, at: datetime) -> None:
                 db.session, user, lesson, roleplay, "Hello, welcome in.", uuid.uuid4().hex
             )
             tick_rubric(db.session, answer, list(range(len(answer.rubric))))
+        play_lessons_conversation(db.session, user, lesson, when=at)
         assert complete_run(db.session, open_run(db.session, user, lesson))
 
 

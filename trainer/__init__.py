@@ -16,6 +16,7 @@ VIEW_MODULES = (
     "trainer.auth.views_device",
     "trainer.auth.joining",
     "trainer.learn.views",
+    "trainer.learn.views_conversation",
     "trainer.review.views",
     "trainer.notify.views",
     "trainer.admin.views",

@@ -22,13 +22,16 @@ log = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 60
 
-# Steps of a lesson or refresher: every earlier answer there was committed on its own.
+# Steps of a lesson, its conversation or a refresher: every earlier answer there was committed
+# on its own.
 _PRACTICE_ENDPOINTS = frozenset(
     {
         "learn.quiz_item",
         "learn.roleplay",
         "learn.rubric",
         "learn.done",
+        "learn.conversation",
+        "learn.conversation_end",
         "review.item",
         "review.done",
         "review.practice",

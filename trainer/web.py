@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from datetime import UTC
 
 from flask import Flask, abort, current_app, g, request
@@ -50,6 +51,19 @@ def page_number(value) -> int:
     """A page number from a query string: 1 when missing or bad, never absurdly large."""
     number = parse_id(value)
     return min(max(1, number or 1), MAX_PAGE)
+
+
+def seconds_since(shown) -> float | None:
+    """Seconds since a form was shown, from the milliseconds it carried back (`shown`)."""
+    try:
+        return time.time() - float(shown) / 1000
+    except (TypeError, ValueError):
+        return None
+
+
+def shown_now() -> str:
+    """The value of a form's `shown` field: now, in milliseconds."""
+    return str(int(time.time() * 1000))
 
 
 def allow_large_body() -> None:

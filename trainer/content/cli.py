@@ -22,16 +22,32 @@ def _load():
 
 @content.command("check")
 def check_command() -> None:
-    """Validate every content file; print each problem as path:line: message."""
+    """Validate every content file; print each problem as path:line: message, and each
+    conversation's best possible score."""
     library = _load()
     if library.problems:
+        _best_scores(library)
         click.echo(f"{len(library.problems)} problem(s) found.", err=True)
         raise SystemExit(1)
     click.echo(
         f"OK: {len(library.lessons)} lessons, {len(library.quizzes)} quizzes "
         f"({sum(len(q.items) for q in library.quizzes.values())} items), "
-        f"{len(library.paths)} paths."
+        f"{len(library.conversations)} conversations, {len(library.paths)} paths."
     )
+    _best_scores(library)
+
+
+def _best_scores(library) -> None:
+    """Each checked conversation's best possible score and the way through that scores it."""
+    scored = [c for c in library.conversations.values() if c.best is not None]
+    if scored:
+        click.echo("Best possible scores:")
+    for conversation in sorted(scored, key=lambda c: c.id):
+        best = conversation.best
+        click.echo(
+            f"  {conversation.id}: {best.points} points in {best.steps} steps "
+            f"({' -> '.join(best.nodes)})"
+        )
 
 
 @content.command("sync")

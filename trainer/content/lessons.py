@@ -18,7 +18,7 @@ from trainer.content.specs import (
 )
 from trainer.content.yamlines import LineDict
 
-LESSON_FIELDS = {"id", "title", "skill", "roles", "minutes", "quiz", "roleplay"}
+LESSON_FIELDS = {"id", "title", "skill", "roles", "minutes", "quiz", "roleplay", "conversation"}
 ROLEPLAY_FIELDS = {"id", "situation", "customer", "rubric", "model_answer"}
 RUBRIC_MIN, RUBRIC_MAX = 3, 6
 SCENARIO_HEADING = re.compile(r"^##\s+the scenario\b", re.IGNORECASE)
@@ -58,6 +58,7 @@ def parse_lesson(text: str, path: str) -> tuple[LessonSpec | None, list[Problem]
             f"a lesson takes at most {MAX_LESSON_MINUTES} minutes (got {minutes})",
         )
     quiz = fields.slug("quiz")
+    conversation = fields.slug("conversation", required=False)
     roleplays = _roleplays(fields, path, problems)
 
     scenario, key_points = _split_body(lines, end + 1, path, problems)
@@ -76,6 +77,7 @@ def parse_lesson(text: str, path: str) -> tuple[LessonSpec | None, list[Problem]
         path=path,
         line=1,
         field_lines=dict(data.key_lines),
+        conversation=conversation,
     )
     return spec, problems
 

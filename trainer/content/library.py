@@ -5,15 +5,19 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from trainer.content.conversations import parse_conversation_yaml
 from trainer.content.files import LibraryFiles
 from trainer.content.gift import parse_gift
 from trainer.content.lessons import parse_lesson
 from trainer.content.paths import parse_paths
 from trainer.content.quizzes import parse_quiz_yaml
 from trainer.content.specs import Library, Problem, QuizSpec
+from trainer.content.twee import parse_twee
 
 PATHS_FILE = "lessons/paths.yaml"
 QUIZ_SUFFIXES = {".yaml", ".yml", ".gift"}
+CONVERSATIONS = "lessons/conversations"
+CONVERSATION_SUFFIXES = {".yaml", ".yml", ".twee"}
 
 
 def load_library(root: str | Path) -> Library:
@@ -50,6 +54,37 @@ def load_library(root: str | Path) -> Library:
         else:
             library.quizzes[quiz.id] = quiz
 
+    # Conversation files that exist but could not be loaded: lessons naming them are not also
+    # reported as naming an unknown one.
+    broken_conversations: set[str] = set()
+    for file in files.listing(CONVERSATIONS, CONVERSATION_SUFFIXES):
+        rel = files.rel(file)
+        text = files.read(file)
+        if text is None:
+            broken_conversations.add(file.stem)
+            continue
+        if file.suffix == ".twee":
+            conversation, found = parse_twee(text, rel, file.stem)
+        else:
+            conversation, found = parse_conversation_yaml(text, rel)
+        problems.extend(found)
+        if conversation is None:
+            broken_conversations.add(file.stem)
+            continue
+        if conversation.id != file.stem:
+            line = conversation.field_lines.get("id", 1)
+            problems.append(
+                Problem(rel, line, f'conversation id "{conversation.id}" must match its file name')
+            )
+            broken_conversations.add(file.stem)
+        elif conversation.id in library.conversations:
+            first = library.conversations[conversation.id].path
+            problems.append(
+                Problem(rel, 1, f'conversation id "{conversation.id}" is already used by {first}')
+            )
+        else:
+            library.conversations[conversation.id] = conversation
+
     # Lesson files that exist but could not be loaded: paths naming them are not also broken.
     broken_lessons: set[str] = set()
     for file in files.listing("lessons", {".md"}):
@@ -77,14 +112,26 @@ def load_library(root: str | Path) -> Library:
             library.roles, library.paths, found = parse_paths(text, PATHS_FILE)
             problems.extend(found)
 
-    _cross_check(library, broken_lessons)
+    _cross_check(library, broken_lessons, broken_conversations)
     problems.sort()
     return library
 
 
-def _cross_check(library: Library, broken_lessons: set[str]) -> None:
+def _cross_check(
+    library: Library, broken_lessons: set[str], broken_conversations: set[str]
+) -> None:
     problems = library.problems
     for lesson in library.lessons.values():
+        named = lesson.conversation
+        if named and named not in library.conversations and named not in broken_conversations:
+            problems.append(
+                Problem(
+                    lesson.path,
+                    lesson.field_lines.get("conversation", 2),
+                    f'unknown conversation "{named}" (no {CONVERSATIONS}/{named}.yaml '
+                    f"or {CONVERSATIONS}/{named}.twee)",
+                )
+            )
         if lesson.quiz not in library.quizzes:
             problems.append(
                 Problem(

@@ -19,8 +19,15 @@ MAX_DUE_DAYS = 3650  # ten years after hire; dates far beyond overflow the learn
 MAX_ID_LENGTH = 120  # lesson, quiz, item, role-play and path ids
 MAX_ROLE_ID_LENGTH = 64
 MAX_SKILL_LENGTH = 64
-MAX_TITLE_LENGTH = 200  # lesson, quiz and path titles, GIFT categories
+MAX_TITLE_LENGTH = 200  # lesson, quiz, conversation and path titles, GIFT categories
 MAX_ROLE_NAME_LENGTH = 120
+MAX_SETTING_LENGTH = 64
+
+# Conversations (see docs/authoring.md).
+ENDINGS = ("good", "mixed", "poor")
+MAX_CHOICE_SCORE = 2  # a line scores 0, 1 or 2
+MIN_CHOICES, MAX_CHOICES = 2, 4
+MAX_CONVERSATION_STEPS = 30
 
 
 MAX_MESSAGE_LENGTH = 300
@@ -110,6 +117,64 @@ class LessonSpec:
     path: str = ""
     line: int = 1
     field_lines: dict[str, int] = field(default_factory=dict)  # front-matter key -> line
+    conversation: str = ""  # a conversation id, played after the quiz
+
+
+@dataclass
+class ReplySpec:
+    """One line the learner may say at a node, and where it leads."""
+
+    say: str
+    score: int | None  # None when the file gave none that could be read (already reported)
+    feedback: str
+    next: str
+    line: int = 0
+    lines: dict[str, int] = field(default_factory=dict)  # "score", "next" -> their lines
+
+
+@dataclass
+class NodeSpec:
+    """A node of a conversation: the customer speaks and the learner chooses (a decision), or
+    the conversation ends (`ending` good, mixed or poor, with its `summary`)."""
+
+    id: str
+    customer: str = ""
+    cue: str = ""  # how the customer sounds
+    choices: list[ReplySpec] = field(default_factory=list)
+    ending: str = ""
+    summary: str = ""
+    line: int = 0
+    lines: dict[str, int] = field(default_factory=dict)  # "ending", "choices" -> their lines
+
+    @property
+    def is_ending(self) -> bool:
+        return bool(self.ending)
+
+
+@dataclass
+class Route:
+    """A way through a conversation: its nodes from the start to an ending, and its points."""
+
+    nodes: list[str]
+    points: int
+
+    @property
+    def steps(self) -> int:
+        return len(self.nodes) - 1
+
+
+@dataclass
+class ConversationSpec:
+    id: str
+    title: str
+    skill: str
+    setting: str
+    start: str
+    nodes: dict[str, NodeSpec]
+    path: str = ""
+    line: int = 1
+    field_lines: dict[str, int] = field(default_factory=dict)
+    best: Route | None = None  # the way through that scores most; set by the checks
 
 
 @dataclass
@@ -137,10 +202,12 @@ class JobRoleSpec:
 
 @dataclass
 class Library:
-    """Everything under `lessons/` and `quizzes/`, with the problems found on the way."""
+    """Everything under `lessons/` (conversations in `lessons/conversations/`) and `quizzes/`,
+    with the problems found on the way."""
 
     lessons: dict[str, LessonSpec] = field(default_factory=dict)
     quizzes: dict[str, QuizSpec] = field(default_factory=dict)
+    conversations: dict[str, ConversationSpec] = field(default_factory=dict)
     paths: dict[str, PathSpec] = field(default_factory=dict)
     roles: dict[str, JobRoleSpec] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)

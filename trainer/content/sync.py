@@ -13,8 +13,18 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from trainer.content.specs import ChoiceSpec, Library
-from trainer.models import JobRole, Lesson, Path, PathStep, Quiz, QuizItem, RolePlay, utcnow
+from trainer.content.specs import MAX_CHOICE_SCORE, ChoiceSpec, ConversationSpec, Library
+from trainer.models import (
+    Conversation,
+    JobRole,
+    Lesson,
+    Path,
+    PathStep,
+    Quiz,
+    QuizItem,
+    RolePlay,
+    utcnow,
+)
 
 
 @dataclass
@@ -57,7 +67,8 @@ def sync_library(session: Session, library: Library) -> SyncReport:
     report = SyncReport()
     roles = _sync_roles(session, library, report)
     quizzes = _sync_quizzes(session, library, report)
-    lessons = _sync_lessons(session, library, quizzes, report)
+    conversations = _sync_conversations(session, library, report)
+    lessons = _sync_lessons(session, library, quizzes, conversations, report)
     _sync_paths(session, library, roles, lessons, report)
     session.commit()
     return report
@@ -89,7 +100,7 @@ def _sync_roles(session: Session, library: Library, report: SyncReport) -> dict[
 
 
 def _sync_quizzes(session: Session, library: Library, report: SyncReport) -> dict[str, Quiz]:
-    existing = {q.key: q for q in session.scalars(select(Quiz))}
+    existing = {q.key: q for q in session.scalars(select(Quiz).where(Quiz.kind == "quiz"))}
     for spec in library.quizzes.values():
         quiz = _upsert(
             session,
@@ -100,12 +111,8 @@ def _sync_quizzes(session: Session, library: Library, report: SyncReport) -> dic
             report,
             f"quiz {spec.id}",
         )
-        session.flush()
-        items = {item.key: item for item in quiz.items}
-        seen = set()
-        for position, item_spec in enumerate(spec.items):
-            seen.add(item_spec.id)
-            values = {
+        items = {
+            item_spec.id: {
                 "type": item_spec.type,
                 "prompt": item_spec.prompt,
                 "text_format": item_spec.text_format,
@@ -113,27 +120,131 @@ def _sync_quizzes(session: Session, library: Library, report: SyncReport) -> dic
                 "explanation": item_spec.explanation,
                 "explanation_format": _own(item_spec.explanation_format, item_spec.text_format),
                 "category": item_spec.category,
-                "position": position,
-                "retired": False,
             }
-            row = items.get(item_spec.id)
-            if row is None:
-                session.add(QuizItem(quiz=quiz, key=item_spec.id, **values))
-                report.created.append(f"item {spec.id}/{item_spec.id}")
-            elif _assign(row, values):
-                report.updated.append(f"item {spec.id}/{item_spec.id}")
-        for key, row in items.items():
-            if key not in seen and not row.retired:
-                row.retired = True
-                report.retired.append(f"item {spec.id}/{key}")
-    for key, quiz in existing.items():
-        if key not in library.quizzes and not quiz.retired:
-            quiz.retired = True
-            report.retired.append(f"quiz {key}")
-            for item in quiz.items:
-                item.retired = True
+            for item_spec in spec.items
+        }
+        _sync_items(session, quiz, items, report, f"item {spec.id}")
+    _retire_quizzes(existing, library.quizzes, report, "quiz")
     session.flush()
     return existing
+
+
+def _sync_items(
+    session: Session, quiz: Quiz, wanted: dict[str, dict], report: SyncReport, label: str
+) -> None:
+    """The quiz's items as `wanted` (id -> columns, in order); items no longer wanted retire."""
+    session.flush()
+    items = {item.key: item for item in quiz.items}
+    for position, (key, values) in enumerate(wanted.items()):
+        values = {**values, "position": position, "retired": False}
+        row = items.get(key)
+        if row is None:
+            session.add(QuizItem(quiz=quiz, key=key, **values))
+            report.created.append(f"{label}/{key}")
+        elif _assign(row, values):
+            report.updated.append(f"{label}/{key}")
+    for key, row in items.items():
+        if key not in wanted and not row.retired:
+            row.retired = True
+            report.retired.append(f"{label}/{key}")
+
+
+def _retire_quizzes(existing: dict[str, Quiz], live, report: SyncReport, label: str) -> None:
+    for key, quiz in existing.items():
+        if key not in live and not quiz.retired:
+            quiz.retired = True
+            report.retired.append(f"{label} {key}")
+            for item in quiz.items:
+                item.retired = True
+
+
+def _sync_conversations(
+    session: Session, library: Library, report: SyncReport
+) -> dict[str, Conversation]:
+    """Each conversation, and its decisions as the items of a quiz of its own (kind
+    "conversation", keyed like the conversation), so each comes back in refreshers."""
+    existing = {c.key: c for c in session.scalars(select(Conversation))}
+    quizzes = {q.key: q for q in session.scalars(select(Quiz).where(Quiz.kind == "conversation"))}
+    for spec in library.conversations.values():
+        quiz = quizzes.get(spec.id)
+        values = {"title": spec.title, "source_path": spec.path, "retired": False}
+        if quiz is None:
+            quiz = quizzes[spec.id] = Quiz(kind="conversation", key=spec.id, **values)
+            session.add(quiz)
+        else:
+            _assign(quiz, values)  # reported with its conversation
+        _sync_items(session, quiz, _decisions(spec), report, f"decision {spec.id}")
+        _upsert(
+            session,
+            Conversation,
+            existing,
+            spec.id,
+            {
+                "title": spec.title,
+                "skill": spec.skill,
+                "setting": spec.setting,
+                "start": spec.start,
+                "nodes": _nodes(spec),
+                "best_score": spec.best.points if spec.best else 0,
+                "quiz": quiz,
+                "source_path": spec.path,
+                "retired": False,
+            },
+            report,
+            f"conversation {spec.id}",
+        )
+    for key, conversation in existing.items():
+        if key not in library.conversations and not conversation.retired:
+            conversation.retired = True
+            report.retired.append(f"conversation {key}")
+    _retire_quizzes(quizzes, library.conversations, report, "decisions of")
+    session.flush()
+    return existing
+
+
+def _nodes(spec: ConversationSpec) -> dict[str, dict]:
+    nodes: dict[str, dict] = {}
+    for node in spec.nodes.values():
+        if node.is_ending:
+            nodes[node.id] = {"ending": node.ending, "summary": node.summary}
+            continue
+        nodes[node.id] = {
+            "customer": node.customer,
+            "cue": node.cue,
+            "choices": [
+                {"say": c.say, "score": c.score, "feedback": c.feedback, "next": c.next}
+                for c in node.choices
+            ],
+        }
+    return nodes
+
+
+def _decisions(spec: ConversationSpec) -> dict[str, dict]:
+    """A review item per node with choices: the customer's line, and the lines to say weighed
+    by their score, so the best-scored ones are right."""
+    decisions = {}
+    for node in spec.nodes.values():
+        if node.is_ending:
+            continue
+        how = f" ({node.cue})" if node.cue else ""
+        decisions[node.id] = {
+            "type": "single",
+            "prompt": f"{spec.title}\n\nThe customer says{how}: “{node.customer}”\n\n"
+            "What do you say?",
+            "text_format": "plain",
+            "choices": [
+                {
+                    "text": c.say,
+                    "weight": round((c.score or 0) / MAX_CHOICE_SCORE, 6),
+                    "feedback": c.feedback,
+                }
+                for c in node.choices
+            ],
+            "explanation": "",
+            "explanation_format": None,
+            "category": "",
+        }
+    return decisions
 
 
 def _own(text_format: str | None, item_format: str) -> str | None:
@@ -156,7 +267,11 @@ def _choice(spec: ChoiceSpec, item_format: str) -> dict[str, Any]:
 
 
 def _sync_lessons(
-    session: Session, library: Library, quizzes: dict[str, Quiz], report: SyncReport
+    session: Session,
+    library: Library,
+    quizzes: dict[str, Quiz],
+    conversations: dict[str, Conversation],
+    report: SyncReport,
 ) -> dict[str, Lesson]:
     existing = {lesson.key: lesson for lesson in session.scalars(select(Lesson))}
     for spec in library.lessons.values():
@@ -171,6 +286,7 @@ def _sync_lessons(
                 "roles": list(spec.roles),
                 "minutes": spec.minutes,
                 "quiz": quizzes[spec.quiz],
+                "conversation": conversations.get(spec.conversation),
                 "scenario_md": spec.scenario,
                 "key_points_md": spec.key_points,
                 "source_path": spec.path,

@@ -1,6 +1,7 @@
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectMultipleField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms import HiddenField, IntegerField, SelectMultipleField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length
+from wtforms.widgets import HiddenInput
 
 
 class AnswerForm(FlaskForm):
@@ -27,3 +28,14 @@ class RolePlayForm(FlaskForm):
 class RubricForm(FlaskForm):
     ticked = SelectMultipleField("What I did", coerce=int, validate_choice=False)
     submit = SubmitField("Save and continue")
+
+
+class ConversationForm(FlaskForm):
+    """One turn of a conversation: the line said is the button pressed (`choice`), at step
+    `step` of run `run` (empty before the first choice)."""
+
+    choice = IntegerField(validators=[InputRequired(message="Choose what you would say.")])
+    token = HiddenField(validators=[DataRequired(), Length(max=64)])
+    shown = HiddenField()
+    run = HiddenField()
+    step = IntegerField(widget=HiddenInput(), validators=[InputRequired()])

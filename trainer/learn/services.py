@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session, joinedload
 from trainer.learn.enrolment import role_path
 from trainer.models import (
     Attempt,
+    Conversation,
+    ConversationRun,
     Enrolment,
     Lesson,
     LessonRun,
@@ -28,13 +30,7 @@ from trainer.models import (
     utcnow,
 )
 from trainer.models.base import insert_skipping_duplicates
-
-MAX_SECONDS = 60 * 60  # an answer left open longer says nothing about speed
-
-
-class AnswerError(ValueError):
-    """The submitted answer cannot be graded (no choice, a choice that does not exist)."""
-
+from trainer.review.answers import find_by_token, store_attempt
 
 # -- what to learn --------------------------------------------------------------------------
 
@@ -192,29 +188,6 @@ def start_run(session: Session, user: User, lesson: Lesson) -> LessonRun:
     return run
 
 
-def grade(item: QuizItem, chosen: list[int]) -> tuple[bool, float]:
-    """(right, score from 0 to 1) for the choice indexes picked.
-
-    Single and true/false: the score is the chosen choice's weight. Multiple: the weights of
-    everything picked, added up and kept between 0 and 1; right only when every right choice
-    and no wrong one is picked.
-    """
-    if not chosen:
-        raise AnswerError("Choose an answer.")
-    if any(i < 0 or i >= len(item.choices) for i in chosen) or len(set(chosen)) != len(chosen):
-        raise AnswerError("That choice is not one of this question's answers.")
-    weights = [item.choices[i]["weight"] for i in chosen]
-    if item.type != "multiple":
-        if len(chosen) != 1:
-            raise AnswerError("Choose one answer.")
-        score = max(0.0, min(1.0, weights[0]))
-        best = max(c["weight"] for c in item.choices)
-        return weights[0] >= best, score
-    score = max(0.0, min(1.0, sum(weights)))
-    right = {i for i, c in enumerate(item.choices) if c["weight"] > 0}
-    return set(chosen) == right, score
-
-
 def answer_in_run(session: Session, run: LessonRun | None, item: QuizItem) -> Attempt | None:
     if run is None:
         return None
@@ -252,61 +225,6 @@ def record_answer(
         earlier=lambda: answer_in_run(session, open_run(session, user, lesson), item),
         answered_at=answered_at,
     )
-
-
-def find_by_token(session: Session, user: User, token: str) -> Attempt | None:
-    return session.scalar(select(Attempt).where(Attempt.user_id == user.id, Attempt.token == token))
-
-
-def store_attempt(
-    session: Session,
-    user: User,
-    item: QuizItem,
-    chosen: list[int],
-    token: str,
-    seconds: float | None,
-    *,
-    run_id: int | None = None,
-    refresher_id: int | None = None,
-    earlier=None,
-    answered_at: datetime | None = None,
-) -> Attempt:
-    """Grade, store the attempt and update the learner's review card, in one commit.
-
-    If another request stored the same answer first (same token, or the same item in the same
-    lesson run or refresher), that one is returned and nothing new is stored.
-    """
-    from trainer.review.cards import review
-
-    correct, score = grade(item, chosen)
-    if seconds is not None:
-        seconds = max(0.0, min(float(seconds), MAX_SECONDS))
-    attempt = Attempt(
-        user_id=user.id,
-        item_id=item.id,
-        run_id=run_id,
-        refresher_id=refresher_id,
-        context="lesson" if run_id else "refresher",
-        chosen=sorted(chosen),
-        chosen_text=[item.choices[i]["text"] for i in sorted(chosen)],
-        correct=correct,
-        score=score,
-        seconds=seconds,
-        token=token,
-        answered_at=answered_at or utcnow(),
-    )
-    try:
-        session.add(attempt)
-        session.flush()
-        review(session, attempt)
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        found = find_by_token(session, user, token) or (earlier() if earlier else None)
-        if found is None:
-            raise
-        return found
-    return attempt
 
 
 def roleplay_answer_in_run(
@@ -367,11 +285,31 @@ def tick_rubric(session: Session, answer: RolePlayAnswer, ticked: list[int]) -> 
     return answer
 
 
+def conversation_ended_in(
+    session: Session, run: LessonRun, conversation: Conversation
+) -> ConversationRun | None:
+    """The latest run of the conversation that reached an ending in this pass of the lesson."""
+    return session.scalar(
+        select(ConversationRun)
+        .where(
+            ConversationRun.lesson_run_id == run.id,
+            ConversationRun.conversation_id == conversation.id,
+            ConversationRun.ending.is_not(None),
+        )
+        .order_by(ConversationRun.finished_at.desc(), ConversationRun.id.desc())
+    )
+
+
 def run_is_finished(session: Session, run: LessonRun) -> bool:
+    """Every question answered, the conversation (if any) played to an ending, and every
+    role-play's rubric ticked."""
     lesson = run.lesson
     items = lesson.quiz.live_items if lesson.quiz else []
     answered = set(session.scalars(select(Attempt.item_id).where(Attempt.run_id == run.id)))
     if any(item.id not in answered for item in items):
+        return False
+    conversation = lesson.live_conversation
+    if conversation is not None and conversation_ended_in(session, run, conversation) is None:
         return False
     ticked = set(
         session.scalars(

@@ -11,7 +11,7 @@ from trainer.models import Lesson
 
 @dataclass(frozen=True)
 class Step:
-    kind: str  # scenario | key-points | quiz | roleplay | done
+    kind: str  # scenario | key-points | quiz | conversation | roleplay | done
     number: int  # 1-based within its kind (quiz 1, quiz 2, ...); 0 for single steps
     label: str
 
@@ -22,6 +22,8 @@ class Step:
             return url_for("learn.key_points", key=lesson.key)
         if self.kind == "quiz":
             return url_for("learn.quiz_item", key=lesson.key, n=self.number)
+        if self.kind == "conversation":
+            return url_for("learn.conversation", key=lesson.key)
         if self.kind == "roleplay":
             return url_for("learn.roleplay", key=lesson.key, n=self.number)
         return url_for("learn.done", key=lesson.key)
@@ -49,6 +51,16 @@ class Progress:
         return round(100 * self.index / max(1, len(self.steps) - 1))
 
     @property
+    def next_label(self) -> str:
+        """The words of the link to the next step."""
+        kind = self.next.kind if self.next else "done"
+        return {
+            "quiz": "Next question",
+            "conversation": "Next: the conversation",
+            "roleplay": "Next: role-play",
+        }.get(kind, "Finish")
+
+    @property
     def position(self) -> str:
         return f"Step {self.index + 1} of {len(self.steps)}"
 
@@ -58,6 +70,8 @@ def lesson_steps(lesson: Lesson) -> list[Step]:
     roleplays = lesson.live_roleplays
     steps = [Step("scenario", 0, "Scenario"), Step("key-points", 0, "Key points")]
     steps += [Step("quiz", i, f"Question {i} of {len(items)}") for i in range(1, len(items) + 1)]
+    if lesson.live_conversation is not None:
+        steps.append(Step("conversation", 0, "Conversation"))
     steps += [Step("roleplay", i, "Role-play") for i in range(1, len(roleplays) + 1)]
     steps.append(Step("done", 0, "Done"))
     return steps

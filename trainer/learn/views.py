@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -17,9 +16,10 @@ from trainer.learn.forms import AnswerForm, RolePlayForm, RubricForm
 from trainer.learn.steps import progress_at
 from trainer.manage.coaching import coach_names, coached_answers, latest_note
 from trainer.models import Attempt, Lesson, Refresher
+from trainer.review.answers import AnswerError
 from trainer.review.planning import plan_for_user
 from trainer.review.refresher import skill_overview, streak
-from trainer.web import page_number
+from trainer.web import page_number, seconds_since, shown_now
 
 
 @bp.before_request
@@ -97,13 +97,6 @@ def _item(lesson: Lesson, n: int):
     return items[n - 1]
 
 
-def _seconds_since(shown: str | None) -> float | None:
-    try:
-        return time.time() - float(shown) / 1000
-    except (TypeError, ValueError):
-        return None
-
-
 @bp.route("/lessons/<key>/quiz/<int:n>", methods=["GET", "POST"])
 def quiz_item(key: str, n: int):
     lesson = _lesson(key)
@@ -122,16 +115,16 @@ def quiz_item(key: str, n: int):
                 item,
                 form.choice.data or [],
                 form.token.data,
-                _seconds_since(form.shown.data),
+                seconds_since(form.shown.data),
             )
-        except services.AnswerError as error:
+        except AnswerError as error:
             form.choice.errors = [str(error)]
         else:
             return redirect(url_for("learn.quiz_item", key=key, n=n), code=303)
 
     if attempt is None:
         form.token.data = uuid.uuid4().hex
-        form.shown.data = str(int(time.time() * 1000))
+        form.shown.data = shown_now()
     status = 400 if form.choice.errors else 200
     return render_template(
         "learn/quiz_item.html",
@@ -203,8 +196,13 @@ def done(key: str):
     finished = services.last_completed_run(db.session, current_user, lesson)
     if finished is None:
         return redirect(url_for("learn.scenario", key=key))
+    talk = lesson.live_conversation
     return render_template(
-        "learn/done.html", lesson=lesson, run=finished, progress=progress_at(lesson, "done")
+        "learn/done.html",
+        lesson=lesson,
+        run=finished,
+        conversation_run=talk and services.conversation_ended_in(db.session, finished, talk),
+        progress=progress_at(lesson, "done"),
     )
 
 
@@ -212,6 +210,9 @@ def _first_gap(lesson: Lesson, run) -> str:
     for n, item in enumerate(lesson.quiz.live_items if lesson.quiz else [], start=1):
         if services.answer_in_run(db.session, run, item) is None:
             return url_for("learn.quiz_item", key=lesson.key, n=n)
+    talk = lesson.live_conversation
+    if talk is not None and services.conversation_ended_in(db.session, run, talk) is None:
+        return url_for("learn.conversation", key=lesson.key)
     for n, rp in enumerate(lesson.live_roleplays, start=1):
         answer = services.roleplay_answer_in_run(db.session, run, rp)
         if answer is None or answer.ticked is None:

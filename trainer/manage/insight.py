@@ -1,5 +1,6 @@
-"""What a manager learns about a team: predicted recall per person and skill, and the quiz
-items the team gets wrong most.
+"""What a manager learns about a team: predicted recall per person and skill (with their latest
+observation grade and conversation ending), the quiz items the team gets wrong most, and the
+turns of conversations where they most often pick a weaker line.
 
 Every function here takes the people as a query already limited by `scope.people_query`, so
 scope is decided there and only there. Each reads in a fixed number of set-based queries,
@@ -8,20 +9,24 @@ however many people the team has.
 
 from __future__ import annotations
 
+import json
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Float, Select, and_, case, cast, func, select
+from sqlalchemy import Float, Select, String, and_, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from trainer.manage.paging import ListPage
 from trainer.models import (
     Attempt,
+    Conversation,
+    ConversationRun,
     Lesson,
     Observation,
     ObservationChecklist,
+    Quiz,
     QuizItem,
     ReviewCard,
     User,
@@ -39,6 +44,7 @@ WINDOWS = (30, 90, 365)
 DEFAULT_WINDOW = 90
 MIN_ATTEMPTS = 3
 QUESTIONS_PER_PAGE = 20
+WEAK_TURNS_SHOWN = 10
 
 
 def skill_label(skill: str) -> str:
@@ -73,6 +79,7 @@ class Cell:
     items: int = 0  # cards counted (for the team average: people counted)
     grade: str | None = None
     observed_at: datetime | None = None
+    ending: str | None = None  # of the latest conversation on the skill that reached one
 
     def percent(self, later: bool = False) -> int | None:
         value = self.later if later else self.now
@@ -119,9 +126,10 @@ def _mean(values: list[float]) -> float | None:
 
 def skill_grid(session: Session, people: Select, now: datetime | None = None) -> SkillGrid:
     """Per active person and skill: the mean predicted recall (FSRS retrievability) of their
-    cards on the skill's items now and in LATER_DAYS days if they do no review, and their
-    latest observation grade on the skill. The team average of a skill is the mean of the
-    people who have cards on it, each counting once. Three queries for any team size.
+    cards on the skill's items (a conversation's decisions among them) now and in LATER_DAYS
+    days if they do no review, their latest observation grade on the skill and the ending of
+    their latest conversation on it. The team average of a skill is the mean of the people who
+    have cards on it, each counting once. Four queries for any team size.
     """
     now = now or utcnow()
     people = active_people(people)
@@ -131,17 +139,19 @@ def skill_grid(session: Session, people: Select, now: datetime | None = None) ->
     offsets = sorted({*CURVE_DAYS, LATER_DAYS})
     moments = [now + timedelta(days=d) for d in offsets]
 
-    # An item counts for the skill of each lesson that uses its quiz (one, in practice).
+    # An item counts for the skill of each lesson that uses its quiz (one, in practice), or of
+    # the conversation whose decision it is.
     cards = session.execute(
         select(
             ReviewCard.user_id,
             ReviewCard.item_id,
-            func.coalesce(Lesson.skill, NO_SKILL),
+            func.coalesce(Lesson.skill, Conversation.skill, NO_SKILL),
             ReviewCard.stability,
             ReviewCard.last_review,
         )
         .join(QuizItem, QuizItem.id == ReviewCard.item_id)
         .outerjoin(Lesson, Lesson.quiz_id == QuizItem.quiz_id)
+        .outerjoin(Conversation, Conversation.quiz_id == QuizItem.quiz_id)
         .where(ReviewCard.user_id.in_(ids), QuizItem.retired.is_(False))
         .distinct()
     )
@@ -153,6 +163,7 @@ def skill_grid(session: Session, people: Select, now: datetime | None = None) ->
             series[i].append(model.recall(stability, last_review, at))
 
     latest = _latest_grades(session, ids)
+    endings = _latest_endings(session, ids)
     skills = sorted(
         {s for per in recall.values() for s in per} | {s for _u, s in latest},
         key=skill_label,
@@ -172,6 +183,7 @@ def skill_grid(session: Session, people: Select, now: datetime | None = None) ->
                 items=len(series[now_at]) if series else 0,
                 grade=grade,
                 observed_at=observed_at,
+                ending=endings.get((person.id, skill)),
             )
         rows.append(PersonSkills(person, cells))
 
@@ -225,6 +237,30 @@ def _latest_grades(session: Session, ids: Select) -> dict[tuple[int, str], tuple
     return {(user_id, skill): (grade, at) for user_id, skill, grade, at in rows}
 
 
+def _latest_endings(session: Session, ids: Select) -> dict[tuple[int, str], str]:
+    """(person, skill) -> the ending of their latest conversation on the skill to reach one."""
+    ranked = (
+        select(
+            ConversationRun.user_id,
+            Conversation.skill,
+            ConversationRun.ending,
+            func.row_number()
+            .over(
+                partition_by=(ConversationRun.user_id, Conversation.skill),
+                order_by=(ConversationRun.finished_at.desc(), ConversationRun.id.desc()),
+            )
+            .label("rank"),
+        )
+        .join(Conversation, Conversation.id == ConversationRun.conversation_id)
+        .where(ConversationRun.user_id.in_(ids), ConversationRun.ending.is_not(None))
+        .subquery()
+    )
+    rows = session.execute(
+        select(ranked.c.user_id, ranked.c.skill, ranked.c.ending).where(ranked.c.rank == 1)
+    )
+    return {(user_id, skill): ending for user_id, skill, ending in rows}
+
+
 # -- the questions missed most -----------------------------------------------------------------
 
 
@@ -244,7 +280,7 @@ class MissedQuestion:
 
     @property
     def right_choices(self) -> list[str]:
-        return [c["text"] for c in self.item.choices if c["weight"] > 0]
+        return [c["text"] for c in self.item.right_choices]
 
 
 def window_days(value: int | None) -> int:
@@ -269,7 +305,9 @@ def missed_questions(
     stats = (
         select(Attempt.item_id, attempts.label("attempts"), wrong.label("wrong"))
         .join(QuizItem, QuizItem.id == Attempt.item_id)
-        .where(in_window, QuizItem.retired.is_(False))
+        .join(Quiz, Quiz.id == QuizItem.quiz_id)
+        # A conversation's turns have a list of their own: `weak_turns`.
+        .where(in_window, QuizItem.retired.is_(False), Quiz.kind == "quiz")
         .group_by(Attempt.item_id)
         .having(and_(attempts >= MIN_ATTEMPTS, wrong > 0))
         .subquery()
@@ -305,7 +343,7 @@ def missed_questions(
     )
     for item_id, chosen_text in answers:
         item = items[item_id]
-        right = {c["text"] for c in item.choices if c["weight"] > 0}
+        right = {c["text"] for c in item.right_choices}
         mistaken = [text for text in chosen_text or [] if text not in right]
         if not mistaken:
             # Right choices only: too few of them ticked, or the item was edited since.
@@ -325,3 +363,67 @@ def missed_questions(
         for row in rows
     ]
     return ListPage(result, page, per_page, total)
+
+
+# -- the weak turns of conversations -----------------------------------------------------------
+
+
+@dataclass
+class WeakTurn:
+    """A line weaker than the best one, picked at one turn of a conversation, and how often."""
+
+    conversation: str  # its title
+    customer: str
+    cue: str
+    said: str
+    times: int
+    better: list[str]  # the best lines at that turn
+
+
+def weak_turns(
+    session: Session, people: Select, since: datetime, limit: int = WEAK_TURNS_SHOWN
+) -> list[WeakTurn]:
+    """The lines scoring less than the best that the people picked most often since `since`,
+    at a turn of a conversation or when that turn came back in a refresher; most often first.
+    Two queries for any team size."""
+    ids = people.with_only_columns(User.id)
+    said = cast(Attempt.chosen_text, String)  # JSON cannot be grouped on PostgreSQL; its text can
+    times = func.count(Attempt.id)
+    rows = session.execute(
+        select(Attempt.item_id, said, times)
+        .join(QuizItem, QuizItem.id == Attempt.item_id)
+        .join(Quiz, Quiz.id == QuizItem.quiz_id)
+        .where(
+            Attempt.user_id.in_(ids),
+            Attempt.answered_at >= since,
+            Attempt.correct.is_(False),
+            Quiz.kind == "conversation",
+            QuizItem.retired.is_(False),
+        )
+        .group_by(Attempt.item_id, said)
+        .order_by(times.desc(), Attempt.item_id, said)
+        .limit(limit)
+    ).all()
+    if not rows:
+        return []
+    found = session.execute(
+        select(QuizItem, Conversation)
+        .join(Conversation, Conversation.quiz_id == QuizItem.quiz_id)
+        .where(QuizItem.id.in_({row[0] for row in rows}))
+    ).all()
+    where = {item.id: (item, conversation) for item, conversation in found}
+    result = []
+    for item_id, text, count in rows:
+        item, conversation = where[item_id]
+        node = conversation.node(item.key) or {}
+        result.append(
+            WeakTurn(
+                conversation=conversation.title,
+                customer=node.get("customer", ""),
+                cue=node.get("cue", ""),
+                said="; ".join(json.loads(text)),
+                times=count,
+                better=[choice["text"] for choice in item.right_choices],
+            )
+        )
+    return result

@@ -16,11 +16,13 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Select, func, select, union_all
 from sqlalchemy.orm import Session, selectinload
 
+from trainer.learn.conversations import OUTCOMES, Turn, turns
 from trainer.learn.enrolment import assign, onboarding
 from trainer.manage.paging import ListPage, paginate_list
 from trainer.manage.scope import people_query, person_in_scope, team_in_scope
 from trainer.models import (
     Attempt,
+    ConversationRun,
     Enrolment,
     Lesson,
     LessonRun,
@@ -408,6 +410,20 @@ class CoachedAnswer:
 
 
 @dataclass
+class ConversationPass:
+    """One run of a conversation: the way the person went, and how it ended."""
+
+    run: ConversationRun
+    turns: list[Turn]
+
+    @property
+    def outcome(self) -> str:
+        if self.run.ending:
+            return OUTCOMES[self.run.ending]
+        return "Not finished" if self.run.is_open else "Left unfinished (the conversation changed)"
+
+
+@dataclass
 class PersonFacts:
     """Everything on the person page except the paged attempts."""
 
@@ -415,14 +431,17 @@ class PersonFacts:
     roleplays: list[CoachedAnswer]
     observations: list[Observation]
     assignments: list[Assignment]
+    conversations: list[ConversationPass] = field(default_factory=list)
 
 
 ROLEPLAYS_SHOWN = 20
+CONVERSATIONS_SHOWN = 10
 
 
 def person_facts(session: Session, viewer: User, person_id: int) -> tuple[User, PersonFacts]:
     """The person (404 when out of the viewer's scope) with their lesson runs, latest
-    role-play answers and coaching, observations and assignments, newest first."""
+    role-play answers and coaching, latest conversation runs with the way they went,
+    observations and assignments, newest first."""
     person = person_in_scope(session, viewer, person_id)
     runs = list(
         session.scalars(
@@ -457,6 +476,13 @@ def person_facts(session: Session, viewer: User, person_id: int) -> tuple[User, 
             .options(selectinload(Enrolment.path), selectinload(Enrolment.lesson))
         )
     )
+    conversation_runs = session.scalars(
+        select(ConversationRun)
+        .where(ConversationRun.user_id == person.id)
+        .order_by(ConversationRun.started_at.desc(), ConversationRun.id.desc())
+        .limit(CONVERSATIONS_SHOWN)
+        .options(selectinload(ConversationRun.conversation))
+    )
     names = user_names(
         session,
         {a.coached_by_id for a in answers} | {e.assigned_by_id for e in enrolments},
@@ -466,6 +492,7 @@ def person_facts(session: Session, viewer: User, person_id: int) -> tuple[User, 
         roleplays=[CoachedAnswer(a, names.get(a.coached_by_id)) for a in answers],
         observations=observations,
         assignments=[Assignment(e, names.get(e.assigned_by_id)) for e in enrolments],
+        conversations=[ConversationPass(run, turns(session, run)) for run in conversation_runs],
     )
 
 

@@ -67,13 +67,14 @@ def questions():
     teams, team = _chosen_team()
     days = insight.window_days(request.args.get("days", type=int))
     page = None
+    turns = []
     if team is not None:
+        people = people_query(db.session, current_user, team.id)
+        since = utcnow() - timedelta(days=days)
         page = insight.missed_questions(
-            db.session,
-            people_query(db.session, current_user, team.id),
-            since=utcnow() - timedelta(days=days),
-            page=page_number(request.args.get("page")),
+            db.session, people, since=since, page=page_number(request.args.get("page"))
         )
+        turns = insight.weak_turns(db.session, people, since=since)
     return render_template(
         "manage/questions.html",
         teams=teams,
@@ -81,6 +82,7 @@ def questions():
         days=days,
         windows=insight.WINDOWS,
         page=page,
+        turns=turns,
         min_attempts=insight.MIN_ATTEMPTS,
     )
 

@@ -8,9 +8,17 @@ from trainer.models.coaching import (
     Observation,
     ObservationChecklist,
 )
-from trainer.models.content import Lesson, Path, PathStep, Quiz, QuizItem, RolePlay
+from trainer.models.content import (
+    Conversation,
+    Lesson,
+    Path,
+    PathStep,
+    Quiz,
+    QuizItem,
+    RolePlay,
+)
 from trainer.models.credentials import Device, SignInCard
-from trainer.models.learning import Attempt, LessonRun, RolePlayAnswer
+from trainer.models.learning import Attempt, ConversationRun, LessonRun, RolePlayAnswer
 from trainer.models.messages import Notification, OutboxMessage
 from trainer.models.people import ROLES, JobRole, JoinCode, Team, User, team_managers
 from trainer.models.review import Refresher, ReviewCard, ReviewLog
@@ -20,6 +28,8 @@ __all__ = [
     "GRADES",
     "ROLES",
     "CompanyAccount",
+    "Conversation",
+    "ConversationRun",
     "Device",
     "Enrolment",
     "Invitation",

@@ -14,12 +14,20 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from trainer.models.base import Base, utcnow
 from trainer.models.people import JobRole
 
+QUIZ_KINDS = ("quiz", "conversation")
+
 
 class Quiz(Base):
+    """A quiz file's questions, or (kind "conversation") the review items of a conversation's
+    decisions, one per node with choices, keyed by node id."""
+
     __tablename__ = "quizzes"
+    # A conversation may share its id with a quiz file: each kind has its own ids.
+    __table_args__ = (UniqueConstraint("kind", "key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(120), unique=True)
+    kind: Mapped[str] = mapped_column(String(16), default="quiz", server_default="quiz")
+    key: Mapped[str] = mapped_column(String(120))
     title: Mapped[str] = mapped_column(String(200))
     source_path: Mapped[str] = mapped_column(String(500))
     retired: Mapped[bool] = mapped_column(default=False)
@@ -70,6 +78,17 @@ class QuizItem(Base):
         """The format a choice's feedback is written in."""
         return choice.get("feedback_format") or self.text_format
 
+    def is_right(self, choice: dict) -> bool:
+        """A right answer: on a multiple-answer item, any choice with credit; on the others,
+        a choice no other outweighs (a conversation's turn weighs its lines by their score)."""
+        if choice["weight"] <= 0:
+            return False
+        return self.type == "multiple" or choice["weight"] >= max(c["weight"] for c in self.choices)
+
+    @property
+    def right_choices(self) -> list[dict]:
+        return [choice for choice in self.choices if self.is_right(choice)]
+
     def format_of_choice_text(self, text: str) -> str:
         """The format of the choice reading `text`, as attempts keep the answers picked."""
         for choice in self.choices:
@@ -92,6 +111,8 @@ class Lesson(Base):
     roles: Mapped[list] = mapped_column(JSON, default=list)
     minutes: Mapped[int]
     quiz_id: Mapped[int | None] = mapped_column(ForeignKey("quizzes.id"))
+    # Played after the quiz.
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id"))
     scenario_md: Mapped[str] = mapped_column(Text)
     key_points_md: Mapped[str] = mapped_column(Text)
     source_path: Mapped[str] = mapped_column(String(500))
@@ -99,6 +120,7 @@ class Lesson(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     quiz: Mapped[Quiz | None] = relationship()
+    conversation: Mapped[Conversation | None] = relationship()
     roleplays: Mapped[list[RolePlay]] = relationship(
         back_populates="lesson", order_by="RolePlay.position"
     )
@@ -106,6 +128,11 @@ class Lesson(Base):
     @property
     def live_roleplays(self) -> list[RolePlay]:
         return [rp for rp in self.roleplays if not rp.retired]
+
+    @property
+    def live_conversation(self) -> Conversation | None:
+        conversation = self.conversation
+        return conversation if conversation is not None and not conversation.retired else None
 
 
 class RolePlay(Base):
@@ -123,6 +150,37 @@ class RolePlay(Base):
     retired: Mapped[bool] = mapped_column(default=False)
 
     lesson: Mapped[Lesson] = relationship(back_populates="roleplays")
+
+
+class Conversation(Base):
+    """A branching role-play: the customer speaks, the learner picks a line, the customer
+    reacts, until a good, mixed or poor ending.
+
+    `nodes` is the graph as written in its file: {node id: {"customer", "cue", "choices":
+    [{"say", "score", "feedback", "next"}, ...]}} for a decision, {node id: {"ending",
+    "summary"}} for an ending. Each decision is also an item of `quiz` (kind "conversation"),
+    keyed by its node id, so it comes back in refreshers with its own review card.
+    """
+
+    __tablename__ = "conversations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    skill: Mapped[str] = mapped_column(String(64), index=True)
+    setting: Mapped[str] = mapped_column(String(64))
+    start: Mapped[str] = mapped_column(String(120))
+    nodes: Mapped[dict] = mapped_column(JSON)
+    best_score: Mapped[int]  # the most points any way through can score
+    quiz_id: Mapped[int] = mapped_column(ForeignKey("quizzes.id"), unique=True)
+    source_path: Mapped[str] = mapped_column(String(500))
+    retired: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    quiz: Mapped[Quiz] = relationship()
+
+    def node(self, key: str) -> dict | None:
+        return self.nodes.get(key)
 
 
 class Path(Base):

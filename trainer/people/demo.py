@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from trainer.auth.device import add_device, devices_of, enrolment_link
 from trainer.auth.device import revoke as revoke_device
 from trainer.auth.passwords import hash_password
+from trainer.learn import conversations
 from trainer.learn import services as learn
 from trainer.manage.observations import ensure_builtin_checklists
 from trainer.models import JoinCode, Lesson, Path, Team, User, utcnow
@@ -243,14 +244,42 @@ def _token(user: User, *parts: str) -> str:
     return hashlib.sha256("/".join((user.handle, *parts)).encode()).hexdigest()[:32]
 
 
+def _play_conversation(session, user, lesson, rng, accuracy, when) -> None:
+    """Play the lesson's conversation to an ending: the best line as often as the person gets
+    questions right, a weaker one otherwise."""
+    talk = lesson.live_conversation
+    if talk is None:
+        return
+    run = None
+    while run is None or run.ending is None:
+        here = conversations.position(session, user, talk)
+        lines = here.node["choices"]
+        best = max(line["score"] for line in lines)
+        weaker = [i for i, line in enumerate(lines) if line["score"] < best]
+        picks = weaker if weaker and rng.random() >= accuracy else None
+        choice = rng.choice(picks) if picks else [line["score"] for line in lines].index(best)
+        run = conversations.choose(
+            session,
+            user,
+            lesson,
+            talk,
+            run_id=here.run.id if here.run else None,
+            step=here.step,
+            choice=choice,
+            token=_token(user, lesson.key, f"talk{here.step}"),
+            seconds=rng.uniform(6, 20),
+            answered_at=when + timedelta(seconds=30 * here.step),
+        )
+
+
 def _take_lesson(session, user, lesson, rng, accuracy, days_ago, finish) -> None:
     when = utcnow().replace(hour=9, minute=30) - timedelta(days=days_ago)
     items = lesson.quiz.live_items if lesson.quiz else []
     if not finish:
         items = items[:1]
     for n, item in enumerate(items):
-        right = [i for i, c in enumerate(item.choices) if c["weight"] > 0]
-        wrong = [i for i, c in enumerate(item.choices) if c["weight"] <= 0]
+        right = [i for i, c in enumerate(item.choices) if item.is_right(c)]
+        wrong = [i for i, c in enumerate(item.choices) if not item.is_right(c)]
         chosen = right if (rng.random() < accuracy or not wrong) else [rng.choice(wrong)]
         if item.type != "multiple":
             chosen = chosen[:1]
@@ -268,6 +297,7 @@ def _take_lesson(session, user, lesson, rng, accuracy, days_ago, finish) -> None
         session.commit()
         return
     run = learn.open_run(session, user, lesson)
+    _play_conversation(session, user, lesson, rng, accuracy, when + timedelta(minutes=2))
     for n, rp in enumerate(lesson.live_roleplays):
         text = ROLEPLAY_ANSWERS[rng.randrange(len(ROLEPLAY_ANSWERS))].format(first=user.first_name)
         token = _token(user, lesson.key, f"rp{n}")

@@ -15,11 +15,12 @@ from operator import itemgetter
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, union_all
 from sqlalchemy.orm import Session
 
 from trainer.models import (
     Attempt,
+    Conversation,
     Lesson,
     QuizItem,
     Refresher,
@@ -81,9 +82,15 @@ def order_items(cards: list[DueCard], limit: int) -> list[int]:
 
 
 def item_skills(session: Session) -> dict[int, str]:
-    """Quiz item -> the skill of the lesson that uses its quiz."""
+    """Quiz item -> the skill of the lesson that uses its quiz, or of the conversation whose
+    decision it is."""
     rows = session.execute(
-        select(QuizItem.id, Lesson.skill).join(Lesson, Lesson.quiz_id == QuizItem.quiz_id)
+        union_all(
+            select(QuizItem.id, Lesson.skill).join(Lesson, Lesson.quiz_id == QuizItem.quiz_id),
+            select(QuizItem.id, Conversation.skill).join(
+                Conversation, Conversation.quiz_id == QuizItem.quiz_id
+            ),
+        )
     )
     return {item_id: skill for item_id, skill in rows}
 

@@ -9,7 +9,6 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from trainer.learn.services import find_by_token, store_attempt
 from trainer.models import (
     Attempt,
     LessonRun,
@@ -19,6 +18,7 @@ from trainer.models import (
     User,
     utcnow,
 )
+from trainer.review.answers import find_by_token, store_attempt
 from trainer.review.cards import usual_seconds
 from trainer.review.fsrs_cards import RecallModel
 from trainer.review.planning import (

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 
 from flask import abort, redirect, render_template, url_for
@@ -10,9 +9,9 @@ from flask_login import current_user, login_required
 
 from trainer.extensions import db
 from trainer.learn.forms import AnswerForm
-from trainer.learn.services import AnswerError
 from trainer.models import Refresher
 from trainer.review import bp
+from trainer.review.answers import AnswerError
 from trainer.review.planning import plan_for_user
 from trainer.review.refresher import (
     answer_in_refresher,
@@ -22,6 +21,7 @@ from trainer.review.refresher import (
     refresher_items,
     summary,
 )
+from trainer.web import seconds_since, shown_now
 
 
 @bp.before_request
@@ -64,13 +64,6 @@ def practice():
     return redirect(url_for("review.item", refresher_id=refresher.id, n=1), code=303)
 
 
-def _seconds_since(shown: str | None) -> float | None:
-    try:
-        return time.time() - float(shown) / 1000
-    except (TypeError, ValueError):
-        return None
-
-
 @bp.route("/refresher/<int:refresher_id>/<int:n>", methods=["GET", "POST"])
 def item(refresher_id: int, n: int):
     refresher = _own_refresher(refresher_id)
@@ -89,7 +82,7 @@ def item(refresher_id: int, n: int):
                 quiz_item,
                 form.choice.data or [],
                 form.token.data,
-                _seconds_since(form.shown.data),
+                seconds_since(form.shown.data),
             )
         except AnswerError as error:
             form.choice.errors = [str(error)]
@@ -97,7 +90,7 @@ def item(refresher_id: int, n: int):
             return redirect(url_for("review.item", refresher_id=refresher.id, n=n), code=303)
     if attempt is None:
         form.token.data = uuid.uuid4().hex
-        form.shown.data = str(int(time.time() * 1000))
+        form.shown.data = shown_now()
     next_url = (
         url_for("review.item", refresher_id=refresher.id, n=n + 1)
         if n < len(items)
