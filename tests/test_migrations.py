@@ -84,7 +84,7 @@ def test_unsent_mail_in_an_older_database_stays_unsent_and_not_failed(empty_app)
     """Mail queued before messages could fail or expire is still waiting after the upgrade."""
     from sqlalchemy import text
 
-    from trainer.mail import deliver_pending
+    from trainer.messages import deliver_pending
 
     runner = empty_app.test_cli_runner()
     assert runner.invoke(args=["db", "upgrade", "0004"]).exit_code == 0

@@ -61,8 +61,8 @@ def create_app(config_class: type | str | None = None, test_config: dict | None 
     from trainer.content import cli as content_cli
     from trainer.jobs import cli as jobs_cli
     from trainer.learn import bp as learn_bp
-    from trainer.mail import cli as mail_cli
     from trainer.manage import bp as manage_bp
+    from trainer.messages import cli as messages_cli
     from trainer.notify import bp as notify_bp
     from trainer.people import cli as people_cli
     from trainer.review import bp as review_bp
@@ -79,5 +79,5 @@ def create_app(config_class: type | str | None = None, test_config: dict | None 
     content_cli.init_app(app)
     people_cli.init_app(app)
     jobs_cli.init_app(app)
-    mail_cli.init_app(app)
+    messages_cli.init_app(app)
     return app

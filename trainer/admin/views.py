@@ -20,8 +20,10 @@ from trainer.admin.forms import (
     UploadForm,
 )
 from trainer.extensions import db
-from trainer.mail.delivery import message_id, message_status
 from trainer.manage.observations import ChecklistError, create_checklist
+from trainer.messages.channels import LABELS, setup_lines
+from trainer.messages.delivery import delivery_status, message_status
+from trainer.messages.email import message_id
 from trainer.models import ObservationChecklist, OutboxMessage, Team, User
 from trainer.people.services import PersonError
 from trainer.web import page_number
@@ -43,9 +45,16 @@ def outbox():
         per_page=PER_PAGE,
         max_per_page=PER_PAGE,
     )
-    server = current_app.config.get("MAIL_SERVER")
-    rows = [(message, message_status(message, server)) for message in page.items]
-    return render_template("admin/outbox.html", page=page, rows=rows, server=server)
+    config = current_app.config
+    rows = [(message, message_status(message, config)) for message in page.items]
+    return render_template(
+        "admin/outbox.html",
+        page=page,
+        rows=rows,
+        server=config.get("MAIL_SERVER"),
+        setup=setup_lines(config),
+        labels=LABELS,
+    )
 
 
 @bp.get("/outbox/<int:outbox_id>")
@@ -59,7 +68,9 @@ def message(outbox_id: int):
         message=message,
         sender=config["MAIL_DEFAULT_SENDER"],
         message_id=message_id(message, config),
-        status=message_status(message, config.get("MAIL_SERVER")),
+        status=message_status(message, config),
+        deliveries=[(d, delivery_status(message, d)) for d in message.deliveries],
+        labels=LABELS,
     )
 
 

@@ -10,12 +10,27 @@ from trainer.models.coaching import (
 )
 from trainer.models.content import Lesson, Path, PathStep, Quiz, QuizItem, RolePlay
 from trainer.models.learning import Attempt, LessonRun, RolePlayAnswer
-from trainer.models.messages import Notification, OutboxMessage
+from trainer.models.messages import (
+    CHANNELS,
+    EMAIL,
+    PUSH,
+    SMS,
+    Delivery,
+    Notification,
+    OutboxMessage,
+    PushSubscription,
+)
 from trainer.models.people import ROLES, JobRole, Team, User, team_managers
 from trainer.models.review import Refresher, ReviewCard, ReviewLog
 from trainer.models.security import SignInCounter, UserSession
 
 __all__ = [
+    "CHANNELS",
+    "EMAIL",
+    "PUSH",
+    "SMS",
+    "Delivery",
+    "PushSubscription",
     "GRADES",
     "ROLES",
     "Enrolment",
