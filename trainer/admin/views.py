@@ -26,6 +26,7 @@ from trainer.messages.delivery import delivery_status, message_status
 from trainer.messages.email import message_id
 from trainer.models import ObservationChecklist, OutboxMessage, Team, User
 from trainer.people.services import PersonError
+from trainer.people.zones import timezone_names
 from trainer.web import page_number
 
 PER_PAGE = 50
@@ -170,7 +171,7 @@ def _person_form(person: User | None = None, **kwargs) -> PersonForm:
     return PersonForm(
         job_roles=people_service.all_job_roles(db.session),
         teams=people_service.all_teams(db.session),
-        zones=people_service.timezone_names(),
+        zones=timezone_names(),
         keep_zone=person.timezone if person is not None else data["timezone"],
         data=data,
         **kwargs,
