@@ -23,6 +23,7 @@ from trainer.extensions import db
 from trainer.manage.observations import ChecklistError, create_checklist
 from trainer.messages.channels import LABELS, setup_lines
 from trainer.messages.delivery import delivery_status, message_status
+from trainer.messages import sms
 from trainer.messages.email import message_id
 from trainer.models import ObservationChecklist, OutboxMessage, Team, User
 from trainer.people.services import PersonError
@@ -72,6 +73,7 @@ def message(outbox_id: int):
         status=message_status(message, config),
         deliveries=[(d, delivery_status(message, d)) for d in message.deliveries],
         labels=LABELS,
+        short_text=sms.text(message) if message.short else "",
     )
 
 

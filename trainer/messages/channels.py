@@ -84,7 +84,7 @@ def where(channel: str, config: Mapping[str, Any]) -> str | None:
 
 
 def sender(channel: str, config: Mapping[str, Any]):
-    """A sender for one delivery run: `.send(session, message, user) -> Tried`, `.close()`."""
+    """A sender for a delivery run: `.send(session, message, user, now) -> Tried`, `.close()`."""
     return MODULES[channel].Sender(config)
 
 

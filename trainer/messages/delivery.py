@@ -327,7 +327,7 @@ def _deliver(
             tried = Tried(message.to, Failure(f"{LABELS[channel]}s are not set up now", True))
         else:
             delivery.attempts += 1
-            tried = senders.get(channel).send(session, message, user)
+            tried = senders.get(channel).send(session, message, user, now)
         delivery.to = tried.to[:254]
         failure = tried.failure
         label = f"#{message.id} to {tried.to} by {LABELS[channel]}"

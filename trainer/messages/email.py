@@ -12,7 +12,7 @@ import re
 import smtplib
 import ssl
 from collections.abc import Mapping
-from datetime import UTC
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from typing import Any
@@ -90,7 +90,9 @@ class Sender:
         self.connection: smtplib.SMTP | None = None
         self.unreachable: str | None = None
 
-    def send(self, session: Session, message: OutboxMessage, user: User | None) -> Tried:
+    def send(
+        self, session: Session, message: OutboxMessage, user: User | None, now: datetime
+    ) -> Tried:
         """Hand one message to the server, to `message.to`."""
         if not message.to:  # passed on to email for a person who has no address now
             return Tried("no email address", Failure("no email address to write to", True))

@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from trainer.messages.tried import Failure, Tried
-from trainer.models import OutboxMessage, PushSubscription, User, utcnow
+from trainer.models import OutboxMessage, PushSubscription, User
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,8 @@ def new_keys() -> tuple[str, str]:
     """A fresh VAPID key pair: (public, private), base64url without padding, as the settings
     and the browser's `applicationServerKey` take them."""
     private = ec.generate_private_key(ec.SECP256R1())
-    return _public_of(private), _b64(private.private_value().to_bytes(32, "big"))
+    secret = private.private_numbers().private_value.to_bytes(32, "big")
+    return _public_of(private), _b64(secret)
 
 
 def _public_of(private: ec.EllipticCurvePrivateKey) -> str:
@@ -249,7 +250,9 @@ class Sender:
 
             self.vapid = Vapid.from_string(config["VAPID_PRIVATE_KEY"].strip())
 
-    def send(self, session: Session, message: OutboxMessage, user: User | None) -> Tried:
+    def send(
+        self, session: Session, message: OutboxMessage, user: User | None, now: datetime
+    ) -> Tried:
         """Push to every browser of the person: sent if any took it. Browsers whose push
         service says the subscription is gone are deleted (committed with the outcome);
         with none left, or a message no push service will take, it fails for good here."""
@@ -263,7 +266,6 @@ class Sender:
             return Tried(to, Failure("no browser has notifications turned on", True))
         from pywebpush import WebPushException, webpush
 
-        now = utcnow()
         data = payload(message)
         accepted, errors, temporary = 0, [], False
         for browser in browsers:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -75,7 +76,9 @@ class Sender:
     def __init__(self, config: Mapping[str, Any]):
         self.config = config
 
-    def send(self, session: Session, message: OutboxMessage, user: User | None) -> Tried:
+    def send(
+        self, session: Session, message: OutboxMessage, user: User | None, now: datetime
+    ) -> Tried:
         phone = user.phone if user is not None else None
         if not phone:
             return Tried("no phone number", Failure("no phone number to text", permanent=True))
@@ -96,7 +99,7 @@ class Sender:
         refused = bool(codes) and all(
             400 <= code < 500 and code not in _TEMPORARY_4XX for code in codes
         )
-        return Tried(phone, Failure(f"not sent: {said}", permanent=refused))
+        return Tried(phone, Failure(said, permanent=refused))
 
     def close(self) -> None:
         pass

@@ -206,6 +206,7 @@ def _remind(session: Session, user_id: int, day: date, now: datetime) -> bool:
         short=mail.short,
         url=mail.url,
         expires_at=end_of_local_day(user.timezone, day),
+        now=now,
     )
 
 
@@ -364,13 +365,13 @@ def flag_overdue(session: Session, now: datetime) -> int:
     sent = 0
     for learner_id, items in for_learner.items():
         try:
-            sent += _tell_learner(session, learner_id, items, base)
+            sent += _tell_learner(session, learner_id, items, base, now)
         except Exception:
             session.rollback()
             logger.exception("Overdue notice for user %s failed", learner_id)
     for manager_id, items in for_manager.items():
         try:
-            sent += _tell_manager(session, manager_id, items, base)
+            sent += _tell_manager(session, manager_id, items, base, now)
         except Exception:
             session.rollback()
             logger.exception("Overdue report for manager %s failed", manager_id)
@@ -386,7 +387,7 @@ def _report_key(learner: _Learner, step: _Step) -> str:
 
 
 def _tell_learner(
-    session: Session, learner_id: int, items: list[tuple[_Step, date]], base: str
+    session: Session, learner_id: int, items: list[tuple[_Step, date]], base: str, now: datetime
 ) -> bool:
     user = session.get(User, learner_id)
     if user is None:
@@ -409,11 +410,16 @@ def _tell_learner(
         html=mail.html,
         short=mail.short,
         url=mail.url,
+        now=now,
     )
 
 
 def _tell_manager(
-    session: Session, manager_id: int, items: list[tuple[_Learner, _Step, date]], base: str
+    session: Session,
+    manager_id: int,
+    items: list[tuple[_Learner, _Step, date]],
+    base: str,
+    now: datetime,
 ) -> bool:
     manager = session.get(User, manager_id)
     if manager is None:
@@ -433,6 +439,7 @@ def _tell_manager(
         html=mail.html,
         short=mail.short,
         url=mail.url,
+        now=now,
     )
 
 
@@ -519,6 +526,7 @@ def _send_digest(
         short=mail.short,
         url=mail.url,
         expires_at=now + DIGEST_LIFETIME,
+        now=now,
     )
 
 

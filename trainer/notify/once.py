@@ -47,12 +47,13 @@ def notify_once(
     short: str | None = None,
     url: str | None = None,
     expires_at: datetime | None = None,
+    now: datetime | None = None,
 ) -> bool:
     """Queue the message (not sent after `expires_at`, if given) on the person's channels and
     record (user, kind, key) in one commit. False, and nothing queued or recorded, if that was
     recorded before (by an earlier run or by another process at the same moment), or if no
     channel reaches the person. `short` and `url`: the version for push and text messages;
-    without them it goes by email only.
+    without them it goes by email only. `now`: the job's time, when it is queued.
 
     Expects a session with nothing else pending: a lost race rolls the session back."""
     return notify_once_for_all(
@@ -66,6 +67,7 @@ def notify_once(
         short=short,
         url=url,
         expires_at=expires_at,
+        now=now,
     )
 
 
@@ -81,6 +83,7 @@ def notify_once_for_all(
     short: str | None = None,
     url: str | None = None,
     expires_at: datetime | None = None,
+    now: datetime | None = None,
 ) -> bool:
     """One message covering several things (a manager's overdue report): one row per key, all
     committed with the message. If any key was recorded already, nothing is sent and False is
@@ -109,6 +112,7 @@ def notify_once_for_all(
             kind=kind,
             user_id=user_id,
             expires_at=expires_at,
+            now=now,
         )
         session.add_all(
             Notification(user_id=user_id, kind=kind, key=key, message_id=message.id) for key in keys
