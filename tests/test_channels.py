@@ -221,10 +221,8 @@ def test_a_text_refused_for_good_goes_by_email_and_one_failing_for_now_waits(
     assert routes(library) == [[("sms", "refused"), ("email", "sent")]]
     with library.app_context():
         refused = db.session.scalar(select(Delivery.last_error).where(Delivery.channel == "sms"))
-    assert (
-        refused
-        == "Failed to send JSON POST notification: Bad Request - Unsupported Parameters., error=400."
-    )
+    assert refused.startswith("Failed to send JSON POST notification: Bad Request")
+    assert refused.endswith("error=400.")
 
 
 # -- falling back, waiting, exactly once --------------------------------------------------------

@@ -21,9 +21,9 @@ from trainer.admin.forms import (
 )
 from trainer.extensions import db
 from trainer.manage.observations import ChecklistError, create_checklist
+from trainer.messages import sms
 from trainer.messages.channels import LABELS, setup_lines
 from trainer.messages.delivery import delivery_status, message_status
-from trainer.messages import sms
 from trainer.messages.email import message_id
 from trainer.models import ObservationChecklist, OutboxMessage, Team, User
 from trainer.people.services import PersonError
