@@ -14,6 +14,7 @@
       "On an iPhone, add Frontline Trainer to your home screen and open it from there.";
     return;
   }
+  status.textContent = "";  // it said this button needs JavaScript
   button.hidden = false;
 
   function keyBytes(base64url) {
