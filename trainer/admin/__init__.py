@@ -1,4 +1,4 @@
-"""Pages for admins only: the outbox, for now."""
+"""Pages for admins only: people, teams, the CSV import, checklists, and the outbox."""
 
 from flask import Blueprint
 
