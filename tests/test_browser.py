@@ -138,7 +138,7 @@ def test_keyboard_only_and_labels(js_page: Page, live_server):
     page = js_page
     page.goto("/login")
     # Every control on the sign-in page has a label.
-    for name in ("Email", "Password", "Keep me signed in on this device"):
+    for name in ("Email, phone or employee number", "Password", "Keep me signed in on this device"):
         expect(page.get_by_label(name, exact=True)).to_be_visible()
     assert page.evaluate(UNLABELLED_CONTROLS) == []
     # Focus is visible, starting from the first control.
