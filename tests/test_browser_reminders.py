@@ -4,6 +4,7 @@ headless Chromium on a phone-sized screen."""
 from __future__ import annotations
 
 import json
+import time as time_module
 from datetime import time
 
 import pytest
@@ -15,6 +16,22 @@ from trainer.models import OutboxMessage
 from trainer.notify.mails import reminder_mail
 
 pytestmark = pytest.mark.browser
+
+NOTIFICATIONS = """async () => {
+  const registration = await navigator.serviceWorker.ready;
+  const shown = await registration.getNotifications();
+  return shown.map(n => ({title: n.title, body: n.body, tag: n.tag, url: n.data.url}));
+}"""
+
+
+def wait_for_notifications(page: Page, limit: float = 10) -> list[dict]:
+    """The notifications the service worker shows, once it shows any (it handles a push
+    in its own time); fails rather than hangs."""
+    deadline = time_module.monotonic() + limit
+    while not (shown := page.evaluate(NOTIFICATIONS)):
+        assert time_module.monotonic() < deadline, "no notification was shown"
+        page.wait_for_timeout(50)
+    return shown
 
 
 @pytest.fixture
@@ -101,8 +118,9 @@ def test_the_service_worker_shows_pushes_and_an_offline_notice(
     expect(turn_on).to_be_enabled()
     assert_fits(page)
 
-    # The service worker is installed; a push as the server encrypts it for this browser
-    # (delivered here by the browser's own debugging protocol) becomes a notification.
+    # The service worker is installed; a push carrying the payload the server sends (which
+    # the browser decrypts before handing it over; handed over here through the browser's
+    # debugging protocol) becomes a notification.
     cdp = page.context.new_cdp_session(page)
     registrations = []
     cdp.on(
@@ -111,7 +129,10 @@ def test_the_service_worker_shows_pushes_and_an_offline_notice(
     )
     cdp.send("ServiceWorker.enable")
     page.wait_for_function("navigator.serviceWorker.controller !== null")
-    assert registrations, "no service worker registration reported"
+    deadline = time_module.monotonic() + 10
+    while not registrations:  # CDP events arrive while the page is waited on
+        assert time_module.monotonic() < deadline, "no service worker registration reported"
+        page.wait_for_timeout(50)
     mail = reminder_mail(
         first_name="Taylor",
         questions=6,
@@ -131,13 +152,7 @@ def test_the_service_worker_shows_pushes_and_an_offline_notice(
             "data": push.payload(message),
         },
     )
-    page.wait_for_function(
-        "navigator.serviceWorker.ready.then(r => r.getNotifications()).then(n => n.length > 0)"
-    )
-    shown = page.evaluate(
-        "navigator.serviceWorker.ready.then(r => r.getNotifications())"
-        ".then(ns => ns.map(n => ({title: n.title, body: n.body, tag: n.tag, url: n.data.url})))"
-    )
+    shown = wait_for_notifications(page)
     assert shown == [
         {
             "title": "Your 3-minute refresher is ready",
