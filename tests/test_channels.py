@@ -609,15 +609,16 @@ def test_the_outbox_shows_what_each_channel_did(library, push_service, sms_servi
     assert f"to {PHONE} by text message" in page
     assert '<strong class="status-sent">sent</strong>' in page
     page = admin.get("/admin/outbox/1").text
-    assert re.search(r"Push notification</th>\s*<td[^>]*>Unknown browser</td>\s*<td[^>]*>"
-                     r'<strong class="status-refused">refused</strong>', page)  # fmt: skip
+    refused = r'Push notification</strong> to Unknown browser:\s*<strong class="status-refused">'
+    assert re.search(refused, page)
     assert "410 Gone" in page
-    assert re.search(rf"Text message</th>\s*<td[^>]*>{re.escape(PHONE)}</td>\s*<td[^>]*>"
-                     r'<strong class="status-sent">sent</strong>', page)  # fmt: skip
+    sent = rf'Text message</strong> to {re.escape(PHONE)}:\s*<strong class="status-sent">'
+    assert re.search(sent, page)
     assert "Frontline Trainer: Hi Kai" in page  # the text as the phone shows it
 
     show = library.test_cli_runner().invoke(args=["outbox", "--show", "1"]).output
-    assert "By push notification: refused" in show and "By text message: sent" in show
+    assert "By push notification to Unknown browser: refused (" in show
+    assert f"By text message to {PHONE}: sent (" in show
 
 
 # -- the installed app's files ----------------------------------------------------------------

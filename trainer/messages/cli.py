@@ -90,7 +90,8 @@ def _show(message: OutboxMessage | None, show_id: int) -> None:
     click.echo(f"Status: {message_status(message, config)}")
     click.echo(f"Kind: {message.kind}")
     for delivery in message.deliveries:
-        click.echo(f"By {LABELS[delivery.channel]}: {delivery_status(message, delivery)}")
+        to = f" to {delivery.to}" if delivery.to else ""
+        click.echo(f"By {LABELS[delivery.channel]}{to}: {delivery_status(message, delivery)}")
     if message.html:
         click.echo(f"HTML alternative: {len(message.html)} characters (not shown).")
     if message.short:

@@ -171,7 +171,7 @@ def message_status(message: OutboxMessage, config: Mapping[str, Any]) -> Message
 def delivery_status(message: OutboxMessage, delivery: Delivery) -> MessageStatus:
     """What one channel of a message's route did with it."""
     if delivery.sent_at is not None:
-        return MessageStatus("sent", f"{_when(delivery.sent_at)} to {delivery.to}")
+        return MessageStatus("sent", _when(delivery.sent_at))
     if delivery.failed_at is not None:
         return MessageStatus("refused", f"{_when(delivery.failed_at)}: {delivery.last_error}")
     if message.sent_at is not None or message.failed_at is not None:
