@@ -103,6 +103,21 @@ class Config:
         "MAIL_DEFAULT_SENDER", "Frontline Trainer <no-reply@frontline-trainer.local>"
     )
     MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT", 10))
+    # Web Push to the installed web app: offered when all three are set (make them with
+    # `flask --app trainer push keys`). Pushes go only to these push services (a browser's
+    # subscription names its own; anything else could make this server post anywhere).
+    VAPID_PUBLIC_KEY = os.environ.get("VAPID_PUBLIC_KEY", "")
+    VAPID_PRIVATE_KEY = os.environ.get("VAPID_PRIVATE_KEY", "")
+    VAPID_SUBJECT = os.environ.get("VAPID_SUBJECT", "")
+    PUSH_SERVICE_HOSTS = os.environ.get(
+        "PUSH_SERVICE_HOSTS",
+        "fcm.googleapis.com,updates.push.services.mozilla.com,*.push.apple.com,"
+        "*.notify.windows.com",
+    )
+    # Text messages (or chat) through Apprise: a URL with {phone} where the person's number
+    # goes, e.g. twilio://SID:TOKEN@+15551234567/{phone}. Empty: not offered. "outbox": offered,
+    # but kept in the outbox to be read (demos).
+    SMS_URL = os.environ.get("SMS_URL", "")
     # Links in emails point here (no request to take the host from in a scheduled job).
     PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/")
 
@@ -147,6 +162,8 @@ class TestConfig(Config):
     # argon2 at full strength makes a test suite of many logins slow; the KDF is the same.
     PASSWORD_HASH_FAST = True
     FSRS_FUZZ = False  # intervals repeatable in tests
+    # Channels a test wants, it sets up itself.
+    VAPID_PUBLIC_KEY = VAPID_PRIVATE_KEY = VAPID_SUBJECT = SMS_URL = ""
 
 
 class ProductionConfig(Config):

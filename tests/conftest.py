@@ -14,8 +14,9 @@ import sqlalchemy as sa
 from trainer import ROOT, create_app
 from trainer.extensions import db as _db
 
-# Live server and Chromium fixtures for the browser tests (tests/browser_support.py).
-pytest_plugins = ["tests.browser_support"]
+# Live server and Chromium fixtures for the browser tests (tests/browser_support.py); a push
+# service and a text message service for the message channels (tests/channel_support.py).
+pytest_plugins = ["tests.browser_support", "tests.channel_support"]
 
 POSTGRES_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

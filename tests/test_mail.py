@@ -13,8 +13,9 @@ from sqlalchemy import select
 
 from tests.test_notify import GREETING, answer_lesson, mails, manage, person
 from trainer.extensions import db
-from trainer.mail import deliver_pending, queue_message
-from trainer.mail.delivery import BACKOFF, backoff, build_email
+from trainer.messages import deliver_pending, queue_message
+from trainer.messages.delivery import BACKOFF, backoff
+from trainer.messages.email import build_email
 from trainer.models import OutboxMessage, User
 from trainer.notify import jobs as notify_jobs
 

@@ -86,7 +86,7 @@ def test_unsent_mail_in_an_older_database_stays_unsent_and_not_failed(empty_app)
     """Mail queued before messages could fail or expire is still waiting after the upgrade."""
     from sqlalchemy import text
 
-    from trainer.mail import deliver_pending
+    from trainer.messages import deliver_pending
 
     runner = empty_app.test_cli_runner()
     assert runner.invoke(args=["db", "upgrade", "0004"]).exit_code == 0
@@ -294,3 +294,51 @@ def test_duplicate_open_runs_are_resolved_through_upgrade_without_losing_an_answ
         lesson = {key: db.session.scalar(select(Lesson).where(Lesson.key == key)) for key in keys}
         assert learn.start_run(db.session, sam, lesson[keys[0]]).id == run_ids["B"]
         assert learn.start_run(db.session, sam, lesson[keys[1]]).id == run_ids["E"]
+
+
+def test_mail_in_an_older_database_keeps_its_state_as_the_email_channel_of_its_route(empty_app):
+    """Before channels, every message was email: after the upgrade each has a one-channel
+    route (email) that says what happened to it, and an unsent one is still waiting."""
+    from sqlalchemy import select, text
+
+    from trainer.messages.delivery import delivery_status, message_status
+    from trainer.models import OutboxMessage
+
+    runner = empty_app.test_cli_runner()
+    assert runner.invoke(args=["db", "upgrade", "0009"]).exit_code == 0
+    with empty_app.app_context(), db.engine.begin() as conn:
+        for to, sent, failed, expires, error in (
+            ("sent@example.com", "'2026-01-05 09:01:00'", "null", "null", "null"),
+            ("gone@example.com", "null", "'2026-01-05 09:01:00'", "null", "'550 no such user'"),
+            ("late@example.com", "null", "'2026-01-06 00:00:00'", "'2026-01-06 00:00:00'",
+             "'expired: not delivered before the end of the learner''s day'"),
+            ("wait@example.com", "null", "null", "null", "'451 busy'"),
+        ):  # fmt: skip
+            conn.execute(
+                text(
+                    'insert into outbox ("to", subject, text, kind, created_at, attempts,'
+                    " next_attempt_at, sent_at, failed_at, expires_at, last_error) values"
+                    f" ('{to}', 'Hello', 'Hi', 'reminder', '2026-01-05 09:00:00', 1,"
+                    f" '2026-01-05 09:05:00', {sent}, {failed}, {expires}, {error})"
+                )
+            )
+    assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+    assert schema_diff(empty_app) == []
+    with empty_app.app_context():
+        config = empty_app.config
+        rows = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+        seen = [
+            (
+                m.to,
+                m.channel,
+                message_status(m, config).word,
+                [(d.channel, d.to, delivery_status(m, d).word) for d in m.deliveries],
+            )
+            for m in rows
+        ]
+    assert seen == [
+        ("sent@example.com", "email", "sent", [("email", "sent@example.com", "sent")]),
+        ("gone@example.com", "email", "failed", [("email", "gone@example.com", "refused")]),
+        ("late@example.com", "email", "failed", [("email", "late@example.com", "not used")]),
+        ("wait@example.com", "email", "kept", [("email", "wait@example.com", "waiting")]),
+    ]

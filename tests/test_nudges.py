@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from tests.conftest import sync_starter_library
 from trainer.extensions import db
-from trainer.models import Notification, OutboxMessage, Team, User, utcnow
+from trainer.models import Delivery, Notification, OutboxMessage, Team, User, utcnow
 from trainer.notify import nudges
 from trainer.people.services import create_user
 
@@ -114,8 +114,8 @@ def test_two_managers_pressing_remind_at_the_same_moment_send_one(any_db_app):
     clients = [signed_in(any_db_app, "mia@example.com"), signed_in(any_db_app, "max@example.com")]
     for _trial in range(5):
         with any_db_app.app_context():
-            db.session.execute(sa.delete(Notification))
-            db.session.execute(sa.delete(OutboxMessage))
+            for table in (Notification, Delivery, OutboxMessage):
+                db.session.execute(sa.delete(table))
             db.session.commit()
         statuses = _at_once(clients, f"/manage/people/{ids['bob']}/remind")
         assert statuses == [303, 303]

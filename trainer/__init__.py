@@ -86,8 +86,9 @@ def create_app(config_class: type | str | None = None, test_config: dict | None 
     from trainer.content import cli as content_cli
     from trainer.jobs import cli as jobs_cli
     from trainer.learn import bp as learn_bp
-    from trainer.mail import cli as mail_cli
     from trainer.manage import bp as manage_bp
+    from trainer.messages import cli as messages_cli
+    from trainer.messages.views import bp as messages_bp
     from trainer.notify import bp as notify_bp
     from trainer.people import cli as people_cli
     from trainer.review import bp as review_bp
@@ -101,11 +102,12 @@ def create_app(config_class: type | str | None = None, test_config: dict | None 
     app.register_blueprint(notify_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(manage_bp)
+    app.register_blueprint(messages_bp)
     auth.init_app(app)
     web.init_app(app)
     errors.init_app(app)
     content_cli.init_app(app)
     people_cli.init_app(app)
     jobs_cli.init_app(app)
-    mail_cli.init_app(app)
+    messages_cli.init_app(app)
     return app

@@ -25,18 +25,9 @@ from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Optio
 from trainer.admin.people import PersonFields
 from trainer.models import ROLES
 from trainer.people.services import MAX_EMAIL, MAX_NAME
+from trainer.people.zones import zone_choices
 
 ROLE_LABELS = {"learner": "Learner", "manager": "Manager", "admin": "Admin"}
-
-
-def _zone_choices(names: list[str]) -> list[SelectChoice]:
-    """Time zones in option groups by region ("Europe", "America"), for a shorter scroll."""
-    return [
-        SelectChoice(
-            name, name.replace("_", " "), optgroup=name.split("/", 1)[0] if "/" in name else None
-        )
-        for name in names
-    ]
 
 
 class PersonForm(FlaskForm):
@@ -94,9 +85,7 @@ class PersonForm(FlaskForm):
         self.team.choices = [SelectChoice("", "No team")] + [
             SelectChoice(str(t.id), t.name) for t in teams
         ]
-        if keep_zone and keep_zone not in zones:
-            zones = sorted([*zones, keep_zone])
-        self.timezone.choices = _zone_choices(zones)
+        self.timezone.choices = zone_choices(zones, keep_zone)
 
     def fields(self) -> PersonFields:
         return PersonFields(

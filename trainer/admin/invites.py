@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from trainer.auth import sessions
 from trainer.auth.passwords import hash_password, password_problem
-from trainer.mail.outbox import queue_message
+from trainer.messages.outbox import queue_message
 from trainer.models import Invitation, User, utcnow
 
 LIFETIME = timedelta(days=7)

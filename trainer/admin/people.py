@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
-from zoneinfo import available_timezones
 
 from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -125,16 +124,6 @@ def all_teams(session: Session) -> list[Team]:
 
 def all_job_roles(session: Session) -> list[JobRole]:
     return list(session.scalars(select(JobRole).order_by(JobRole.name, JobRole.id)))
-
-
-def timezone_names() -> list[str]:
-    """IANA zone names people pick from (no legacy aliases like "US/Eastern" or "Etc/GMT+3")."""
-    names = {
-        name
-        for name in available_timezones()
-        if "/" in name and not name.startswith(("Etc/", "SystemV/", "US/", "posix/", "right/"))
-    }
-    return sorted(names | {"UTC"})
 
 
 # -- adding and editing a person ----------------------------------------------------------------

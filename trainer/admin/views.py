@@ -20,10 +20,14 @@ from trainer.admin.forms import (
     UploadForm,
 )
 from trainer.extensions import db
-from trainer.mail.delivery import message_id, message_status
 from trainer.manage.observations import ChecklistError, create_checklist
+from trainer.messages import sms
+from trainer.messages.channels import LABELS, setup_lines
+from trainer.messages.delivery import delivery_status, message_status
+from trainer.messages.email import message_id
 from trainer.models import ObservationChecklist, OutboxMessage, Team, User
 from trainer.people.services import PersonError
+from trainer.people.zones import timezone_names
 from trainer.web import page_number
 
 PER_PAGE = 50
@@ -43,9 +47,16 @@ def outbox():
         per_page=PER_PAGE,
         max_per_page=PER_PAGE,
     )
-    server = current_app.config.get("MAIL_SERVER")
-    rows = [(message, message_status(message, server)) for message in page.items]
-    return render_template("admin/outbox.html", page=page, rows=rows, server=server)
+    config = current_app.config
+    rows = [(message, message_status(message, config)) for message in page.items]
+    return render_template(
+        "admin/outbox.html",
+        page=page,
+        rows=rows,
+        server=config.get("MAIL_SERVER"),
+        setup=setup_lines(config),
+        labels=LABELS,
+    )
 
 
 @bp.get("/outbox/<int:outbox_id>")
@@ -59,7 +70,10 @@ def message(outbox_id: int):
         message=message,
         sender=config["MAIL_DEFAULT_SENDER"],
         message_id=message_id(message, config),
-        status=message_status(message, config.get("MAIL_SERVER")),
+        status=message_status(message, config),
+        deliveries=[(d, delivery_status(message, d)) for d in message.deliveries],
+        labels=LABELS,
+        short_text=sms.text(message) if message.short else "",
     )
 
 
@@ -159,7 +173,7 @@ def _person_form(person: User | None = None, **kwargs) -> PersonForm:
     return PersonForm(
         job_roles=people_service.all_job_roles(db.session),
         teams=people_service.all_teams(db.session),
-        zones=people_service.timezone_names(),
+        zones=timezone_names(),
         keep_zone=person.timezone if person is not None else data["timezone"],
         data=data,
         **kwargs,

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from trainer.auth import sessions, throttle
 from trainer.auth.passwords import hash_password, needs_rehash, password_problem, verify_password
-from trainer.mail.outbox import queue_message
+from trainer.messages.outbox import queue_message
 from trainer.models import User, utcnow
 
 BAD_CREDENTIALS = "Those details and that password do not match an active account."

@@ -25,7 +25,19 @@ from trainer.auth.forms import (
 from trainer.auth.passwords import MIN_LENGTH
 from trainer.auth.services import authenticate, change_password
 from trainer.extensions import db
+from trainer.messages import push
 from trainer.models import User, UserSession
+from trainer.notify.forms import RemindersForm
+from trainer.notify.services import (
+    WEEKDAYS,
+    ReminderSettingsError,
+    change_reminder_settings,
+    channel_choices,
+    days_off,
+    reminder_channel,
+    reminder_state,
+)
+from trainer.people.zones import timezone_names
 
 
 def _with_retry_after(page: str, status: int, retry_after: int | None):
@@ -71,8 +83,33 @@ def logout():
     return redirect(url_for("auth.login"))
 
 
-def _account_page(form: PasswordForm | None = None, status: int = 200, retry_after=None):
+def _reminders_form(formdata=None) -> RemindersForm:
+    """The Reminders form: as posted, or filled from the person's settings."""
+    user, config = current_user, current_app.config
+    return RemindersForm(
+        formdata=formdata,
+        choices=channel_choices(db.session, user, config),
+        zones=timezone_names(),
+        zone=user.timezone,
+        data={
+            "on": not user.reminders_off,
+            "channel": reminder_channel(db.session, user, config),
+            "reminder_time": user.reminder_time,
+            "timezone": user.timezone,
+            "days_off": [str(day) for day in days_off(user)],
+        },
+    )
+
+
+def _account_page(
+    form: PasswordForm | None = None,
+    status: int = 200,
+    retry_after=None,
+    reminders: RemindersForm | None = None,
+):
     me = sessions.current(db.session, current_user)
+    config = current_app.config
+    push_offered = push.mode(config) == "send"
     page = render_template(
         "auth/account.html",
         form=form or PasswordForm(formdata=None),
@@ -81,6 +118,12 @@ def _account_page(form: PasswordForm | None = None, status: int = 200, retry_aft
         end_others=EndSessionsForm(),
         end_one=EndSessionForm(),
         min_length=MIN_LENGTH,
+        reminders=reminders or _reminders_form(),
+        reminder_state=reminder_state(current_user),
+        weekdays=list(enumerate(WEEKDAYS, start=1)),
+        push_offered=push_offered,
+        push_key=config["VAPID_PUBLIC_KEY"].strip() if push_offered else "",
+        browsers=push.subscriptions(db.session, current_user.id) if push_offered else [],
     )
     return _with_retry_after(page, status, retry_after)
 
@@ -89,6 +132,30 @@ def _account_page(form: PasswordForm | None = None, status: int = 200, retry_aft
 @login_required
 def account():
     return _account_page()
+
+
+@bp.post("/account/reminders")
+@login_required
+def reminders():
+    form = _reminders_form(request.form)
+    if form.validate_on_submit():
+        try:
+            change_reminder_settings(
+                db.session,
+                current_user,
+                current_app.config,
+                on=form.on.data,
+                channel=form.channel.data or None,
+                reminder_time=form.reminder_time.data,
+                timezone=form.timezone.data,
+                days=form.days(),
+            )
+        except ReminderSettingsError as error:
+            getattr(form, error.field).errors.append(error.message)
+        else:
+            flash("Your reminder settings are saved.", "success")
+            return redirect(url_for("auth.account", _anchor="reminders"), 303)
+    return _account_page(reminders=form, status=400)
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

@@ -90,10 +90,11 @@ JOBS: dict[str, JobSpec] = {
         ),
         JobSpec(
             "deliver-mail",
-            "trainer.mail.deliver_pending",
+            "trainer.messages.deliver_pending",
             _cron(minute="*"),
             "every minute",
-            "Send the queued email that is due.",
+            # The name is from when every message was email; job ids in the store keep it.
+            "Send the queued messages that are due, each on its person's channel.",
         ),
     )
 }

@@ -96,7 +96,7 @@ def person(person_id: int):
         run_lessons=team.run_lessons(db.session, attempts.items),
         today=local_date(person.timezone, utcnow()),
         reminded=person.id in nudges.reminded_today(db.session, [person]),
-        can_remind=nudges.can_reach(person),
+        can_remind=nudges.can_reach(db.session, person),
         button=ButtonForm(formdata=None),
     )
 

@@ -19,12 +19,27 @@ from trainer.models.content import (
 )
 from trainer.models.credentials import Device, SignInCard
 from trainer.models.learning import Attempt, ConversationRun, LessonRun, RolePlayAnswer
-from trainer.models.messages import Notification, OutboxMessage
+from trainer.models.messages import (
+    CHANNELS,
+    EMAIL,
+    PUSH,
+    SMS,
+    Delivery,
+    Notification,
+    OutboxMessage,
+    PushSubscription,
+)
 from trainer.models.people import ROLES, JobRole, JoinCode, Team, User, team_managers
 from trainer.models.review import Refresher, ReviewCard, ReviewLog
 from trainer.models.security import CompanyAccount, SignInCounter, UserSession
 
 __all__ = [
+    "CHANNELS",
+    "EMAIL",
+    "PUSH",
+    "SMS",
+    "Delivery",
+    "PushSubscription",
     "GRADES",
     "ROLES",
     "CompanyAccount",

@@ -68,6 +68,10 @@ class User(UserMixin, Base):
     hire_date: Mapped[date | None]
     # When the daily refresher reminder goes out, in the person's own time zone.
     reminder_time: Mapped[time] = mapped_column(default=time(18, 0))
+    # Where reminders go (push, sms, email); None: the first of those the person can receive.
+    reminder_channel: Mapped[str | None] = mapped_column(String(16))
+    # ISO weekdays without a reminder, e.g. "67" for Saturday and Sunday.
+    reminder_days_off: Mapped[str] = mapped_column(String(7), default="", server_default="")
     reminders_off: Mapped[bool] = mapped_column(default=False)
     reminders_snoozed_until: Mapped[date | None]
     # Bumped when the stop/snooze settings change through a reminder's link: older links die.

@@ -1,6 +1,6 @@
 """The bodies of the scheduled notification jobs. Each takes a session and `now` (naive UTC),
-returns how many mails it queued, and is safe to run as often as the scheduler likes, from
-several processes at once: every mail goes through `notify_once`.
+returns how many messages it queued, and is safe to run as often as the scheduler likes, from
+several processes at once: every message goes through `notify_once`.
 
 Who is due is worked out with a few set-based queries; only the people who get a mail are then
 handled one by one, each in their own transaction, so one person's error is logged and the
@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from trainer.learn.enrolment import Onboarding, onboarding
+from trainer.messages import channels
 from trainer.models import (
     Attempt,
     Lesson,
@@ -85,10 +86,11 @@ def local_now(user_timezone: str, now: datetime) -> datetime:
 def send_reminders(session: Session, now: datetime) -> int:
     """Remind each active learner, once per day of their own, that their refresher is waiting.
 
-    A learner is reminded when, on their own clock, it is their reminder time or later, they
-    have not turned reminders off or snoozed them past today, today's refresher is not done,
-    and something is due (the refresher is planned here if it was not yet). Never before the
-    reminder time, never twice for one local day, even from two processes at once.
+    A learner is reminded when, on their own clock, it is their reminder time or later on a
+    day that is not one of their days off, they have not turned reminders off or snoozed them
+    past today, today's refresher is not done, and something is due (the refresher is planned
+    here if it was not yet); on their own channel, so only if one reaches them. Never before
+    the reminder time, never twice for one local day, even from two processes at once.
     """
     sent = 0
     for user_id, day in _reminder_candidates(session, now):
@@ -104,18 +106,31 @@ def _reminder_candidates(session: Session, now: datetime) -> list[tuple[int, dat
     """(user id, local date) of learners past their reminder time and not yet reminded today,
     whose refresher is not done and who may have something due: a few queries for everyone."""
     rows = session.execute(
-        select(User.id, User.timezone, User.reminder_time, User.reminders_snoozed_until)
-        .where(User.active.is_(True), User.role == "learner", User.reminders_off.is_(False))
+        select(
+            User.id,
+            User.timezone,
+            User.reminder_time,
+            User.reminders_snoozed_until,
+            User.reminder_days_off,
+        )
+        .where(
+            User.active.is_(True),
+            User.role == "learner",
+            User.reminders_off.is_(False),
+            channels.reaches_someone(current_app.config),
+        )
         .order_by(User.id)
     ).all()
     day_of: dict[int, date] = {}
     horizons: list[datetime] = []
-    for user_id, tz, reminder_time, snoozed_until in rows:
+    for user_id, tz, reminder_time, snoozed_until, days_off in rows:
         local = local_now(tz, now)
         day = local.date()
         if local.time() < reminder_time:
             continue
         if snoozed_until is not None and snoozed_until >= day:
+            continue
+        if str(day.isoweekday()) in (days_off or ""):
             continue
         day_of[user_id] = day
         horizons.append(end_of_local_day(tz, day))
@@ -188,7 +203,10 @@ def _remind(session: Session, user_id: int, day: date, now: datetime) -> bool:
         subject=mail.subject,
         text=mail.text,
         html=mail.html,
+        short=mail.short,
+        url=mail.url,
         expires_at=end_of_local_day(user.timezone, day),
+        now=now,
     )
 
 
@@ -347,13 +365,13 @@ def flag_overdue(session: Session, now: datetime) -> int:
     sent = 0
     for learner_id, items in for_learner.items():
         try:
-            sent += _tell_learner(session, learner_id, items, base)
+            sent += _tell_learner(session, learner_id, items, base, now)
         except Exception:
             session.rollback()
             logger.exception("Overdue notice for user %s failed", learner_id)
     for manager_id, items in for_manager.items():
         try:
-            sent += _tell_manager(session, manager_id, items, base)
+            sent += _tell_manager(session, manager_id, items, base, now)
         except Exception:
             session.rollback()
             logger.exception("Overdue report for manager %s failed", manager_id)
@@ -369,7 +387,7 @@ def _report_key(learner: _Learner, step: _Step) -> str:
 
 
 def _tell_learner(
-    session: Session, learner_id: int, items: list[tuple[_Step, date]], base: str
+    session: Session, learner_id: int, items: list[tuple[_Step, date]], base: str, now: datetime
 ) -> bool:
     user = session.get(User, learner_id)
     if user is None:
@@ -390,11 +408,18 @@ def _tell_learner(
         subject=mail.subject,
         text=mail.text,
         html=mail.html,
+        short=mail.short,
+        url=mail.url,
+        now=now,
     )
 
 
 def _tell_manager(
-    session: Session, manager_id: int, items: list[tuple[_Learner, _Step, date]], base: str
+    session: Session,
+    manager_id: int,
+    items: list[tuple[_Learner, _Step, date]],
+    base: str,
+    now: datetime,
 ) -> bool:
     manager = session.get(User, manager_id)
     if manager is None:
@@ -412,6 +437,9 @@ def _tell_manager(
         subject=mail.subject,
         text=mail.text,
         html=mail.html,
+        short=mail.short,
+        url=mail.url,
+        now=now,
     )
 
 
@@ -495,7 +523,10 @@ def _send_digest(
         subject=mail.subject,
         text=mail.text,
         html=mail.html,
+        short=mail.short,
+        url=mail.url,
         expires_at=now + DIGEST_LIFETIME,
+        now=now,
     )
 
 

@@ -26,6 +26,10 @@ class Mail:
     subject: str
     text: str
     html: str
+    # A sentence or two for a push notification or a text message, and the link it opens;
+    # None: this one goes by email only.
+    short: str | None = None
+    url: str | None = None
 
 
 def day_label(day: date) -> str:
@@ -100,7 +104,10 @@ def reminder_mail(
         ),
     )
     subject = f"Your {minutes}-minute refresher is {'waiting' if started else 'ready'}"
-    return Mail(subject, text, html)
+    short = f"Hi {first_name}, {ready[0].lower()}{ready[1:]}"
+    if streak:
+        short += f" You're on a {streak}-day streak."
+    return Mail(subject, text, html, short, refresher_url)
 
 
 # -- overdue onboarding lessons --------------------------------------------------------------
@@ -137,7 +144,11 @@ def overdue_mail(*, first_name: str, lessons: list[OverdueLesson], today_url: st
         _p(escape(outro)),
         _p(_link(today_url, "Open your training", _BUTTON)),
     )
-    return Mail(subject, text, html)
+    if len(lessons) == 1:
+        short = f"{lessons[0].title} was due {day_label(lessons[0].due)}. {outro}"
+        return Mail(subject, text, html, short, lessons[0].url)
+    short = f"{len(lessons)} of your onboarding lessons are past their due dates. {outro}"
+    return Mail(subject, text, html, short, today_url)
 
 
 @dataclass(frozen=True)
@@ -174,7 +185,8 @@ def overdue_report_mail(*, first_name: str, items: list[OverdueItem], url: str) 
         _p("You will hear about each lesson once.", _SMALL),
         _p(_link(url, "Open Frontline Trainer", _BUTTON)),
     )
-    return Mail(subject, text, html)
+    short = f"{count} onboarding {lessons} newly past due in your team ({who})."
+    return Mail(subject, text, html, short, url)
 
 
 # -- the managers' weekly digest -------------------------------------------------------------
@@ -288,4 +300,5 @@ def nudge_mail(
         _p(f"{escape(manager)} asks you to take a few minutes today for {escape(what)}."),
         _p(_link(url, button, _BUTTON)),
     )
-    return Mail(subject, text, html)
+    short = f"Hi {first_name}, {manager} asks you to take a few minutes today for {what}."
+    return Mail(subject, text, html, short, url)

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from trainer.learn.services import assigned_lessons, path_progress
+from trainer.messages import channels
 from trainer.models import Notification, User, utcnow
 from trainer.notify.mails import nudge_mail
 from trainer.notify.once import notify_once
@@ -24,16 +25,16 @@ def _today(user: User, now: datetime) -> str:
     return local_date(user.timezone, now).isoformat()
 
 
-def can_reach(user: User) -> bool:
-    """Whether a reminder has somewhere to go."""
-    return bool(user.active and user.email)
+def can_reach(session: Session, user: User) -> bool:
+    """Whether a reminder has somewhere to go: a channel that reaches the person."""
+    return user.active and bool(channels.route(session, user, current_app.config))
 
 
 def remind(session: Session, manager: User, person: User, now: datetime | None = None) -> str:
     """Send the nudge: "sent", "already" (reminded today, by anyone), or "unreachable".
     Committed when sent."""
     now = now or utcnow()
-    if not can_reach(person):
+    if not can_reach(session, person):
         return "unreachable"
     key = _today(person, now)
     if session.scalar(
@@ -59,7 +60,10 @@ def remind(session: Session, manager: User, person: User, now: datetime | None =
         subject=mail.subject,
         text=mail.text,
         html=mail.html,
+        short=mail.short,
+        url=mail.url,
         expires_at=end_of_local_day(person.timezone, local_date(person.timezone, now)),
+        now=now,
     )
     return "sent" if sent else "already"
 

@@ -1,13 +1,17 @@
-"""`flask --app trainer outbox`: read the outbox, and deliver it now."""
+"""`flask --app trainer outbox` (read the outbox, and deliver it now) and
+`flask --app trainer push keys` (VAPID keys for Web Push)."""
 
 from __future__ import annotations
 
 import click
 from flask import Flask, current_app
-from flask.cli import with_appcontext
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import func, select
 
-from trainer.mail.delivery import build_email, deliver_pending, message_status
+from trainer.messages import channels, push
+from trainer.messages.channels import LABELS
+from trainer.messages.delivery import deliver_pending, delivery_status, message_status
+from trainer.messages.email import build_email
 from trainer.models import OutboxMessage
 
 SUBJECT_WIDTH = 40
@@ -35,12 +39,9 @@ def outbox_command(show_id: int | None, limit: int, deliver: bool) -> None:
 
 
 def _list(session, limit: int) -> None:
-    server = current_app.config.get("MAIL_SERVER")
+    config = current_app.config
     total = session.scalar(select(func.count()).select_from(OutboxMessage)) or 0
-    if server:
-        where = f"Mail server: {server}:{current_app.config['MAIL_PORT']}."
-    else:
-        where = "No MAIL_SERVER set: mail is kept here to be read, not sent."
+    where = " ".join(channels.setup_lines(config))
     if total == 0:
         click.echo(f"The outbox is empty. {where}")
         return
@@ -55,12 +56,13 @@ def _list(session, limit: int) -> None:
         select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
     ).all()
     click.echo(
-        f"{'ID':>6}  {'QUEUED (UTC)':16}  {'TO':{TO_WIDTH}}  {'SUBJECT':{SUBJECT_WIDTH}}  STATUS"
+        f"{'ID':>6}  {'QUEUED (UTC)':16}  {'BY':6}  {'TO':{TO_WIDTH}}  "
+        f"{'SUBJECT':{SUBJECT_WIDTH}}  STATUS"
     )
     for message in messages:
-        status = message_status(message, server)
+        status = message_status(message, config)
         click.echo(
-            f"{message.id:>6}  {message.created_at:%Y-%m-%d %H:%M}  "
+            f"{message.id:>6}  {message.created_at:%Y-%m-%d %H:%M}  {message.channel:6}  "
             f"{_cut(message.to, TO_WIDTH):{TO_WIDTH}}  "
             f"{_cut(message.subject, SUBJECT_WIDTH):{SUBJECT_WIDTH}}  {status.word}"
         )
@@ -73,10 +75,11 @@ def _list(session, limit: int) -> None:
 def _show(message: OutboxMessage | None, show_id: int) -> None:
     if message is None:
         raise click.ClickException(f"There is no message #{show_id} in the outbox.")
+    config = current_app.config
     try:
         headers = [
             (name, value)
-            for name, value in build_email(message, current_app.config).items()
+            for name, value in build_email(message, config).items()
             if name.lower() not in {"content-type", "mime-version", "content-transfer-encoding"}
         ]
     except Exception as exc:  # the reason it cannot be sent is worth showing, not a traceback
@@ -84,10 +87,15 @@ def _show(message: OutboxMessage | None, show_id: int) -> None:
         headers = [("To", message.to), ("Subject", message.subject)]
     for name, value in headers:
         click.echo(f"{name}: {value}")
-    click.echo(f"Status: {message_status(message, current_app.config.get('MAIL_SERVER'))}")
+    click.echo(f"Status: {message_status(message, config)}")
     click.echo(f"Kind: {message.kind}")
+    for delivery in message.deliveries:
+        to = f" to {delivery.to}" if delivery.to else ""
+        click.echo(f"By {LABELS[delivery.channel]}{to}: {delivery_status(message, delivery)}")
     if message.html:
         click.echo(f"HTML alternative: {len(message.html)} characters (not shown).")
+    if message.short:
+        click.echo(f"Short version (push, text message): {message.short} {message.url or ''}")
     click.echo()
     click.echo(message.text)
 
@@ -100,5 +108,29 @@ def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+push_group = AppGroup("push", help="Web Push notifications to the installed web app.")
+
+
+@push_group.command("keys")
+@with_appcontext
+def keys_command() -> None:
+    """Print a new VAPID key pair and subject, ready to paste into the environment."""
+    from email.utils import parseaddr
+
+    public, private = push.new_keys()
+    sender = parseaddr(current_app.config.get("MAIL_DEFAULT_SENDER") or "")[1]
+    click.echo(f"VAPID_PUBLIC_KEY={public}")
+    click.echo(f"VAPID_PRIVATE_KEY={private}")
+    click.echo(f"VAPID_SUBJECT=mailto:{sender or 'you@example.com'}")
+    click.echo(
+        "Set these three in the environment of the web server and the scheduler. Keep the "
+        "private key secret, and keep it: with new keys, every browser has to turn "
+        "notifications on again. VAPID_SUBJECT tells push services whom to contact (a mailto: "
+        "address or an https:// page of yours).",
+        err=True,
+    )
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(outbox_command)
+    app.cli.add_command(push_group)

@@ -1,0 +1,518 @@
+"""Delivering the outbox, each message on its person's channel.
+
+Delivery is at-least-once with a de-duplication key. Before a message is handed to a channel
+its row is claimed in its own commit (attempts + 1, next try pushed back), and after the channel
+takes it `sent_at` is committed. So a crash, a dead server or a second worker never loses a
+message and never sends one twice on purpose; the one window left (the channel took it, the
+process died before the commit) resends it with the same Message-ID (email) or Topic (push),
+which receivers and push services de-duplicate on.
+
+A message is on one channel at a time, in its route's order, and moves to the next only when
+the one it is on refuses it for good (a 5xx reply to an email, a push subscription gone, a text
+message service answering 4xx): so it is never sent on two. It ends unsent in two ways only,
+both kept as `failed_at` with the reason in `last_error`: the last channel of its route refused
+it for good, or it expired (`expires_at`, e.g. a reminder at the end of the learner's day)
+before it went out. A channel that is down, or answers "try later", only delays it.
+
+`deliver_pending` is the `deliver-mail` job: every due message, oldest first. `deliver_one`
+claims and delivers one message, and is what a task queue's worker would call.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+
+from trainer.messages import channels
+from trainer.messages.channels import KEEP, LABELS, OFF, SEND
+from trainer.messages.tried import Failure, Tried
+from trainer.models import CHANNELS, EMAIL, Delivery, OutboxMessage, User, utcnow
+from trainer.review.planning import zone_of
+
+log = logging.getLogger(__name__)
+
+# Wait after the 1st, 2nd, 3rd failed try on a channel, then hourly while it keeps failing.
+BACKOFF = (
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(minutes=15),
+    timedelta(hours=1),
+)
+MAX_ERROR_LENGTH = 1000
+
+
+def backoff(attempts: int) -> timedelta:
+    """How long to wait before the next try, after `attempts` tries (1 or more)."""
+    return BACKOFF[min(max(attempts, 1), len(BACKOFF)) - 1]
+
+
+# -- what a run did ---------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    """What delivering one message did: `word` is sent, deferred (tried again later), failed
+    (refused for good on its last channel), kept (it waits on a channel that keeps messages)
+    or skipped (not due, or another worker has it)."""
+
+    word: str
+    channel: str | None = None  # the channel it was sent on
+    moved: int = 0  # channels that refused it for good before the next was tried
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class DeliveryReport:
+    """What one `deliver_pending` run did."""
+
+    server: str | None  # the mail server's host:port, or None when no MAIL_SERVER is set
+    sending: list[str] = field(default_factory=list)  # where each sending channel sends
+    sent: int = 0
+    deferred: int = 0  # not sent this time (server down, 4xx): tried again after the backoff
+    failed: int = 0  # refused for good on the last channel of their route: never tried again
+    expired: int = 0  # past their expiry before they went out: marked failed, not sent
+    skipped: int = 0  # claimed by another worker between our read and our claim
+    kept: int = 0  # unsent messages left in the outbox on a channel that keeps them
+    moved: int = 0  # refused for good on one channel and passed to the next
+    by_channel: Counter = field(default_factory=Counter)  # sent, per channel
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def mail_kept(self) -> bool:
+        """True when no mail server is set up and mail stays in the outbox to be read."""
+        return self.server is None
+
+    def add(self, outcome: Outcome) -> None:
+        if outcome.word == "sent":
+            self.sent += 1
+            self.by_channel[outcome.channel] += 1
+        elif outcome.word == "deferred":
+            self.deferred += 1
+        elif outcome.word == "failed":
+            self.failed += 1
+        elif outcome.word == "skipped":
+            self.skipped += 1
+        elif outcome.word == "kept":
+            self.kept += 1
+        self.moved += outcome.moved
+        self.errors += outcome.errors
+
+    def __str__(self) -> str:
+        if not self.sending:
+            return (
+                f"No MAIL_SERVER set: nothing sent; {_count(self.kept, 'unsent message')} "
+                "kept in the outbox (read them with `flask --app trainer outbox`)."
+            )
+        via = ", ".join(self.sending)
+        kept = f" {_count(self.kept, 'message')} kept in the outbox." if self.kept else ""
+        if not (self.sent or self.deferred or self.failed or self.expired or self.skipped):
+            return f"Nothing due to send ({via}).{kept}"
+        line = f"Sent {self.sent}"
+        if set(self.by_channel) - {EMAIL}:
+            line += " (" + ", ".join(
+                f"{n} by {LABELS[channel]}" for channel, n in sorted(self.by_channel.items())
+            ) + ")"  # fmt: skip
+        if self.moved:
+            line += f", {self.moved} passed on to the next channel"
+        if self.deferred:
+            line += f", {self.deferred} failed and will be retried"
+        if self.failed:
+            line += f", {self.failed} refused for good (not retried)"
+        if self.expired:
+            line += f", {self.expired} expired unsent"
+        if self.skipped:
+            line += f", {self.skipped} taken by another worker"
+        lines = [f"{line} via {via}.{kept}"]
+        lines += [f"  {error}" for error in self.errors]
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class MessageStatus:
+    """A message's state in words: `word` is sent, failed, waiting or kept; `detail` says
+    more (for a failed one, the last refusal or why it expired)."""
+
+    word: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.word} ({self.detail})" if self.detail else self.word
+
+
+def message_status(message: OutboxMessage, config: Mapping[str, Any]) -> MessageStatus:
+    """Where a message stands, for the outbox listings (CLI and admin pages)."""
+    if message.sent_at is not None:
+        return MessageStatus("sent", _when(message.sent_at))
+    if message.failed_at is not None:
+        return MessageStatus("failed", f"{_when(message.failed_at)}: {message.last_error}")
+    if channels.mode(message.channel, config) == KEEP:
+        return MessageStatus("kept", _kept_reason(message.channel))
+    if message.attempts == 0:
+        return MessageStatus("waiting", "not tried yet")
+    parts = [f"attempt {message.attempts}"]
+    if message.next_attempt_at is not None:
+        parts.append(f"next try {_when(message.next_attempt_at)}")
+    if message.expires_at is not None:
+        parts.append(f"expires {_when(message.expires_at)}")
+    if message.last_error:
+        parts.append(f"last error: {message.last_error}")
+    return MessageStatus("waiting", ", ".join(parts))
+
+
+def delivery_status(message: OutboxMessage, delivery: Delivery) -> MessageStatus:
+    """What one channel of a message's route did with it."""
+    if delivery.sent_at is not None:
+        return MessageStatus("sent", _when(delivery.sent_at))
+    if delivery.failed_at is not None:
+        return MessageStatus("refused", f"{_when(delivery.failed_at)}: {delivery.last_error}")
+    if message.sent_at is not None or message.failed_at is not None:
+        return MessageStatus("not used", "")
+    if delivery.channel != message.channel:
+        return MessageStatus("next", "if the one before refuses it")
+    if delivery.attempts:
+        tries = f"attempt {delivery.attempts}, last error: {delivery.last_error}"
+        return MessageStatus("waiting", tries)
+    return MessageStatus("waiting", "not tried yet")
+
+
+def _kept_reason(channel: str) -> str:
+    if channel == EMAIL:
+        return "no mail server set up"
+    return f"{LABELS[channel]}s are kept here (SMS_URL=outbox)"
+
+
+# -- delivering -------------------------------------------------------------------------------
+
+
+class Senders:
+    """One sender per channel for a run, made when first needed, closed at the end."""
+
+    def __init__(self, config: Mapping[str, Any]):
+        self.config = config
+        self._open: dict[str, Any] = {}
+
+    def get(self, channel: str):
+        if channel not in self._open:
+            self._open[channel] = channels.sender(channel, self.config)
+        return self._open[channel]
+
+    def close(self) -> None:
+        for sender in self._open.values():
+            sender.close()
+        self._open.clear()
+
+
+def _modes(config: Mapping[str, Any]) -> dict[str, str]:
+    return {channel: channels.mode(channel, config) for channel in CHANNELS}
+
+
+def _acting(modes: Mapping[str, str]) -> list[str]:
+    """Channels whose messages delivery handles: sending ones, and ones no longer set up (their
+    messages move on). Messages on a keeping channel wait there untouched."""
+    return [channel for channel in CHANNELS if modes[channel] != KEEP]
+
+
+def deliver_pending(
+    session: Session, now: datetime | None = None, limit: int = 200
+) -> DeliveryReport:
+    """Deliver up to `limit` unsent messages that are due (`next_attempt_at <= now`), oldest
+    due first, each on its channel (one SMTP connection for all the email); first, mark failed
+    (up to `limit`) those whose `expires_at` has passed, which are never sent.
+
+    Each message is committed as it goes (see `deliver_one`). One refused recipient does not
+    stop the rest; a mail server that cannot be reached defers the run's email. Messages on a
+    channel that keeps them (email without MAIL_SERVER, SMS_URL=outbox) are left as they are,
+    and counted as kept. It commits the session many times, so call it with nothing of the
+    caller's pending.
+    """
+    config = current_app.config
+    now = _naive_utc(now or utcnow())
+    modes = _modes(config)
+    acting = _acting(modes)
+    report = DeliveryReport(
+        server=channels.where(EMAIL, config),
+        sending=[_sending(channel, config) for channel in CHANNELS if modes[channel] == SEND],
+    )
+    keeping = [channel for channel in CHANNELS if modes[channel] == KEEP]
+    if keeping:
+        report.kept = session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(_is_open(), OutboxMessage.channel.in_(keeping))
+        ) or 0  # fmt: skip
+    for message in _expire(session, now, limit, acting):
+        report.expired += 1
+        report.errors.append(f"#{message.id} to {message.to}: {message.last_error}")
+        log.warning("Outbox message %s to %s %s", message.id, message.to, message.last_error)
+    due_ids = session.scalars(
+        select(OutboxMessage.id)
+        .where(_is_due(now), OutboxMessage.channel.in_(acting))
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(limit)
+    ).all()
+    session.commit()  # end the read transaction: every claim below is its own commit
+
+    senders = Senders(config)
+    try:
+        for outbox_id in due_ids:
+            report.add(deliver_one(session, outbox_id, now, senders=senders, modes=modes))
+    finally:
+        senders.close()
+    log.info(
+        "Delivery: %s sent, %s deferred, %s failed, %s expired, %s skipped, %s passed on",
+        report.sent,
+        report.deferred,
+        report.failed,
+        report.expired,
+        report.skipped,
+        report.moved,
+    )
+    return report
+
+
+def deliver_one(
+    session: Session,
+    outbox_id: int,
+    now: datetime | None = None,
+    *,
+    senders: Senders | None = None,
+    modes: Mapping[str, str] | None = None,
+) -> Outcome:
+    """Claim one due message and deliver it on its channel; while a channel refuses it for
+    good, on the next channel of its route, at once. Commits the claim, then the outcome.
+    Skipped when it is not due or another worker claimed it first: of two workers delivering
+    the same message at once, exactly one sends it."""
+    config = current_app.config
+    now = _naive_utc(now or utcnow())
+    modes = modes or _modes(config)
+    own = senders is None
+    senders = senders or Senders(config)
+    try:
+        message = _claim(session, outbox_id, now, _acting(modes))
+        if message is None:
+            return Outcome("skipped")
+        return _deliver(session, message, now, senders, modes)
+    finally:
+        if own:
+            senders.close()
+
+
+def _deliver(
+    session: Session,
+    message: OutboxMessage,
+    now: datetime,
+    senders: Senders,
+    modes: Mapping[str, str],
+) -> Outcome:
+    user = session.get(User, message.user_id) if message.user_id is not None else None
+    outcome = Outcome("deferred")
+    while True:
+        delivery = _current(message)
+        channel = delivery.channel
+        if modes[channel] == KEEP:  # passed on to a channel that keeps messages: it waits there
+            message.next_attempt_at = now
+            session.commit()
+            outcome.word = "kept"
+            return outcome
+        if modes[channel] == OFF:
+            tried = Tried(message.to, Failure(f"{LABELS[channel]}s are not set up now", True))
+        else:
+            delivery.attempts += 1
+            tried = senders.get(channel).send(session, message, user, now)
+        delivery.to = tried.to[:254]
+        failure = tried.failure
+        label = f"#{message.id} to {tried.to} by {LABELS[channel]}"
+        if failure is None:
+            delivery.sent_at = message.sent_at = now
+            message.last_error = None
+            message.failed_at = None  # it went out, whatever a worker expiring it wrote
+            _forget_secrets(message)
+            session.commit()
+            log.info("Sent outbox message %s to %s by %s", message.id, tried.to, channel)
+            outcome.word, outcome.channel = "sent", channel
+            return outcome
+        error = failure.error[:MAX_ERROR_LENGTH]
+        delivery.last_error = message.last_error = error
+        if not failure.permanent:
+            message.next_attempt_at = now + backoff(delivery.attempts)
+            session.commit()
+            outcome.word = "deferred"
+            outcome.errors.append(f"{label}: not sent: {error}")
+            log.warning("Outbox message %s not sent: %s", label, error)
+            return outcome
+        delivery.failed_at = now
+        following = _following(message, delivery)
+        if following is None:
+            message.failed_at = now
+            message.next_attempt_at = None
+            session.commit()
+            outcome.word = "failed"
+            outcome.errors.append(f"{label}: refused for good: {error}")
+            log.warning("Outbox message %s refused for good: %s", label, error)
+            return outcome
+        message.channel = following.channel
+        if user is not None:
+            message.to = (channels.address_of(following.channel, user) or "")[:254]
+        session.commit()
+        outcome.moved += 1
+        outcome.errors.append(
+            f"{label}: refused for good, passed on to {LABELS[following.channel]}: {error}"
+        )
+        log.info("Outbox message %s refused for good, passed on: %s", label, error)
+
+
+def _current(message: OutboxMessage) -> Delivery:
+    """The route's entry for the channel the message is on."""
+    for delivery in message.deliveries:
+        if delivery.channel == message.channel and delivery.failed_at is None:
+            return delivery
+    delivery = Delivery(position=len(message.deliveries), channel=message.channel)
+    message.deliveries.append(delivery)
+    return delivery
+
+
+def _following(message: OutboxMessage, delivery: Delivery) -> Delivery | None:
+    for candidate in message.deliveries:
+        if candidate.position > delivery.position:
+            return candidate
+    return None
+
+
+def _sending(channel: str, config: Mapping[str, Any]) -> str:
+    where = channels.where(channel, config)
+    if channel == EMAIL:
+        return where or "email"
+    if channel == channels.SMS:
+        return f"text messages through {where}"
+    return where or LABELS[channel]
+
+
+# A password link is a key to an account: once it is sent, the outbox keeps no copy.
+_SECRET_LINK = re.compile(r"/welcome/[A-Za-z0-9_\-]+")
+_SECRET_KINDS = {"invitation"}
+
+
+def _forget_secrets(message: OutboxMessage) -> None:
+    if message.kind in _SECRET_KINDS:
+        message.text = _SECRET_LINK.sub("/welcome/(link removed once sent)", message.text)
+        if message.html:
+            message.html = _SECRET_LINK.sub("/welcome/(link removed once sent)", message.html)
+
+
+def _is_open():
+    """Neither sent nor failed: the message may still go out."""
+    return OutboxMessage.sent_at.is_(None) & OutboxMessage.failed_at.is_(None)
+
+
+def _is_due(now: datetime):
+    return (
+        _is_open()
+        & or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now)
+        & or_(OutboxMessage.expires_at.is_(None), OutboxMessage.expires_at > now)
+    )
+
+
+# Why a kind of message stops being worth sending (its expiry is set where it is queued).
+_EXPIRY_REASONS = {
+    "reminder": "the end of the learner's day",
+    "digest": "it was two days old",
+    "invitation": "its password link stopped working",
+}
+
+
+def _expire(session: Session, now: datetime, limit: int, acting: list[str]) -> list[OutboxMessage]:
+    """Mark failed, with the reason, the open messages whose `expires_at` has passed, each in
+    its own commit; the ones this run marked (not those another worker marked or sent first)."""
+    stale = session.scalars(
+        select(OutboxMessage)
+        .where(_is_open(), OutboxMessage.expires_at <= now, OutboxMessage.channel.in_(acting))
+        .order_by(OutboxMessage.expires_at, OutboxMessage.id)
+        .limit(limit)
+    ).all()
+    zones = dict(
+        session.execute(
+            select(User.id, User.timezone).where(
+                User.id.in_(sorted({m.user_id for m in stale if m.user_id is not None}))
+            )
+        ).all()
+    )
+    expired = []
+    for message in stale:
+        reason = _expiry_reason(message, zones.get(message.user_id))
+        marked = session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message.id, _is_open())
+            .values(failed_at=now, next_attempt_at=None, last_error=reason[:MAX_ERROR_LENGTH])
+            .execution_options(synchronize_session=False)
+        )
+        session.commit()
+        if marked.rowcount == 1:
+            expired.append(message)
+    return expired
+
+
+def _expiry_reason(message: OutboxMessage, timezone: str | None) -> str:
+    """E.g. "expired: not delivered before the end of the learner's day (2025-03-04 00:00
+    Asia/Tokyo); last error: ...", on the recipient's own clock when they have one."""
+    why = _EXPIRY_REASONS.get(message.kind, "its expiry time")
+    if timezone:
+        local = message.expires_at.replace(tzinfo=UTC).astimezone(zone_of(timezone))
+        when = f"{local:%Y-%m-%d %H:%M} {timezone}"
+    else:
+        when = _when(message.expires_at)
+    reason = f"expired: not delivered before {why} ({when})"
+    if message.last_error:
+        reason += f"; last error: {message.last_error}"
+    return reason
+
+
+def _claim(
+    session: Session, outbox_id: int, now: datetime, acting: list[str]
+) -> OutboxMessage | None:
+    """Take one message for this run, or None if it was sent or taken meanwhile.
+
+    The conditional update is the lock: of two workers, only one matches the old attempt
+    count. Pushing `next_attempt_at` on first also means that a crash mid-send leaves the
+    message due again after the backoff, rather than stuck or resent at once."""
+    attempts = session.scalar(select(OutboxMessage.attempts).where(OutboxMessage.id == outbox_id))
+    if attempts is None:
+        return None
+    claimed = session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == outbox_id,
+            OutboxMessage.attempts == attempts,
+            OutboxMessage.channel.in_(acting),
+            _is_due(now),
+        )
+        .values(attempts=attempts + 1, next_attempt_at=now + backoff(attempts + 1))
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    if claimed.rowcount != 1:
+        return None
+    return session.get(OutboxMessage, outbox_id)
+
+
+def _naive_utc(moment: datetime) -> datetime:
+    """The database keeps naive UTC; accept an aware time too."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment
+
+
+def _when(moment: datetime) -> str:
+    return f"{moment:%Y-%m-%d %H:%M} UTC"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"

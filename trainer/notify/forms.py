@@ -1,0 +1,46 @@
+"""The "Reminders" form of the Account page. It checks what a browser can get wrong; the
+service (`change_reminder_settings`) checks the rest."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    SubmitField,
+    TimeField,
+)
+from wtforms.validators import InputRequired
+
+from trainer.notify.services import WEEKDAYS, ChannelChoice
+from trainer.people.zones import zone_choices
+
+
+class RemindersForm(FlaskForm):
+    on = BooleanField("Remind me on days my refresher is waiting")
+    # Checked by the service: the choices depend on what reaches the person.
+    channel = RadioField("How to reach you", validate_choice=False)
+    reminder_time = TimeField(
+        "Time of day",
+        validators=[InputRequired(message="Give a time like 18:00.")],
+        format=["%H:%M", "%H:%M:%S"],  # some browsers send seconds
+    )
+    timezone = SelectField("Time zone", validate_choice=False)
+    days_off = SelectMultipleField(
+        "Days off",
+        choices=[SelectChoice(str(n), name) for n, name in enumerate(WEEKDAYS, start=1)],
+        validate_choice=False,
+    )
+    submit = SubmitField("Save reminder settings")
+
+    def __init__(self, *args, choices: list[ChannelChoice], zones: list[str], zone: str, **kw):
+        super().__init__(*args, **kw)
+        self.channel.choices = [SelectChoice(c.key, c.label) for c in choices]
+        self.timezone.choices = zone_choices(zones, zone)
+
+    def days(self) -> list[int]:
+        """The days ticked, as ISO weekdays; anything else becomes 0, which the service refuses."""
+        return [int(day) if day.isdigit() and len(day) == 1 else 0 for day in self.days_off.data]
