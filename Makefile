@@ -33,8 +33,10 @@ demo: content
 	$(FLASK) demo
 
 # The scheduled jobs run inside the development server here (started on the first request).
+# Text messages are offered but kept in the outbox to read (SMS_URL=outbox), unless set.
+SMS_URL ?= outbox
 run: demo
-	SCHEDULER_IN_PROCESS=1 $(FLASK) run --host $(HOST) --port $(PORT) --debug
+	SMS_URL="$(SMS_URL)" SCHEDULER_IN_PROCESS=1 $(FLASK) run --host $(HOST) --port $(PORT) --debug
 
 # The scheduled jobs on their own, in the foreground: how production runs them (one process).
 scheduler: db

@@ -123,3 +123,30 @@ def test_the_demo_prints_a_link_that_makes_a_browser_the_restaurants_tablet(app,
     assert "Kai" in tablet.get("/").get_data(True)
     again = runner.invoke(args=["demo"])
     assert "Tablet 'Counter tablet' is enrolled" in again.output
+
+
+def test_the_demos_waiter_without_email_gets_reminders_by_text_into_the_outbox(tmp_path, request):
+    from datetime import UTC, datetime, time, timedelta
+    from zoneinfo import ZoneInfo
+
+    import sqlalchemy as sa
+
+    from tests.conftest import make_app
+    from trainer.models import OutboxMessage, utcnow
+
+    app = make_app(tmp_path, "sqlite", request, SMS_URL="outbox")
+    with app.app_context():
+        db.create_all()
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    day = (utcnow() + timedelta(days=3)).date()  # cards of Kai's first lesson are due by then
+    london = datetime.combine(day, time(18, 5), ZoneInfo("Europe/London"))
+    at = london.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
+    assert runner.invoke(args=["jobs", "run", "send-reminders", "--now", at]).exit_code == 0
+    assert runner.invoke(args=["jobs", "run", "deliver-mail", "--now", at]).exit_code == 0
+    with app.app_context():
+        texts = db.session.scalars(
+            sa.select(OutboxMessage).where(OutboxMessage.to == "+447911123456")
+        ).all()
+        assert [m.channel for m in texts] == ["sms"]
+        assert texts[0].kind == "reminder"

@@ -115,6 +115,8 @@ def load_demo(session: Session) -> str:
         )
         if person.email:
             user.password_hash = hash_password(DEMO_PASSWORD)
+        elif person.phone:
+            user.reminder_channel = "sms"  # no email: reminders come by text message
         if person.role == "manager" and user.team is not None:
             user.managed_teams.append(user.team)
             user.team = None
@@ -132,7 +134,10 @@ def load_demo(session: Session) -> str:
         f"with password '{DEMO_PASSWORD}'.\n"
         f"Join code for {SECOND_TEAM}: {code.display} ({code.max_uses - code.uses} places left), "
         f"join URL {join_url(code)}\n"
-        f"{_tablet(session)}"
+        f"{_tablet(session)}\n"
+        "Kai's reminders come by text message (with SMS_URL=outbox, as `make run` sets it, they "
+        "wait in Admin → Outbox): `flask --app trainer jobs run send-reminders`, then "
+        "`flask --app trainer jobs run deliver-mail`, after 18:00 London time."
     )
 
 
