@@ -19,6 +19,7 @@ from trainer.auth import sessions
 from trainer.auth.passwords import hash_password, password_problem
 from trainer.messages.outbox import queue_message
 from trainer.models import Invitation, User, utcnow
+from trainer.models.base import use_once
 
 LIFETIME = timedelta(days=7)
 SUBJECT = "Set your Frontline Trainer password"
@@ -125,14 +126,7 @@ def accept_invitation(session: Session, token: str, password: str) -> User:
     if problem:
         raise ValueError(problem)
     now = utcnow()
-    # A conditional update, so two requests with the same link cannot both use it.
-    claimed = session.execute(
-        update(Invitation)
-        .where(Invitation.id == invitation.id, Invitation.used_at.is_(None))
-        .values(used_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if claimed.rowcount != 1:
+    if not use_once(session, Invitation, invitation.id, now):
         session.rollback()
         raise InvitationInvalid(token)
     user = session.get(User, invitation.user_id)

@@ -25,6 +25,7 @@ from trainer.auth import codes
 from trainer.auth.passwords import hash_password, password_problem
 from trainer.auth.pins import hash_pin, pin_problem
 from trainer.models import SignInCard, Team, User, UserSession, utcnow
+from trainer.models.base import use_once
 
 
 class CardInvalid(LookupError):
@@ -194,13 +195,7 @@ def use_card(
     if pin and (problem := pin_problem(pin)):
         raise CardError("pin", problem)
     now = utcnow()
-    claimed = session.execute(
-        update(SignInCard)
-        .where(SignInCard.id == card.id, SignInCard.used_at.is_(None))
-        .values(used_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if claimed.rowcount != 1:
+    if not use_once(session, SignInCard, card.id, now):
         session.rollback()
         raise CardInvalid(text)
     user = session.get(User, card.user_id)

@@ -1,6 +1,6 @@
 from datetime import UTC, datetime
 
-from sqlalchemy import Insert, MetaData, Table, insert
+from sqlalchemy import Insert, MetaData, Table, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Session
 
@@ -31,3 +31,16 @@ def insert_skipping_duplicates(session: Session, table: Table) -> Insert:
     if dialect == "sqlite":
         return sqlite.insert(table).on_conflict_do_nothing()
     return insert(table)  # pragma: no cover - the product supports SQLite and PostgreSQL
+
+
+def use_once(session: Session, model, row_id: int, now) -> bool:
+    """Mark a one-time row (a link, a card) used at `now`, unless another request did it first:
+    one conditional update, so two requests with the same link cannot both use it. Not
+    committed; False when it was used already."""
+    claimed = session.execute(
+        update(model)
+        .where(model.id == row_id, model.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return claimed.rowcount == 1
