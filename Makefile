@@ -32,7 +32,7 @@ $(CATALOGS)/%/LC_MESSAGES/messages.mo: $(CATALOGS)/%/LC_MESSAGES/messages.po | $
 translations: $(PO:.po=.mo)
 
 messages: $(VENV)/.installed
-	$(BIN)/pybabel extract -F babel.cfg --sort-by-file --no-wrap -o $(CATALOGS)/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l --sort-by-file --no-wrap -o $(CATALOGS)/messages.pot .
 	$(BIN)/pybabel update -i $(CATALOGS)/messages.pot -d $(CATALOGS) --no-wrap --ignore-obsolete
 
 db: install

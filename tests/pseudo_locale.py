@@ -30,7 +30,18 @@ def build_catalog(directory: Path) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     pot = directory / "messages.pot"
     CommandLineInterface().run(
-        ["pybabel", "-q", "extract", "-F", str(ROOT / "babel.cfg"), "-o", str(pot), str(ROOT)]
+        [
+            "pybabel",
+            "-q",
+            "extract",
+            "-F",
+            str(ROOT / "babel.cfg"),
+            "-k",
+            "_l",
+            "-o",
+            str(pot),
+            str(ROOT),
+        ]
     )
     with pot.open("rb") as f:
         catalog = read_po(f, locale=PSEUDO)

@@ -31,7 +31,18 @@ def catalog(language: str):
 def extracted(tmp_path: Path) -> set[str]:
     pot = tmp_path / "now.pot"
     CommandLineInterface().run(
-        ["pybabel", "-q", "extract", "-F", str(ROOT / "babel.cfg"), "-o", str(pot), str(ROOT)]
+        [
+            "pybabel",
+            "-q",
+            "extract",
+            "-F",
+            str(ROOT / "babel.cfg"),
+            "-k",
+            "_l",
+            "-o",
+            str(pot),
+            str(ROOT),
+        ]
     )
     with pot.open("rb") as f:
         return {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(f) if m.id}

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, current_app, request
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -40,38 +41,44 @@ _PRACTICE_ENDPOINTS = frozenset(
 
 MESSAGES = {
     400: (
-        "This request could not be read",
-        "Go back, reload the page and try again.",
+        _l("This request could not be read"),
+        _l("Go back, reload the page and try again."),
     ),
-    403: ("You do not have access to this page", ""),
-    404: ("There is nothing at this address", "Check the link, or start again from Today."),
-    405: ("This address does not take that kind of request", ""),
-    410: ("This link has expired", ""),
+    403: (_l("You do not have access to this page"), ""),
+    404: (_l("There is nothing at this address"), _l("Check the link, or start again from Today.")),
+    405: (_l("This address does not take that kind of request"), ""),
+    410: (_l("This link has expired"), ""),
     413: (
-        "That is more than can be sent at once",
-        "A page takes at most 1 MB and a CSV import at most 5 MB. Go back and send less; "
-        "split a big file in two.",
+        _l("That is more than can be sent at once"),
+        _l(
+            "A page takes at most 1 MB and a CSV import at most 5 MB. Go back and send less; "
+            "split a big file in two."
+        ),
     ),
     500: (
-        "Something went wrong on our side",
-        "This step was not completed. Try again in a minute; if it keeps happening, tell your "
-        "manager or administrator.",
+        _l("Something went wrong on our side"),
+        _l(
+            "This step was not completed. Try again in a minute; if it keeps happening, tell your "
+            "manager or administrator."
+        ),
     ),
 }
 NUL_MESSAGE = (
-    "Something you typed contains a character that cannot be stored",
-    "It is an invisible control character (a NUL byte), often pasted by accident. "
-    "Go back, retype the text and send it again.",
+    _l("Something you typed contains a character that cannot be stored"),
+    _l(
+        "It is an invisible control character (a NUL byte), often pasted by accident. "
+        "Go back, retype the text and send it again."
+    ),
 )
 CSRF_MESSAGE = (
-    "This form expired or was sent twice",
-    "Go back, reload the page and try again.",
+    _l("This form expired or was sent twice"),
+    _l("Go back, reload the page and try again."),
 )
 UNAVAILABLE_MESSAGE = (
-    "We cannot reach our database just now",
-    "So this was not saved. Please try again in a minute.",
+    _l("We cannot reach our database just now"),
+    _l("So this was not saved. Please try again in a minute."),
 )
-SAVED_BEFORE = "The answers you gave before this one are saved."
+SAVED_BEFORE = _l("The answers you gave before this one are saved.")
 
 
 def _rollback() -> None:

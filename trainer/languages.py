@@ -79,4 +79,6 @@ def init_app(app: Flask) -> None:
         known = ", ".join(LANGUAGES)
         raise RuntimeError(f"DEFAULT_LANGUAGE={default!r} is not one of {known}")
     babel.init_app(app, default_locale=default, locale_selector=select_language)
+    # A sentence in {% trans %} may wrap over lines in the template but is one line to translate.
+    app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.jinja_env.globals["current_language"] = current_language

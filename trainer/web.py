@@ -123,13 +123,17 @@ def init_app(app: Flask) -> None:
 
     @app.template_filter("local_time")
     def local_time_filter(moment, timezone: str = "UTC") -> str:
-        """A stored (naive UTC) time in a person's own zone: "29 Nov 2026, 14:05"."""
+        """A stored (naive UTC) time in a person's own zone and language: "29 Nov 2026, 14:05"
+        ("29 lis 2026, 14:05" in Polish)."""
+        from babel.dates import format_datetime
+        from flask_babel import get_locale
+
         from trainer.review.planning import zone_of
 
         if moment is None:
             return ""
         local = moment.replace(tzinfo=UTC).astimezone(zone_of(timezone))
-        return f"{local:%-d %b %Y, %H:%M}"
+        return format_datetime(local, "d MMM y, HH:mm", locale=get_locale() or "en")
 
     @app.context_processor
     def forms():

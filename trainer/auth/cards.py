@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import Select, exists, select, update
 from sqlalchemy.orm import Session
 
@@ -189,7 +190,7 @@ def use_card(
     if card is None:
         raise CardInvalid(text)
     if not password and not pin:
-        raise CardError("password", "Choose a password, a PIN, or both.")
+        raise CardError("password", _("Choose a password, a PIN, or both."))
     if password and (problem := password_problem(password)):
         raise CardError("password", problem)
     if pin and (problem := pin_problem(pin)):

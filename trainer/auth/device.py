@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app, g, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -38,7 +40,7 @@ LINK_LIFETIME = timedelta(hours=48)
 MAX_LABEL = 80
 COOKIE_SALT = "team-device"
 COOKIE_DAYS = 400  # the most a browser keeps a cookie; renewed at every sign-in there
-WRONG_PIN = "That employee number and PIN do not match. Check both and try again."
+WRONG_PIN = _l("That employee number and PIN do not match. Check both and try again.")
 
 
 class DeviceError(ValueError):
@@ -64,9 +66,9 @@ def enrolment_link(code: str) -> str:
 def check_label(label: str | None) -> str:
     label = " ".join((label or "").split())
     if not label:
-        raise DeviceError("label", "Give the device a name, like “Counter tablet”.")
+        raise DeviceError("label", _("Give the device a name, like “Counter tablet”."))
     if len(label) > MAX_LABEL:
-        raise DeviceError("label", f"Keep the name under {MAX_LABEL} characters.")
+        raise DeviceError("label", _("Keep the name under %(count)d characters.", count=MAX_LABEL))
     return label
 
 
@@ -238,13 +240,18 @@ def pin_policy() -> throttle.Policy:
         per_pair=config["PIN_MAX_FAILURES_PER_PERSON_AND_DEVICE"],
         checks_before_delay=per_day,  # no growing delay: the daily cap is small already
         checks_per_day=per_day,
-        too_many_here="Too many wrong PINs on this device in a short time. "
-        "Wait {wait} and try again.",
-        too_many_pair="Too many wrong PINs for this employee number. Wait {wait} and try "
-        "again, or ask your manager for help.",
-        slowed="Too many wrong PINs for this employee number today. Try again in {wait}.",
-        capped="Too many wrong PINs for this employee number today. Try again later, or ask "
-        "your manager for help.",
+        too_many_here=_(
+            "Too many wrong PINs on this device in a short time. Wait %(wait)s and try again."
+        ),
+        too_many_pair=_(
+            "Too many wrong PINs for this employee number. Wait %(wait)s and try "
+            "again, or ask your manager for help."
+        ),
+        slowed=_("Too many wrong PINs for this employee number today. Try again in %(wait)s."),
+        capped=_(
+            "Too many wrong PINs for this employee number today. Try again later, or ask "
+            "your manager for help."
+        ),
     )
 
 

@@ -1,3 +1,5 @@
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -24,92 +26,94 @@ def new_password(_form, field) -> None:
 class LoginForm(FlaskForm):
     # Named "email" as it always was; an employee number or a phone number will do as well.
     email = StringField(
-        "Email, phone or employee number",
-        validators=[DataRequired(message="Write your email, phone or employee number."),
+        _l("Email, phone or employee number"),
+        validators=[DataRequired(message=_l("Write your email, phone or employee number.")),
                     Length(max=254)],
     )  # fmt: skip
-    password = PasswordField("Password", validators=[DataRequired()])
-    remember = BooleanField("Keep me signed in on this device")
-    submit = SubmitField("Sign in")
+    password = PasswordField(_l("Password"), validators=[DataRequired()])
+    remember = BooleanField(_l("Keep me signed in on this device"))
+    submit = SubmitField(_l("Sign in"))
 
 
 class PasswordForm(FlaskForm):
-    current = PasswordField("Current password", validators=[DataRequired()])
-    new = PasswordField("New password", validators=[DataRequired(), new_password])
+    current = PasswordField(_l("Current password"), validators=[DataRequired()])
+    new = PasswordField(_l("New password"), validators=[DataRequired(), new_password])
     confirm = PasswordField(
-        "New password again",
-        validators=[DataRequired(), EqualTo("new", message="The two new passwords differ.")],
+        _l("New password again"),
+        validators=[DataRequired(), EqualTo("new", message=_l("The two new passwords differ."))],
     )
-    submit = SubmitField("Change password")
+    submit = SubmitField(_l("Change password"))
 
 
 class LogoutForm(FlaskForm):
-    submit = SubmitField("Sign out")
+    submit = SubmitField(_l("Sign out"))
 
 
 class EndSessionsForm(FlaskForm):
-    submit = SubmitField("Sign out everywhere else")
+    submit = SubmitField(_l("Sign out everywhere else"))
 
 
 class EndSessionForm(FlaskForm):
-    submit = SubmitField("Sign out")
+    submit = SubmitField(_l("Sign out"))
 
 
 class SetPasswordForm(FlaskForm):
     """Choosing a password from an invitation link: no current password to give."""
 
     new = PasswordField(
-        "New password",
-        validators=[DataRequired(message="Choose a password."), new_password],
+        _l("New password"),
+        validators=[DataRequired(message=_l("Choose a password.")), new_password],
     )
     confirm = PasswordField(
-        "New password again",
+        _l("New password again"),
         validators=[
-            DataRequired(message="Type the password again."),
-            EqualTo("new", message="The two passwords differ."),
+            DataRequired(message=_l("Type the password again.")),
+            EqualTo("new", message=_l("The two passwords differ.")),
         ],
     )
-    submit = SubmitField("Set password and sign in")
+    submit = SubmitField(_l("Set password and sign in"))
 
 
 class JoinLookupForm(FlaskForm):
     code = StringField(
-        "Code",
-        validators=[DataRequired(message="Type the code from the poster."), Length(max=32)],
+        _l("Code"),
+        validators=[DataRequired(message=_l("Type the code from the poster.")), Length(max=32)],
         render_kw={"autocapitalize": "characters", "autocomplete": "off", "spellcheck": "false"},
     )
-    submit = SubmitField("Continue")
+    submit = SubmitField(_l("Continue"))
 
 
 class JoinForm(FlaskForm):
     name = StringField(
-        "Your name",
-        validators=[DataRequired(message="Write your name."), Length(max=120)],
+        _l("Your name"),
+        validators=[DataRequired(message=_l("Write your name.")), Length(max=120)],
         render_kw={"autocomplete": "name"},
     )
     employee_number = StringField(
-        "Employee number", validators=[Length(max=32)], render_kw={"autocomplete": "off"}
+        _l("Employee number"), validators=[Length(max=32)], render_kw={"autocomplete": "off"}
     )
     phone = TelField(
-        "Mobile phone (optional)", validators=[Length(max=32)], render_kw={"autocomplete": "tel"}
+        _l("Mobile phone (optional)"),
+        validators=[Length(max=32)],
+        render_kw={"autocomplete": "tel"},
     )
     how = RadioField(
-        "How will you sign in next time?",
+        _l("How will you sign in next time?"),
         choices=[
-            SelectChoice("pin", "With a 6-digit PIN on the branch tablet"),
-            SelectChoice("password", "With a password on my own phone"),
+            SelectChoice("pin", _l("With a 6-digit PIN on the branch tablet")),
+            SelectChoice("password", _l("With a password on my own phone")),
         ],
         default="pin",
-        validators=[DataRequired(message="Choose a PIN or a password.")],
+        validators=[DataRequired(message=_l("Choose a PIN or a password."))],
     )
     pin = PasswordField(
-        "PIN (6 digits)",
+        _l("PIN (6 digits)"),
         render_kw={"inputmode": "numeric", "autocomplete": "new-password", "maxlength": 6},
     )
     password = PasswordField(
-        "Password (12 characters or more)", render_kw={"autocomplete": "new-password"}
+        _l("Password (12 characters or more)"), render_kw={"autocomplete": "new-password"}
     )
-    submit = SubmitField("Join")
+    submit = SubmitField(_l("Join"))
 
 
 class PinForm(FlaskForm):
@@ -117,46 +121,46 @@ class PinForm(FlaskForm):
     no autofill, no suggestions."""
 
     employee_number = StringField(
-        "Employee number",
+        _l("Employee number"),
         validators=[
-            DataRequired(message="Write your employee number."),
-            Length(max=32, message="An employee number has at most 32 characters."),
+            DataRequired(message=_l("Write your employee number.")),
+            Length(max=32, message=_l("An employee number has at most 32 characters.")),
         ],
         render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"},
     )
     pin = PasswordField(
-        "PIN",
+        _l("PIN"),
         validators=[
-            DataRequired(message="Write your PIN."),
-            Regexp(r"^[0-9]{6}$", message="A PIN is 6 digits."),
+            DataRequired(message=_l("Write your PIN.")),
+            Regexp(r"^[0-9]{6}$", message=_l("A PIN is 6 digits.")),
         ],
         render_kw={"autocomplete": "off", "inputmode": "numeric", "maxlength": 6},
     )
-    submit = SubmitField("Sign in")
+    submit = SubmitField(_l("Sign in"))
 
 
 class EnrolForm(FlaskForm):
-    submit = SubmitField("Use this browser as the team tablet")
+    submit = SubmitField(_l("Use this browser as the team tablet"))
 
 
 class CardForm(FlaskForm):
     """Choosing a way to sign in from a personal card: a password, a PIN, or both."""
 
-    password = PasswordField("Password")
-    password_again = PasswordField("Password again")
-    pin = PasswordField("PIN", render_kw={"inputmode": "numeric", "maxlength": 6})
-    pin_again = PasswordField("PIN again", render_kw={"inputmode": "numeric", "maxlength": 6})
-    submit = SubmitField("Save and sign in")
+    password = PasswordField(_l("Password"))
+    password_again = PasswordField(_l("Password again"))
+    pin = PasswordField(_l("PIN"), render_kw={"inputmode": "numeric", "maxlength": 6})
+    pin_again = PasswordField(_l("PIN again"), render_kw={"inputmode": "numeric", "maxlength": 6})
+    submit = SubmitField(_l("Save and sign in"))
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
         password, pin = self.password.data or "", self.pin.data or ""
         if not password and not pin:
-            self.password.errors.append("Choose a password, a PIN, or both.")
+            self.password.errors.append(_("Choose a password, a PIN, or both."))
             return False
         for field, again, problem_of, differ in (
-            (self.password, self.password_again, password_problem, "The two passwords differ."),
-            (self.pin, self.pin_again, pin_problem, "The two PINs differ."),
+            (self.password, self.password_again, password_problem, _("The two passwords differ.")),
+            (self.pin, self.pin_again, pin_problem, _("The two PINs differ.")),
         ):
             if not field.data:
                 continue

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from trainer.auth import bp, signin, throttle
@@ -17,7 +18,7 @@ from trainer.people.services import PersonError
 # few typos, too few to find a code by trying.
 WRONG_CODES = 30
 WINDOW = timedelta(minutes=15)
-NOT_WORKING = (
+NOT_WORKING = _l(
     "That code does not work: it may be mistyped, expired or used up. "
     "Ask your manager for the one on the poster."
 )

@@ -7,6 +7,7 @@ import functools
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, has_app_context
+from flask_babel import gettext as _
 
 _strong = PasswordHasher()
 # Same algorithm with small costs, for test suites that log in hundreds of times.
@@ -37,11 +38,13 @@ def password_problem(password: str | None) -> str | None:
     (Passwords set before these rules keep working until their owner changes them.)"""
     password = password or ""
     if len(password) < MIN_LENGTH:
-        return f"Use at least {MIN_LENGTH} characters."
+        return _("Use at least %(count)d characters.", count=MIN_LENGTH)
     if len(password) > MAX_LENGTH:
-        return f"Use at most {MAX_LENGTH} characters."
+        return _("Use at most %(count)d characters.", count=MAX_LENGTH)
     if is_common(password):
-        return "That is one of the most common passwords, so it is easy to guess. Choose another."
+        return _(
+            "That is one of the most common passwords, so it is easy to guess. Choose another."
+        )
     return None
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 
+from flask_babel import gettext as _
+
 from trainer.auth.passwords import hash_password, verify_password
 
 LENGTH = 6
@@ -16,10 +18,10 @@ def pin_problem(pin: str | None) -> str | None:
     """What is wrong with a new PIN, in words for the form, or None if it will do."""
     pin = pin or ""
     if not _DIGITS.match(pin):
-        return f"Use exactly {LENGTH} digits."
+        return _("Use exactly %(count)d digits.", count=LENGTH)
     steps = {(int(b) - int(a)) % 10 for a, b in zip(pin, pin[1:], strict=False)}
     if len(set(pin)) == 1 or steps in ({1}, {9}):
-        return "That PIN is too easy to guess (like 111111 or 123456). Choose another."
+        return _("That PIN is too easy to guess (like 111111 or 123456). Choose another.")
     return None
 
 

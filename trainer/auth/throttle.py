@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import and_, case, delete, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -45,7 +47,7 @@ class Refusal:
 
 @dataclass(frozen=True)
 class Policy:
-    """The limits of one way of signing in, and what a refusal says ({wait}: "2 minutes").
+    """The limits of one way of signing in, and what a refusal says (%(wait)s: "2 minutes").
 
     `address` counts failures from one place (a client address, or a tablet), `pair` failures
     at one account from that place, both in a window of `window_seconds`; `checks_per_day`
@@ -72,13 +74,19 @@ def passwords() -> Policy:
         per_pair=config["LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS"],
         checks_before_delay=config["LOGIN_CHECKS_BEFORE_DELAY"],
         checks_per_day=config["LOGIN_MAX_CHECKS_PER_ACCOUNT_PER_DAY"],
-        too_many_here="Too many failed sign-ins from this network in a short time. "
-        "Wait {wait} and try again.",
-        too_many_pair="Too many failed sign-ins in a short time. Wait {wait} and try again.",
-        slowed="This account has had many wrong passwords today, so each try must wait a "
-        "little. Try again in {wait}.",
-        capped="This account has had too many wrong passwords today. Try again later, or sign "
-        "in on a phone or computer where you have signed in before.",
+        too_many_here=_(
+            "Too many failed sign-ins from this network in a short time. "
+            "Wait %(wait)s and try again."
+        ),
+        too_many_pair=_("Too many failed sign-ins in a short time. Wait %(wait)s and try again."),
+        slowed=_(
+            "This account has had many wrong passwords today, so each try must wait a "
+            "little. Try again in %(wait)s."
+        ),
+        capped=_(
+            "This account has had too many wrong passwords today. Try again later, or sign "
+            "in on a phone or computer where you have signed in before."
+        ),
     )
 
 
@@ -149,10 +157,8 @@ def account_delay(checks: int, policy: Policy | None = None) -> timedelta:
 
 def _wait(seconds: float) -> str:
     if seconds < 60:
-        count = max(1, math.ceil(seconds))
-        return f"{count} second{'s' if count != 1 else ''}"
-    minutes = math.ceil(seconds / 60)
-    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+        return ngettext("%(num)d second", "%(num)d seconds", max(1, math.ceil(seconds)))
+    return ngettext("%(num)d minute", "%(num)d minutes", math.ceil(seconds / 60))
 
 
 def reserve(
@@ -191,7 +197,7 @@ def _reserve(session: Session, attempt: Attempt, now: datetime, known_owner: boo
         count, start = _count(session, key, now, window)
         if count > limit:
             wait = (start + window - now).total_seconds()
-            return Refusal(message.format(wait=_wait(wait)), max(1, math.ceil(wait)))
+            return Refusal(message % {"wait": _wait(wait)}, max(1, math.ceil(wait)))
     if not known_owner and not _check_account(session, attempt.account, now, policy):
         return _account_refusal(session, attempt.account, now, policy)
     return None
@@ -201,9 +207,9 @@ def _account_refusal(session: Session, key: str, now: datetime, policy: Policy) 
     counter = session.get(SignInCounter, key)
     if counter is not None and counter.next_check_at and counter.next_check_at > now:
         wait = (counter.next_check_at - now).total_seconds()
-        return Refusal(policy.slowed.format(wait=_wait(wait)), max(1, math.ceil(wait)))
+        return Refusal(policy.slowed % {"wait": _wait(wait)}, max(1, math.ceil(wait)))
     wait = (counter.window_start + DAY - now).total_seconds() if counter else DAY.total_seconds()
-    return Refusal(policy.capped.format(wait=_wait(wait)), max(1, math.ceil(wait)))
+    return Refusal(policy.capped % {"wait": _wait(wait)}, max(1, math.ceil(wait)))
 
 
 def failed(session: Session, attempt: Attempt) -> None:
@@ -254,7 +260,7 @@ def refused(session: Session, key: str, limit: int, window: timedelta) -> Refusa
         return None
     wait = (counter.window_start + window - now).total_seconds()
     return Refusal(
-        f"Too many tries that did not work. Wait {_wait(wait)} and try again.",
+        _("Too many tries that did not work. Wait %(wait)s and try again.", wait=_wait(wait)),
         max(1, math.ceil(wait)),
     )
 

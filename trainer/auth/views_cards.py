@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import flash, render_template
+from flask_babel import gettext as _
 
 from trainer.auth import bp, cards, signin
 from trainer.auth.forms import CardForm
@@ -36,9 +37,15 @@ def card(code: str):
 
 def _welcome(password: bool, pin: bool) -> str:
     if password and pin:
-        how = "your password on your phone, or your employee number and PIN on the team tablet"
-    elif pin:
-        how = "your employee number and PIN on the team tablet"
-    else:
-        how = "your employee number and password"
-    return f"Welcome to Frontline Trainer. From now on, sign in with {how}."
+        return _(
+            "Welcome to Frontline Trainer. From now on, sign in with your password on your "
+            "phone, or your employee number and PIN on the team tablet."
+        )
+    if pin:
+        return _(
+            "Welcome to Frontline Trainer. From now on, sign in with your employee number and "
+            "PIN on the team tablet."
+        )
+    return _(
+        "Welcome to Frontline Trainer. From now on, sign in with your employee number and password."
+    )

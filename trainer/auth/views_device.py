@@ -12,6 +12,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from trainer.auth import bp, signin
@@ -67,8 +68,12 @@ def enrol_device(code: str):
             return render_template("auth/enrol.html", waiting=None), 404
         signin.end_here()  # whoever was signed in on this browser: it is everyone's now
         flash(
-            f"This browser is now {enrolled.team.name}’s tablet “{enrolled.label}”. "
-            "Colleagues sign in here with their employee number and PIN.",
+            _(
+                "This browser is now %(team)s’s tablet “%(label)s”. Colleagues sign in here "
+                "with their employee number and PIN.",
+                team=enrolled.team.name,
+                label=enrolled.label,
+            ),
             "success",
         )
         response = redirect(url_for("auth.device"), 303)

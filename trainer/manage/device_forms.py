@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, SelectMultipleField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
@@ -12,24 +13,27 @@ from trainer.auth.device import MAX_LABEL
 
 class DeviceForm(FlaskForm):
     team = SelectField(
-        "Team",
+        _l("Team"),
         coerce=int,
-        invalid_choice_message="Choose one of your teams.",
-        invalid_value_message="Choose one of your teams.",
+        invalid_choice_message=_l("Choose one of your teams."),
+        invalid_value_message=_l("Choose one of your teams."),
     )
     name = StringField(
-        "Name of the device",
-        description="How you will tell it apart in this list, like “Counter tablet”.",
+        _l("Name of the device"),
+        description=_l("How you will tell it apart in this list, like “Counter tablet”."),
         validators=[
-            DataRequired(message="Give the device a name, like “Counter tablet”."),
-            Length(max=MAX_LABEL, message=f"Keep the name under {MAX_LABEL} characters."),
+            DataRequired(message=_l("Give the device a name, like “Counter tablet”.")),
+            Length(
+                max=MAX_LABEL,
+                message=_l("Keep the name under %(count)d characters.", count=MAX_LABEL),
+            ),
         ],
     )
-    submit = SubmitField("Make an enrolment link")
+    submit = SubmitField(_l("Make an enrolment link"))
 
 
 class RevokeForm(FlaskForm):
-    submit = SubmitField("Revoke")
+    submit = SubmitField(_l("Revoke"))
 
 
 class CardsForm(FlaskForm):
@@ -37,12 +41,12 @@ class CardsForm(FlaskForm):
     out by the service, not refused here."""
 
     people = SelectMultipleField(
-        "People",
+        _l("People"),
         coerce=int,
         validate_choice=False,
-        invalid_value_message="Choose people from the list.",
+        invalid_value_message=_l("Choose people from the list."),
         widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),
-        validators=[DataRequired(message="Choose at least one person.")],
+        validators=[DataRequired(message=_l("Choose at least one person."))],
     )
-    submit = SubmitField("Print cards")
+    submit = SubmitField(_l("Print cards"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, SubmitField
 from wtforms.validators import InputRequired, NumberRange
@@ -10,40 +11,40 @@ from trainer.people.joining import DEFAULT_DAYS, DEFAULT_USES, MAX_DAYS, MAX_USE
 
 
 class JoinCodeForm(FlaskForm):
-    team = SelectField("Team", invalid_choice_message="Choose one of your teams.")
+    team = SelectField(_l("Team"), invalid_choice_message=_l("Choose one of your teams."))
     job_role = SelectField(
-        "Newcomers start on the path of", invalid_choice_message="Choose a job role."
+        _l("Newcomers start on the path of"), invalid_choice_message=_l("Choose a job role.")
     )
     days = IntegerField(
-        "Works for (days)",
+        _l("Works for (days)"),
         default=DEFAULT_DAYS,
         validators=[
-            InputRequired(message="Give a number of days."),
-            NumberRange(1, MAX_DAYS, message=f"Between 1 and {MAX_DAYS} days."),
+            InputRequired(message=_l("Give a number of days.")),
+            NumberRange(1, MAX_DAYS, message=_l("Between 1 and %(most)d days.", most=MAX_DAYS)),
         ],
     )
     uses = IntegerField(
-        "For how many people",
+        _l("For how many people"),
         default=DEFAULT_USES,
         validators=[
-            InputRequired(message="Give a number of people."),
-            NumberRange(1, MAX_USES, message=f"Between 1 and {MAX_USES:,} people."),
+            InputRequired(message=_l("Give a number of people.")),
+            NumberRange(1, MAX_USES, message=_l("Between 1 and %(most)d people.", most=MAX_USES)),
         ],
     )
-    submit = SubmitField("Make a code")
+    submit = SubmitField(_l("Make a code"))
 
     def __init__(self, *args, teams, job_roles, **kwargs):
         super().__init__(*args, **kwargs)
         self.team.choices = [SelectChoice(str(t.id), t.name) for t in teams]
-        self.job_role.choices = [SelectChoice("", "The team's usual job role")] + [
+        self.job_role.choices = [SelectChoice("", _l("The team's usual job role"))] + [
             SelectChoice(j.key, j.name) for j in job_roles
         ]
 
 
 class JoinSettingsForm(FlaskForm):
-    need_employee_number = BooleanField("Newcomers must give their employee number")
-    need_approval = BooleanField("A manager approves each newcomer before their first lesson")
-    submit = SubmitField("Save")
+    need_employee_number = BooleanField(_l("Newcomers must give their employee number"))
+    need_approval = BooleanField(_l("A manager approves each newcomer before their first lesson"))
+    submit = SubmitField(_l("Save"))
 
 
 class ButtonForm(FlaskForm):

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from trainer.auth import cards, device
@@ -36,7 +37,9 @@ def devices():
                 "manage/device_link.html",
                 device=added,
                 link=link,
-                qr=qr_svg(link, f"QR code of the enrolment link for {added.label}"),
+                qr=qr_svg(
+                    link, _("QR code of the enrolment link for %(label)s", label=added.label)
+                ),
             )
     team_ids = [t.id for t in teams]
     return render_template(
@@ -58,9 +61,9 @@ def revoke_device(device_id: int):
     team_in_scope(db.session, current_user, found.team_id)
     if RevokeForm().validate_on_submit() and found.revoked_at is None:
         ended = device.revoke(db.session, found)
-        message = f"“{found.label}” is revoked: no one can sign in on it any more."
+        message = _("“%(label)s” is revoked: no one can sign in on it any more.", label=found.label)
         if ended:
-            message += " Whoever was signed in on it is signed out."
+            message += " " + _("Whoever was signed in on it is signed out.")
         flash(message, "success")
     return redirect(url_for("manage.devices"), 303)
 

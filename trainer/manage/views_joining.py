@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -74,7 +75,14 @@ def join_codes():
     except PersonError as error:
         getattr(form, error.field).errors = [error.message[:1].upper() + error.message[1:] + "."]
         return _page(form, 400)
-    flash(f"Code {code.display} made for {team.name}. Print its poster below.", "success")
+    flash(
+        _(
+            "Code %(code)s made for %(team)s. Print its poster below.",
+            code=code.display,
+            team=team.name,
+        ),
+        "success",
+    )
     return redirect(url_for("manage.join_codes") + f"#code-{code.id}", 303)
 
 
@@ -84,7 +92,10 @@ def revoke_join_code(code_id: int):
     code = _code_in_scope(code_id)
     if ButtonForm().validate_on_submit():
         joining.revoke(db.session, code)
-        flash(f"Code {code.display} no longer works. People who joined with it stay.", "success")
+        flash(
+            _("Code %(code)s no longer works. People who joined with it stay.", code=code.display),
+            "success",
+        )
     return redirect(url_for("manage.join_codes"), 303)
 
 
@@ -98,7 +109,7 @@ def join_poster(code_id: int):
         code=code,
         url=url,
         lookup_url=url.rsplit("/", 1)[0],
-        qr=qr_svg(url, f"QR code: {url}"),
+        qr=qr_svg(url, _("QR code: %(url)s", url=url)),
     )
 
 
@@ -111,7 +122,7 @@ def join_settings(team_id: int):
         team.joiners_need_employee_number = form.need_employee_number.data
         team.joiners_need_approval = form.need_approval.data
         db.session.commit()
-        flash(f"Saved what newcomers to {team.name} need.", "success")
+        flash(_("Saved what newcomers to %(team)s need.", team=team.name), "success")
     return redirect(url_for("manage.join_codes"), 303)
 
 
@@ -120,10 +131,13 @@ def _decide(person_id: int, approve: bool):
     if ButtonForm().validate_on_submit() and person.awaiting_approval:
         if approve:
             joining.approve(db.session, person)
-            flash(f"{person.name} is in: their first lesson is waiting for them.", "success")
+            flash(
+                _("%(name)s is in: their first lesson is waiting for them.", name=person.name),
+                "success",
+            )
         else:
             joining.decline(db.session, person)
-            flash(f"{person.name} was turned away and cannot sign in.", "success")
+            flash(_("%(name)s was turned away and cannot sign in.", name=person.name), "success")
     return redirect(url_for("manage.team", team=person.team_id), 303)
 
 

@@ -5,6 +5,7 @@ link retires every earlier link, and the page carries on under a fresh one."""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import update
 
 from trainer.extensions import db
@@ -15,9 +16,9 @@ from trainer.notify.services import ACTIONS, change_reminders, reminder_state
 from trainer.notify.tokens import link_user, reminder_token
 
 CONFIRMATIONS = {
-    "snooze": "Reminders snoozed. The next one can come on {resumes}.",
-    "stop": "Refresher reminders are off. You can still do your refresher any day.",
-    "resume": "Refresher reminders are back on.",
+    "snooze": _l("Reminders snoozed. The next one can come on %(resumes)s."),
+    "stop": _l("Refresher reminders are off. You can still do your refresher any day."),
+    "resume": _l("Refresher reminders are back on."),
 }
 
 
@@ -56,5 +57,5 @@ def change(token: str):
         return _expired()
     state = change_reminders(db.session, user, action)
     resumes = day_label(state.resumes_on) if state.resumes_on else ""
-    flash(CONFIRMATIONS[action].format(resumes=resumes), "success")
+    flash(str(CONFIRMATIONS[action]) % {"resumes": resumes}, "success")
     return redirect(url_for("notify.reminders", token=reminder_token(user)), code=303)

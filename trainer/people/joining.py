@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -80,9 +81,9 @@ def create_code(
     """A new code for `team`, good for `days` days and `uses` joiners, starting them on
     `job_role`'s path (default: the team's usual job role). Committed."""
     if not 1 <= days <= MAX_DAYS:
-        raise PersonError("days", f"a code lasts 1 to {MAX_DAYS} days")
+        raise PersonError("days", _("a code lasts 1 to %(most)d days", most=MAX_DAYS))
     if not 1 <= uses <= MAX_USES:
-        raise PersonError("uses", f"a code takes 1 to {MAX_USES:,} people")
+        raise PersonError("uses", _("a code takes 1 to %(most)d people", most=MAX_USES))
     now = utcnow()
     role = job_role or team_job_role(session, team)
     code = JoinCode(
@@ -193,19 +194,21 @@ def join(session: Session, code_text: str, joiner: Joiner) -> User:
 
 def _check_joiner(team: Team, joiner: Joiner) -> None:
     if joiner.how not in HOW:
-        raise PersonError("how", "choose a PIN or a password")
+        raise PersonError("how", _("choose a PIN or a password"))
     if team.joiners_need_employee_number and not joiner.employee_number.strip():
-        raise PersonError("employee_number", "this team asks for your employee number")
+        raise PersonError("employee_number", _("this team asks for your employee number"))
     if joiner.how == "pin" and not joiner.employee_number.strip():
         raise PersonError(
             "employee_number",
-            "a PIN works with your employee number on the branch tablet: give it, or choose "
-            "a password instead",
+            _(
+                "a PIN works with your employee number on the branch tablet: give it, or "
+                "choose a password instead"
+            ),
         )
     if joiner.how == "password" and not (joiner.employee_number.strip() or joiner.phone.strip()):
         raise PersonError(
             "phone",
-            "give your mobile number or your employee number: you sign in with it next time",
+            _("give your mobile number or your employee number: you sign in with it next time"),
         )
 
 

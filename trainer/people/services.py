@@ -13,6 +13,8 @@ from zoneinfo import available_timezones
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app, has_app_context
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -35,8 +37,8 @@ class PersonError(ValueError):
 MAX_NAME = 120
 MAX_EMAIL = 254
 MAX_EMPLOYEE_NUMBER = 32
+NO_CONTACT = _l("give an email address, an employee number or a phone number")
 EMPLOYEE_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")
-NO_CONTACT = "give an email address, an employee number or a phone number"
 
 
 def check_email(session: Session, email: str, user_id: int | None = None) -> str:
@@ -47,12 +49,14 @@ def check_email(session: Session, email: str, user_id: int | None = None) -> str
         raise PersonError("email", str(exc)) from None
     email = normalise_email(email)
     if len(email) > MAX_EMAIL:
-        raise PersonError("email", f"keep the address under {MAX_EMAIL} characters")
+        raise PersonError(
+            "email", _("keep the address under %(count)d characters", count=MAX_EMAIL)
+        )
     taken = select(User.id).where(User.email == email)
     if user_id is not None:
         taken = taken.where(User.id != user_id)
     if session.scalar(taken) is not None:
-        raise PersonError("email", f"{email} already has an account")
+        raise PersonError("email", _("%(email)s already has an account", email=email))
     return email
 
 
@@ -64,16 +68,21 @@ def check_employee_number(
     if not number:
         return None
     if len(number) > MAX_EMPLOYEE_NUMBER:
-        raise PersonError("employee_number", f"keep it under {MAX_EMPLOYEE_NUMBER} characters")
+        raise PersonError(
+            "employee_number",
+            _("keep it under %(count)d characters", count=MAX_EMPLOYEE_NUMBER),
+        )
     if not EMPLOYEE_NUMBER.match(number):
         raise PersonError(
-            "employee_number", "use letters, digits, dots, dashes and slashes, no spaces"
+            "employee_number", _("use letters, digits, dots, dashes and slashes, no spaces")
         )
     taken = select(User.id).where(User.employee_number == number)
     if user_id is not None:
         taken = taken.where(User.id != user_id)
     if session.scalar(taken) is not None:
-        raise PersonError("employee_number", f"{number} is someone else's employee number")
+        raise PersonError(
+            "employee_number", _("%(number)s is someone else's employee number", number=number)
+        )
     return number
 
 
@@ -103,34 +112,41 @@ def check_phone(phone: str | None) -> str | None:
     normalised = normalise_phone(phone, default_region())
     if normalised is None:
         raise PersonError(
-            "phone", f'"{phone.strip()}" is not a phone number; write it like +44 7911 123456'
+            "phone",
+            _(
+                "“%(phone)s” is not a phone number; write it like +44 7911 123456",
+                phone=phone.strip(),
+            ),
         )
     return normalised
 
 
 def check_contact(email: str | None, employee_number: str | None, phone: str | None) -> None:
     if not (email or employee_number or phone):
-        raise PersonError("email", NO_CONTACT)
+        raise PersonError("email", _("give an email address, an employee number or a phone number"))
 
 
 def check_name(name: str) -> str:
     name = " ".join((name or "").split())
     if not name:
-        raise PersonError("name", "a name is needed")
+        raise PersonError("name", _("a name is needed"))
     if len(name) > MAX_NAME:
-        raise PersonError("name", f"keep the name under {MAX_NAME} characters")
+        raise PersonError("name", _("keep the name under %(count)d characters", count=MAX_NAME))
     return name
 
 
 def check_role(role: str) -> str:
     if role not in ROLES:
-        raise PersonError("role", f"must be one of {', '.join(ROLES)}")
+        raise PersonError("role", _("must be one of %(roles)s", roles=", ".join(ROLES)))
     return role
 
 
 def check_timezone(timezone: str) -> str:
     if timezone not in available_timezones():
-        raise PersonError("timezone", f'"{timezone}" is not a time zone name like Europe/London')
+        raise PersonError(
+            "timezone",
+            _("“%(zone)s” is not a time zone name like Europe/London", zone=timezone),
+        )
     return timezone
 
 
@@ -139,7 +155,7 @@ def check_job_role(session: Session, key: str | None) -> JobRole | None:
         return None
     job = session.scalar(select(JobRole).where(JobRole.key == key))
     if job is None:
-        raise PersonError("job_role", f'no job role "{key}" (sync the content first)')
+        raise PersonError("job_role", _("no job role “%(key)s” (sync the content first)", key=key))
     return job
 
 
