@@ -268,10 +268,7 @@ def test_the_refresher_asks_in_spanish_and_the_card_is_shared(es_app, client):
     token = form_token(page(client, url))
     client.post(url, data={"choice": ["0"], "token": token, "shown": "0"})  # a wrong answer
 
-    practice = page(client, "/")
-    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', practice)
-    data = {"csrf_token": csrf.group(1)} if csrf else {}
-    response = client.post("/refresher/practice", data=data)
+    response = client.post("/refresher/practice")
     assert response.status_code == 303
     item = page(client, response.headers["Location"])
     assert "[es] Which of these is the best way to answer the branch phone?" in item
@@ -283,3 +280,26 @@ def test_the_refresher_asks_in_spanish_and_the_card_is_shared(es_app, client):
     with es_app.app_context():
         cards = db.session.scalars(select(ReviewCard).where(ReviewCard.user_id == user_id)).all()
         assert len(cards) == 1
+
+
+def test_the_account_page_sets_the_language_and_keeps_progress(es_app, client):
+    user_id = sign_in(es_app, client, None)
+    url = f"/lessons/{KEY}/quiz/1"
+    token = form_token(page(client, url))
+    client.post(url, data={"choice": ["0"], "token": token, "shown": "0"})
+
+    account = page(client, "/account")
+    assert '<label for="language">Language</label>' in account
+    assert '<option selected value="en">English</option>' in account
+    assert '<option value="es">Español</option>' in account
+    assert '<option value="pl">Polski</option>' in account
+    refused = client.post("/account/language", data={"language": "xx"})
+    assert refused.status_code == 400
+    assert "Not a valid choice" in refused.get_data(as_text=True)
+
+    saved = client.post("/account/language", data={"language": "es"})
+    assert saved.status_code == 303
+    with es_app.app_context():
+        assert db.session.get(User, user_id).language == "es"
+    assert "[es] Which of these" in page(client, url)
+    assert "✗ Not quite" in page(client, url)  # the answer given in English still stands
