@@ -310,3 +310,21 @@ def test_the_starter_library_translations_are_current(tmp_path, request):
 
     result = check(Path(ROOT), tmp_path, request, "--strict")
     assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("path_id", ["teller-onboarding", "wait-staff-onboarding"])
+def test_the_teller_and_wait_staff_paths_are_complete_in_spanish(path_id):
+    """Every lesson of the path, its quiz and its conversation has a current Spanish translation."""
+    from trainer import ROOT
+
+    library = load_library(ROOT)
+    assert library.problems == [] and library.warnings == []
+    spanish = {(t.kind, t.key) for t in library.translations if t.language == "es" and t.current}
+    missing = []
+    for step in library.paths[path_id].steps:
+        lesson = library.lessons[step.lesson]
+        wanted = [("lesson", lesson.id), ("quiz", lesson.quiz)]
+        if lesson.conversation:
+            wanted.append(("conversation", lesson.conversation))
+        missing += [f"{kind} {key}" for kind, key in wanted if (kind, key) not in spanish]
+    assert missing == []
