@@ -38,6 +38,8 @@ def library(content_dir):
         content_dir / "lessons" / "conversations",
         dirs_exist_ok=True,
     )
+    for translation in content_dir.glob("**/*.es.*"):
+        translation.unlink()  # each test writes its own
     return content_dir
 
 
@@ -328,3 +330,23 @@ def test_the_teller_and_wait_staff_paths_are_complete_in_spanish(path_id):
             wanted.append(("conversation", lesson.conversation))
         missing += [f"{kind} {key}" for kind, key in wanted if (kind, key) not in spanish]
     assert missing == []
+
+
+def test_a_paths_translation_changes_only_the_titles(library):
+    from trainer import ROOT
+
+    write(library, "lessons/paths.es.yaml", source_of(ROOT, "lessons/paths.es.yaml"))
+    loaded = load_library(library)
+    assert loaded.problems == [] and loaded.warnings == []
+    paths = next(t for t in loaded.translations if t.kind == "paths")
+    assert paths.spec.paths["teller-onboarding"].title == "Primeros pasos en la ventanilla"
+
+    text = source_of(library, "lessons/paths.es.yaml")
+    moved = text.replace("due_days: 14", "due_days: 15", 1)
+    write(library, "lessons/paths.es.yaml", moved)
+    [problem] = load_library(library).problems
+    assert str(problem) == (
+        f"lessons/paths.es.yaml:{line_of(moved, '- id: teller-onboarding')}: path "
+        '"teller-onboarding": its role, lessons and due days must stay as in '
+        "lessons/paths.yaml; a translation changes only the titles"
+    )

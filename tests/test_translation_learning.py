@@ -169,8 +169,14 @@ def test_sync_keeps_the_words_beside_the_rows_and_a_second_sync_changes_nothing(
         assert item.prompt.startswith("Which of these")
 
 
-def test_a_spanish_learner_reads_the_lesson_in_spanish(es_app, client):
+def test_a_spanish_learner_reads_the_lesson_in_spanish(es_app, client, content_dir):
     sign_in(es_app, client, "es")
+    # The path's title comes from lessons/paths.es.yaml.
+    shutil.copy(ROOT / "lessons" / "paths.es.yaml", content_dir / "lessons" / "paths.es.yaml")
+    with es_app.app_context():
+        sync_library(db.session, load_library(content_dir))
+    assert "Primeros pasos en la ventanilla" in page(client, "/")
+
     scenario = page(client, f"/lessons/{KEY}")
     assert "El teléfono suena nueve veces en la sucursal." in scenario
     assert "[es] The first five seconds on the phone" in scenario

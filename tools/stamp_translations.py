@@ -25,9 +25,7 @@ def main() -> None:
             match = re.match(r"^([a-z0-9-]+)\.([a-z]{2})$", file.stem)
             if not match:
                 continue
-            sources = [
-                s for s in (ROOT / folder).glob(f"{match.group(1)}.*") if "." not in s.stem
-            ]
+            sources = [s for s in (ROOT / folder).glob(f"{match.group(1)}.*") if "." not in s.stem]
             if len(sources) != 1:
                 print(f"{file.relative_to(ROOT)}: no single source", file=sys.stderr)
                 continue

@@ -16,7 +16,7 @@ down_revision = '0014'
 branch_labels = None
 depends_on = None
 
-TRANSLATED = ('quizzes', 'quiz_items', 'lessons', 'roleplays', 'conversations')
+TRANSLATED = ('quizzes', 'quiz_items', 'lessons', 'roleplays', 'conversations', 'paths')
 
 
 def upgrade():

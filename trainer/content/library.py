@@ -12,7 +12,11 @@ from trainer.content.lessons import parse_lesson
 from trainer.content.paths import parse_paths
 from trainer.content.quizzes import parse_quiz_yaml
 from trainer.content.specs import Library, Problem, QuizSpec
-from trainer.content.translations import load_translations, source_hash
+from trainer.content.translations import (
+    load_paths_translations,
+    load_translations,
+    source_hash,
+)
 from trainer.content.twee import parse_twee
 
 PATHS_FILE = "lessons/paths.yaml"
@@ -116,6 +120,8 @@ def load_library(root: str | Path) -> Library:
         if text is not None:
             library.roles, library.paths, found = parse_paths(text, PATHS_FILE)
             problems.extend(found)
+            if not found:
+                hashes[PATHS_FILE] = source_hash(text)
 
     _cross_check(library, broken_lessons, broken_conversations)
     broken_quizzes = {key for key, quiz in library.quizzes.items() if not quiz.items}
@@ -125,6 +131,7 @@ def load_library(root: str | Path) -> Library:
         hashes,
         {"lesson": broken_lessons, "quiz": broken_quizzes, "conversation": broken_conversations},
     )
+    load_paths_translations(files, library, PATHS_FILE, hashes)
     problems.sort()
     library.warnings.sort()
     return library

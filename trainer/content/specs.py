@@ -204,15 +204,24 @@ class JobRoleSpec:
 
 
 @dataclass
+class PathsSpec:
+    """The job roles and paths of one paths file, as a translation of it holds them."""
+
+    roles: dict[str, JobRoleSpec]
+    paths: dict[str, PathSpec]
+    path: str
+
+
+@dataclass
 class TranslationSpec:
     """A translation file, parsed like its source; `spec` holds its words over the source's
     structure, which `content check` has compared with the source."""
 
-    kind: str  # "lesson", "quiz" or "conversation"
-    key: str  # the source's id
+    kind: str  # "lesson", "quiz", "conversation" or "paths"
+    key: str  # the source's id ("paths" for the paths file)
     language: str  # a key of LANGUAGES
     path: str
-    spec: LessonSpec | QuizSpec | ConversationSpec
+    spec: LessonSpec | QuizSpec | ConversationSpec | PathsSpec
     source: str = ""  # the `source:` hash as written; "" when there is none
     source_line: int = 1
     current: bool = False  # `source` is the hash of the source file as it is now

@@ -20,6 +20,7 @@ from trainer.content.specs import (
     ItemSpec,
     LessonSpec,
     Library,
+    PathsSpec,
     QuizSpec,
 )
 from trainer.models import (
@@ -78,7 +79,7 @@ def sync_library(session: Session, library: Library) -> SyncReport:
     quizzes = _sync_quizzes(session, library, words, report)
     conversations = _sync_conversations(session, library, words, report)
     lessons = _sync_lessons(session, library, quizzes, conversations, words, report)
-    _sync_paths(session, library, roles, lessons, report)
+    _sync_paths(session, library, roles, lessons, words, report)
     session.commit()
     return report
 
@@ -458,16 +459,28 @@ def _sync_paths(
     library: Library,
     roles: dict[str, JobRole],
     lessons: dict[str, Lesson],
+    words: _Translations,
     report: SyncReport,
 ) -> None:
     existing = {p.key: p for p in session.scalars(select(Path))}
+    translated: dict[str, PathsSpec] = words.of("paths", "paths")
     for spec in library.paths.values():
+        titles = {
+            language: {"title": t.paths[spec.id].title}
+            for language, t in translated.items()
+            if spec.id in t.paths
+        }
         path = _upsert(
             session,
             Path,
             existing,
             spec.id,
-            {"title": spec.title, "job_role": roles.get(spec.role), "retired": False},
+            {
+                "title": spec.title,
+                "job_role": roles.get(spec.role),
+                "retired": False,
+                "translations": words.stored(titles),
+            },
             report,
             f"path {spec.id}",
         )

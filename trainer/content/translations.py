@@ -21,11 +21,14 @@ from trainer.content.conversations import parse_conversation_yaml
 from trainer.content.files import LibraryFiles
 from trainer.content.gift import parse_gift
 from trainer.content.lessons import parse_lesson
+from trainer.content.paths import parse_paths
 from trainer.content.quizzes import parse_quiz_yaml
 from trainer.content.specs import (
+    LANGUAGES,
     ConversationSpec,
     LessonSpec,
     Library,
+    PathsSpec,
     Problem,
     QuizSpec,
     TranslationSpec,
@@ -133,28 +136,96 @@ def load_translations(
             if found:
                 library.problems.extend(found)
                 continue
-            current = hashes.get(source.path, "")
-            translation.current = translation.source == current
-            if not translation.source:
-                library.warnings.append(
-                    Problem(
-                        rel,
-                        translation.source_line,
-                        f"no source hash: once it translates {source.path} as it is now, "
-                        f'add "{_source_line(file.suffix, current)}"',
-                    )
-                )
-            elif not translation.current:
-                library.warnings.append(
-                    Problem(
-                        rel,
-                        translation.source_line,
-                        f"{source.path} changed since this translation was made (source "
-                        f"{translation.source}, now {current}): bring the translation up to "
-                        f'date, then write "{_source_line(file.suffix, current)}"',
-                    )
-                )
+            _check_source(
+                library, translation, source.path, hashes.get(source.path, ""), file.suffix
+            )
             library.translations.append(translation)
+
+
+def load_paths_translations(
+    files: LibraryFiles, library: Library, source: str, hashes: dict[str, str]
+) -> None:
+    """Read `lessons/paths.<language>.yaml` beside the paths file `source`: the path titles a
+    learner sees in their language, over the same roles, paths and steps."""
+    if source not in hashes:
+        return  # no paths file, or a broken one whose problems are reported
+    stem = source.removesuffix(".yaml")
+    theirs = PathsSpec(library.roles, library.paths, source)
+    for language in LANGUAGES:
+        rel = f"{stem}.{language}.yaml"
+        file = files.root / rel
+        if not file.exists() and not file.is_symlink():
+            continue
+        text = files.read(file)
+        if text is None:
+            continue
+        text, written, line = take_source(text, ".yaml")
+        roles, paths, found = parse_paths(text, rel)
+        if found:
+            library.problems.extend(found)
+            continue
+        ours = PathsSpec(roles, paths, rel)
+        found = _compare_paths(theirs, ours)
+        if found:
+            library.problems.extend(found)
+            continue
+        translation = TranslationSpec("paths", "paths", language, rel, ours, written, line)
+        _check_source(library, translation, source, hashes[source], ".yaml")
+        library.translations.append(translation)
+
+
+def _compare_paths(source: PathsSpec, translation: PathsSpec) -> list[Problem]:
+    problems: list[Problem] = []
+    path = translation.path
+    if list(source.roles) != list(translation.roles):
+        line = next(iter(translation.roles.values())).line if translation.roles else 1
+        problems.append(
+            Problem(path, line, f"the job roles must be those of {source.path}, in its order")
+        )
+    for path_id in [p for p in source.paths if p not in translation.paths]:
+        problems.append(Problem(path, 1, f'path "{path_id}" of {source.path} is missing'))
+    for spec in translation.paths.values():
+        original = source.paths.get(spec.id)
+        if original is None:
+            problems.append(Problem(path, spec.line, f'path "{spec.id}" is not in {source.path}'))
+        elif spec.role != original.role or [(s.lesson, s.due_days) for s in spec.steps] != [
+            (s.lesson, s.due_days) for s in original.steps
+        ]:
+            problems.append(
+                Problem(
+                    path,
+                    spec.line,
+                    f'path "{spec.id}": its role, lessons and due days must stay as in '
+                    f"{source.path}; a translation changes only the titles",
+                )
+            )
+    return problems
+
+
+def _check_source(
+    library: Library, translation: TranslationSpec, source: str, current: str, suffix: str
+) -> None:
+    """Warn when `translation` names no source hash, or not the hash of `source` now."""
+    translation.current = translation.source == current
+    if not translation.source:
+        library.warnings.append(
+            Problem(
+                translation.path,
+                translation.source_line,
+                f"no source hash: once it translates {source} as it is now, "
+                f'add "{_source_line(suffix, current)}"',
+            )
+        )
+    elif not translation.current:
+        library.warnings.append(
+            Problem(
+                translation.path,
+                translation.source_line,
+                f"{source} changed since this translation was made (source "
+                f"{translation.source}, now {current}): bring the translation up to "
+                f'date, then write "{_source_line(suffix, current)}"',
+            )
+        )
 
 
 def _source_line(suffix: str, value: str) -> str:

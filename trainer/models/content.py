@@ -207,6 +207,8 @@ class Path(Base):
     key: Mapped[str] = mapped_column(String(120), unique=True)
     title: Mapped[str] = mapped_column(String(200))
     job_role_id: Mapped[int | None] = mapped_column(ForeignKey("job_roles.id"), index=True)
+    # {language: {"title": ...}}, from `lessons/paths.<language>.yaml`.
+    translations: Mapped[dict | None] = mapped_column(JSON)
     retired: Mapped[bool] = mapped_column(default=False)
 
     job_role: Mapped[JobRole | None] = relationship()
