@@ -171,10 +171,10 @@ def test_the_demo_has_a_learner_who_reads_her_lessons_in_spanish(app, runner, cl
         from trainer.extensions import db
         from trainer.models import RolePlayAnswer, User
 
-        lucia = db.session.scalar(select(User).where(User.email == SPANISH_LEARNER))
-        assert lucia.language == "es"
+        valeria = db.session.scalar(select(User).where(User.email == SPANISH_LEARNER))
+        assert valeria.language == "es"
         answers = db.session.scalars(
-            select(RolePlayAnswer).where(RolePlayAnswer.user_id == lucia.id)
+            select(RolePlayAnswer).where(RolePlayAnswer.user_id == valeria.id)
         ).all()
         assert answers and all(
             "Buenos" in a.text or "Gracias" in a.text or "Entiendo" in a.text for a in answers

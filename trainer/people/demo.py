@@ -48,7 +48,7 @@ class DemoPerson:
     language: str | None = None  # None: DEFAULT_LANGUAGE
 
 
-SPANISH_LEARNER = "lucia.fernandez@example.com"
+SPANISH_LEARNER = "valeria.ortiz@example.com"
 
 PEOPLE = [
     DemoPerson("admin@example.com", "Alex Morgan", "admin", None, None, "Europe/London", 400, 0, 0),
@@ -61,7 +61,7 @@ PEOPLE = [
     DemoPerson("ana.souza@example.com", "Ana Souza", "learner", "teller", FIRST_TEAM,
                "Europe/London", 35, 6, 0.9),
     # Reads her lessons in Spanish: the teller path is translated in full.
-    DemoPerson(SPANISH_LEARNER, "Lucía Fernández", "learner", "teller", FIRST_TEAM,
+    DemoPerson(SPANISH_LEARNER, "Valeria Ortiz", "learner", "teller", FIRST_TEAM,
                "Europe/London", 4, 2, 0.8, language="es"),
     DemoPerson("ben.okafor@example.com", "Ben Okafor", "learner", "contact-centre", FIRST_TEAM,
                "America/Los_Angeles", 20, 3, 0.6),
