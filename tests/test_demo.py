@@ -150,3 +150,33 @@ def test_the_demos_waiter_without_email_gets_reminders_by_text_into_the_outbox(t
         ).all()
         assert [m.channel for m in texts] == ["sms"]
         assert texts[0].kind == "reminder"
+
+
+def test_the_demo_has_a_learner_who_reads_her_lessons_in_spanish(app, runner, client):
+    from trainer.people.demo import SPANISH_LEARNER
+
+    result = runner.invoke(args=["demo"])
+    assert f"{SPANISH_LEARNER} (same password) reads her lessons in Spanish" in result.output
+    client.post("/login", data={"email": SPANISH_LEARNER, "password": "demo"})
+    today = client.get("/").get_data(as_text=True)
+    assert "Los primeros diez segundos en la ventanilla" in today
+    lesson = client.get("/lessons/teller-red-carpet-service").get_data(as_text=True)
+    assert "El único cliente de la sala" in lesson
+    assert "Declan Byrne, que pasa de los setenta" in lesson
+    assert "Not yet translated" not in lesson
+    # Her role-play answers were kept with the rubric she read.
+    with app.app_context():
+        from sqlalchemy import select
+
+        from trainer.extensions import db
+        from trainer.models import RolePlayAnswer, User
+
+        valeria = db.session.scalar(select(User).where(User.email == SPANISH_LEARNER))
+        assert valeria.language == "es"
+        answers = db.session.scalars(
+            select(RolePlayAnswer).where(RolePlayAnswer.user_id == valeria.id)
+        ).all()
+        assert answers and all(
+            "Buenos" in a.text or "Gracias" in a.text or "Entiendo" in a.text for a in answers
+        )
+        assert any(a.rubric[0].startswith(("Levanta", "Dice", "Le ")) for a in answers)

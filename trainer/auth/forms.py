@@ -6,6 +6,7 @@ from wtforms import (
     PasswordField,
     RadioField,
     SelectChoice,
+    SelectField,
     StringField,
     SubmitField,
     TelField,
@@ -172,3 +173,18 @@ class CardForm(FlaskForm):
                 again.errors.append(differ)
                 ok = False
         return ok
+
+
+class LanguageForm(FlaskForm):
+    """The language a person reads lessons in; each named in its own language."""
+
+    language = SelectField(
+        "Language",
+        choices=[
+            SelectChoice("en", "English"),
+            SelectChoice("es", "Español"),
+            SelectChoice("pl", "Polski"),
+        ],
+        validators=[DataRequired(message="Choose a language.")],
+    )
+    submit = SubmitField("Save language")

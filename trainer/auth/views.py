@@ -17,6 +17,7 @@ from trainer.auth import bp, company_accounts, oidc, sessions, signin
 from trainer.auth.forms import (
     EndSessionForm,
     EndSessionsForm,
+    LanguageForm,
     LoginForm,
     LogoutForm,
     PasswordForm,
@@ -24,6 +25,7 @@ from trainer.auth.forms import (
 )
 from trainer.auth.passwords import MIN_LENGTH
 from trainer.auth.services import authenticate, change_password
+from trainer.content.translated import language_of
 from trainer.extensions import db
 from trainer.messages import push
 from trainer.models import User, UserSession
@@ -37,6 +39,7 @@ from trainer.notify.services import (
     reminder_channel,
     reminder_state,
 )
+from trainer.people.services import PersonError, change_language
 from trainer.people.zones import timezone_names
 
 
@@ -106,6 +109,7 @@ def _account_page(
     status: int = 200,
     retry_after=None,
     reminders: RemindersForm | None = None,
+    language: LanguageForm | None = None,
 ):
     me = sessions.current(db.session, current_user)
     config = current_app.config
@@ -119,6 +123,7 @@ def _account_page(
         end_one=EndSessionForm(),
         min_length=MIN_LENGTH,
         reminders=reminders or _reminders_form(),
+        language=language or LanguageForm(formdata=None, language=language_of(current_user)),
         reminder_state=reminder_state(current_user),
         weekdays=list(enumerate(WEEKDAYS, start=1)),
         push_offered=push_offered,
@@ -156,6 +161,21 @@ def reminders():
             flash("Your reminder settings are saved.", "success")
             return redirect(url_for("auth.account", _anchor="reminders"), 303)
     return _account_page(reminders=form, status=400)
+
+
+@bp.post("/account/language")
+@login_required
+def language():
+    form = LanguageForm()
+    if form.validate_on_submit():
+        try:
+            change_language(db.session, current_user, form.language.data)
+        except PersonError as error:
+            form.language.errors = [error.message]
+        else:
+            flash("Your language is saved.", "success")
+            return redirect(url_for("auth.account", _anchor="language"), 303)
+    return _account_page(language=form, status=400)
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

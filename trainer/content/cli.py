@@ -17,13 +17,20 @@ def _load():
     library = load_library(root)
     for problem in library.problems:
         click.echo(str(problem), err=True)
+    for warning in library.warnings:
+        click.echo(f"{warning.path}:{warning.line}: warning: {warning.message}", err=True)
     return library
 
 
 @content.command("check")
-def check_command() -> None:
-    """Validate every content file; print each problem as path:line: message, and each
-    conversation's best possible score."""
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Fail on warnings too (a translation without its source hash, or behind its source).",
+)
+def check_command(strict: bool) -> None:
+    """Validate every content file; print each problem as path:line: message, each
+    translation's state, and each conversation's best possible score."""
     library = _load()
     if library.problems:
         _best_scores(library)
@@ -34,7 +41,21 @@ def check_command() -> None:
         f"({sum(len(q.items) for q in library.quizzes.values())} items), "
         f"{len(library.conversations)} conversations, {len(library.paths)} paths."
     )
+    _translations(library)
     _best_scores(library)
+    if strict and library.warnings:
+        click.echo(f"{len(library.warnings)} warning(s), failing under --strict.", err=True)
+        raise SystemExit(1)
+
+
+def _translations(library) -> None:
+    """How many files each language translates, and how many of them are behind."""
+    languages = sorted({t.language for t in library.translations})
+    for language in languages:
+        done = [t for t in library.translations if t.language == language]
+        behind = sum(1 for t in done if not t.current)
+        note = f", {behind} to bring up to date (see the warnings)" if behind else ", all current"
+        click.echo(f"Translations ({language}): {len(done)} files{note}.")
 
 
 def _best_scores(library) -> None:

@@ -16,11 +16,13 @@ from pathlib import Path
 
 from trainer.content.characters import forbidden_lines, normalise_newlines
 from trainer.content.fields import SLUG
-from trainer.content.specs import MAX_ID_LENGTH, Problem
+from trainer.content.specs import LANGUAGES, MAX_ID_LENGTH, Problem
 
 MAX_FILE_BYTES = 1_000_000
 # Shown escaped in messages: a file name may hold anything but "/", and a terminal obeys some.
 _UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+# `<id>.<language>`: a translation's name, its source's id and a two-letter language code.
+_TRANSLATION = re.compile(r"^([a-z0-9]+(?:-[a-z0-9]+)*)\.([a-z]{2})$")
 _KINDS = {
     stat.S_IFDIR: "a folder",
     stat.S_IFIFO: "a named pipe",
@@ -56,10 +58,13 @@ class LibraryFiles:
         """The files in `folder` ending in one of `suffixes` whose names are ids, sorted.
 
         Names starting with a dot are skipped: editors keep their lock and swap files there.
+        Translations (`<id>.<language><suffix>`) are left to `translations`.
         """
         found = []
         for file in sorted((self.root / folder).glob("*")):
             if file.name.startswith(".") or file.suffix not in suffixes:
+                continue
+            if _TRANSLATION.match(file.stem):
                 continue
             if len(file.stem) > MAX_ID_LENGTH or not SLUG.match(file.stem):
                 self._refuse(
@@ -69,6 +74,27 @@ class LibraryFiles:
                 )
                 continue
             found.append(file)
+        return found
+
+    def translations(self, folder: str, suffixes: set[str]) -> list[tuple[Path, str, str]]:
+        """(file, source id, language) of each translation in `folder`, sorted; a language
+        that is not one of `LANGUAGES` is refused."""
+        found = []
+        for file in sorted((self.root / folder).glob("*")):
+            if file.name.startswith(".") or file.suffix not in suffixes:
+                continue
+            match = _TRANSLATION.match(file.stem)
+            if match is None:
+                continue
+            key, language = match.group(1), match.group(2)
+            if language not in LANGUAGES:
+                self._refuse(
+                    file,
+                    f'"{language}" is not a language lessons are translated into '
+                    f"(use {', '.join(LANGUAGES)}: {shown(key)}.es{file.suffix})",
+                )
+                continue
+            found.append((file, key, language))
         return found
 
     def read(self, file: Path) -> str | None:

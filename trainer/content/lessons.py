@@ -25,7 +25,11 @@ SCENARIO_HEADING = re.compile(r"^##\s+the scenario\b", re.IGNORECASE)
 SECTION_HEADING = re.compile(r"^##\s+\S")
 
 
-def parse_lesson(text: str, path: str) -> tuple[LessonSpec | None, list[Problem]]:
+def parse_lesson(
+    text: str, path: str, scenario_heading: str = ""
+) -> tuple[LessonSpec | None, list[Problem]]:
+    """The lesson in `text`; a translation may head its scenario `scenario_heading`, in its
+    own language, instead of "The scenario"."""
     problems: list[Problem] = []
     text = normalise_newlines(text.lstrip("\ufeff"))
     lines = text.split("\n")
@@ -61,7 +65,7 @@ def parse_lesson(text: str, path: str) -> tuple[LessonSpec | None, list[Problem]
     conversation = fields.slug("conversation", required=False)
     roleplays = _roleplays(fields, path, problems)
 
-    scenario, key_points = _split_body(lines, end + 1, path, problems)
+    scenario, key_points = _split_body(lines, end + 1, path, problems, scenario_heading)
     if problems:
         return None, problems
     spec = LessonSpec(
@@ -116,15 +120,16 @@ def _roleplays(fields: Fields, path: str, problems: list[Problem]) -> list[RoleP
 
 
 def _split_body(
-    lines: list[str], start: int, path: str, problems: list[Problem]
+    lines: list[str], start: int, path: str, problems: list[Problem], own_heading: str = ""
 ) -> tuple[str, str]:
     """The "## The scenario" section is one screen; every other section is the key points."""
     scenario: list[str] = []
     rest: list[str] = []
     target = rest
     found = False
+    own = re.compile(rf"^##\s+{re.escape(own_heading)}\s*$", re.IGNORECASE) if own_heading else None
     for line in lines[start:]:
-        if SCENARIO_HEADING.match(line):
+        if SCENARIO_HEADING.match(line) or (own and own.match(line)):
             found = True
             target = scenario
             continue
@@ -132,9 +137,10 @@ def _split_body(
             target = rest
         target.append(line)
     if not found:
-        problems.append(
-            Problem(path, start + 1, 'the lesson body needs a "## The scenario" section')
+        heading = (
+            f'"## {own_heading}" (or "## The scenario")' if own_heading else ('"## The scenario"')
         )
+        problems.append(Problem(path, start + 1, f"the lesson body needs a {heading} section"))
     elif not "\n".join(scenario).strip():
         problems.append(Problem(path, start + 1, 'the "## The scenario" section is empty'))
     if found and not "\n".join(rest).strip():

@@ -12,6 +12,11 @@ from trainer.content.lessons import parse_lesson
 from trainer.content.paths import parse_paths
 from trainer.content.quizzes import parse_quiz_yaml
 from trainer.content.specs import Library, Problem, QuizSpec
+from trainer.content.translations import (
+    load_paths_translations,
+    load_translations,
+    source_hash,
+)
 from trainer.content.twee import parse_twee
 
 PATHS_FILE = "lessons/paths.yaml"
@@ -29,6 +34,7 @@ def load_library(root: str | Path) -> Library:
     library = Library()
     problems = library.problems
     files = LibraryFiles(root, problems)
+    hashes: dict[str, str] = {}  # source path -> the hash its translations record
 
     for file in files.listing("quizzes", QUIZ_SUFFIXES):
         rel = files.rel(file)
@@ -36,6 +42,7 @@ def load_library(root: str | Path) -> Library:
         if text is None:
             library.quizzes.setdefault(file.stem, QuizSpec(file.stem, file.stem, [], rel))
             continue
+        hashes[rel] = source_hash(text)
         quiz: QuizSpec | None
         if file.suffix == ".gift":
             quiz, found = parse_gift(text, rel, file.stem)
@@ -63,6 +70,7 @@ def load_library(root: str | Path) -> Library:
         if text is None:
             broken_conversations.add(file.stem)
             continue
+        hashes[rel] = source_hash(text)
         if file.suffix == ".twee":
             conversation, found = parse_twee(text, rel, file.stem)
         else:
@@ -93,6 +101,7 @@ def load_library(root: str | Path) -> Library:
         if text is None:
             broken_lessons.add(file.stem)
             continue
+        hashes[rel] = source_hash(text)
         lesson, found = parse_lesson(text, rel)
         problems.extend(found)
         if lesson is None:
@@ -111,9 +120,20 @@ def load_library(root: str | Path) -> Library:
         if text is not None:
             library.roles, library.paths, found = parse_paths(text, PATHS_FILE)
             problems.extend(found)
+            if not found:
+                hashes[PATHS_FILE] = source_hash(text)
 
     _cross_check(library, broken_lessons, broken_conversations)
+    broken_quizzes = {key for key, quiz in library.quizzes.items() if not quiz.items}
+    load_translations(
+        files,
+        library,
+        hashes,
+        {"lesson": broken_lessons, "quiz": broken_quizzes, "conversation": broken_conversations},
+    )
+    load_paths_translations(files, library, PATHS_FILE, hashes)
     problems.sort()
+    library.warnings.sort()
     return library
 
 

@@ -32,6 +32,9 @@ MAX_CONVERSATION_STEPS = 30
 
 MAX_MESSAGE_LENGTH = 300
 
+# The languages a lesson may be translated into, beside its English source (see translations.py).
+LANGUAGES = {"es": "Español", "pl": "Polski"}
+
 
 @dataclass(frozen=True, order=True)
 class Problem:
@@ -201,6 +204,30 @@ class JobRoleSpec:
 
 
 @dataclass
+class PathsSpec:
+    """The job roles and paths of one paths file, as a translation of it holds them."""
+
+    roles: dict[str, JobRoleSpec]
+    paths: dict[str, PathSpec]
+    path: str
+
+
+@dataclass
+class TranslationSpec:
+    """A translation file, parsed like its source; `spec` holds its words over the source's
+    structure, which `content check` has compared with the source."""
+
+    kind: str  # "lesson", "quiz", "conversation" or "paths"
+    key: str  # the source's id ("paths" for the paths file)
+    language: str  # a key of LANGUAGES
+    path: str
+    spec: LessonSpec | QuizSpec | ConversationSpec | PathsSpec
+    source: str = ""  # the `source:` hash as written; "" when there is none
+    source_line: int = 1
+    current: bool = False  # `source` is the hash of the source file as it is now
+
+
+@dataclass
 class Library:
     """Everything under `lessons/` (conversations in `lessons/conversations/`) and `quizzes/`,
     with the problems found on the way."""
@@ -210,7 +237,11 @@ class Library:
     conversations: dict[str, ConversationSpec] = field(default_factory=dict)
     paths: dict[str, PathSpec] = field(default_factory=dict)
     roles: dict[str, JobRoleSpec] = field(default_factory=dict)
+    translations: list[TranslationSpec] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    # Not faults of the files but things to see to (a translation behind its source);
+    # `content check --strict` treats them as problems.
+    warnings: list[Problem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:

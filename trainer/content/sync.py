@@ -13,7 +13,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from trainer.content.specs import MAX_CHOICE_SCORE, ChoiceSpec, ConversationSpec, Library
+from trainer.content.specs import (
+    MAX_CHOICE_SCORE,
+    ChoiceSpec,
+    ConversationSpec,
+    ItemSpec,
+    LessonSpec,
+    Library,
+    PathsSpec,
+    QuizSpec,
+)
 from trainer.models import (
     Conversation,
     JobRole,
@@ -65,11 +74,12 @@ def sync_library(session: Session, library: Library) -> SyncReport:
     if not library.ok:
         raise LibraryNotValid(f"{len(library.problems)} problem(s) in the library")
     report = SyncReport()
+    words = _Translations(library)
     roles = _sync_roles(session, library, report)
-    quizzes = _sync_quizzes(session, library, report)
-    conversations = _sync_conversations(session, library, report)
-    lessons = _sync_lessons(session, library, quizzes, conversations, report)
-    _sync_paths(session, library, roles, lessons, report)
+    quizzes = _sync_quizzes(session, library, words, report)
+    conversations = _sync_conversations(session, library, words, report)
+    lessons = _sync_lessons(session, library, quizzes, conversations, words, report)
+    _sync_paths(session, library, roles, lessons, words, report)
     session.commit()
     return report
 
@@ -99,18 +109,64 @@ def _sync_roles(session: Session, library: Library, report: SyncReport) -> dict[
     return existing
 
 
-def _sync_quizzes(session: Session, library: Library, report: SyncReport) -> dict[str, Quiz]:
+class _Translations:
+    """The library's translations by what they translate: (kind, id) -> {language: spec}."""
+
+    def __init__(self, library: Library) -> None:
+        self.specs: dict[tuple[str, str], dict[str, Any]] = {}
+        for translation in sorted(library.translations, key=lambda t: t.language):
+            self.specs.setdefault((translation.kind, translation.key), {})[translation.language] = (
+                translation.spec
+            )
+
+    def of(self, kind: str, key: str) -> dict[str, Any]:
+        return self.specs.get((kind, key), {})
+
+    @staticmethod
+    def stored(words: dict[str, dict]) -> dict[str, dict] | None:
+        """A `translations` column's value: None rather than empty, as rows without any hold."""
+        return {language: value for language, value in words.items() if value} or None
+
+
+def _item_words(spec: ItemSpec) -> dict[str, Any]:
+    return {
+        "prompt": spec.prompt,
+        "text_format": spec.text_format,
+        "choices": [
+            {key: value for key, value in _choice(c, spec.text_format).items() if key != "weight"}
+            for c in spec.choices
+        ],
+        "explanation": spec.explanation,
+        "explanation_format": _own(spec.explanation_format, spec.text_format),
+    }
+
+
+def _sync_quizzes(
+    session: Session, library: Library, words: _Translations, report: SyncReport
+) -> dict[str, Quiz]:
     existing = {q.key: q for q in session.scalars(select(Quiz).where(Quiz.kind == "quiz"))}
     for spec in library.quizzes.values():
+        translated: dict[str, QuizSpec] = words.of("quiz", spec.id)
         quiz = _upsert(
             session,
             Quiz,
             existing,
             spec.id,
-            {"title": spec.title, "source_path": spec.path, "retired": False},
+            {
+                "title": spec.title,
+                "source_path": spec.path,
+                "retired": False,
+                "translations": words.stored(
+                    {language: {"title": t.title} for language, t in translated.items()}
+                ),
+            },
             report,
             f"quiz {spec.id}",
         )
+        by_item = {
+            language: {item.id: _item_words(item) for item in t.items}
+            for language, t in translated.items()
+        }
         items = {
             item_spec.id: {
                 "type": item_spec.type,
@@ -120,6 +176,9 @@ def _sync_quizzes(session: Session, library: Library, report: SyncReport) -> dic
                 "explanation": item_spec.explanation,
                 "explanation_format": _own(item_spec.explanation_format, item_spec.text_format),
                 "category": item_spec.category,
+                "translations": words.stored(
+                    {language: found.get(item_spec.id) for language, found in by_item.items()}
+                ),
             }
             for item_spec in spec.items
         }
@@ -159,21 +218,44 @@ def _retire_quizzes(existing: dict[str, Quiz], live, report: SyncReport, label: 
 
 
 def _sync_conversations(
-    session: Session, library: Library, report: SyncReport
+    session: Session, library: Library, words: _Translations, report: SyncReport
 ) -> dict[str, Conversation]:
     """Each conversation, and its decisions as the items of a quiz of its own (kind
     "conversation", keyed like the conversation), so each comes back in refreshers."""
     existing = {c.key: c for c in session.scalars(select(Conversation))}
     quizzes = {q.key: q for q in session.scalars(select(Quiz).where(Quiz.kind == "conversation"))}
     for spec in library.conversations.values():
+        translated: dict[str, ConversationSpec] = words.of("conversation", spec.id)
         quiz = quizzes.get(spec.id)
-        values = {"title": spec.title, "source_path": spec.path, "retired": False}
+        values = {
+            "title": spec.title,
+            "source_path": spec.path,
+            "retired": False,
+            "translations": words.stored(
+                {language: {"title": t.title} for language, t in translated.items()}
+            ),
+        }
         if quiz is None:
             quiz = quizzes[spec.id] = Quiz(kind="conversation", key=spec.id, **values)
             session.add(quiz)
         else:
             _assign(quiz, values)  # reported with its conversation
-        _sync_items(session, quiz, _decisions(spec), report, f"decision {spec.id}")
+        decisions = _decisions(spec)
+        for language, t in translated.items():
+            for key, words_of_decision in _decisions(t, language).items():
+                decision = decisions[key]
+                decision["translations"] = {
+                    **(decision["translations"] or {}),
+                    language: {
+                        "prompt": words_of_decision["prompt"],
+                        "text_format": "plain",
+                        "choices": [
+                            {"text": c["text"], "feedback": c["feedback"]}
+                            for c in words_of_decision["choices"]
+                        ],
+                    },
+                }
+        _sync_items(session, quiz, decisions, report, f"decision {spec.id}")
         _upsert(
             session,
             Conversation,
@@ -189,6 +271,12 @@ def _sync_conversations(
                 "quiz": quiz,
                 "source_path": spec.path,
                 "retired": False,
+                "translations": words.stored(
+                    {
+                        language: {"title": t.title, "nodes": _nodes(t, words_only=True)}
+                        for language, t in translated.items()
+                    }
+                ),
             },
             report,
             f"conversation {spec.id}",
@@ -202,24 +290,37 @@ def _sync_conversations(
     return existing
 
 
-def _nodes(spec: ConversationSpec) -> dict[str, dict]:
+def _nodes(spec: ConversationSpec, words_only: bool = False) -> dict[str, dict]:
+    """The graph as stored; `words_only`: just what a translation says at each node."""
     nodes: dict[str, dict] = {}
     for node in spec.nodes.values():
         if node.is_ending:
-            nodes[node.id] = {"ending": node.ending, "summary": node.summary}
+            nodes[node.id] = {"summary": node.summary}
+            if not words_only:
+                nodes[node.id]["ending"] = node.ending
             continue
         nodes[node.id] = {
             "customer": node.customer,
             "cue": node.cue,
             "choices": [
-                {"say": c.say, "score": c.score, "feedback": c.feedback, "next": c.next}
+                {"say": c.say, "feedback": c.feedback}
+                if words_only
+                else {"say": c.say, "score": c.score, "feedback": c.feedback, "next": c.next}
                 for c in node.choices
             ],
         }
     return nodes
 
 
-def _decisions(spec: ConversationSpec) -> dict[str, dict]:
+# How a decision asks in a refresher, in each language a conversation is written in.
+_DECISION_PROMPTS = {
+    "en": "{title}\n\nThe customer says{how}: “{customer}”\n\nWhat do you say?",
+    "es": "{title}\n\nEl cliente dice{how}: «{customer}»\n\n¿Qué le respondes?",
+    "pl": "{title}\n\nKlient mówi{how}: „{customer}”\n\nCo odpowiadasz?",
+}
+
+
+def _decisions(spec: ConversationSpec, language: str = "en") -> dict[str, dict]:
     """A review item per node with choices: the customer's line, and the lines to say weighed
     by their score, so the best-scored ones are right."""
     decisions = {}
@@ -229,8 +330,9 @@ def _decisions(spec: ConversationSpec) -> dict[str, dict]:
         how = f" ({node.cue})" if node.cue else ""
         decisions[node.id] = {
             "type": "single",
-            "prompt": f"{spec.title}\n\nThe customer says{how}: “{node.customer}”\n\n"
-            "What do you say?",
+            "prompt": _DECISION_PROMPTS[language].format(
+                title=spec.title, how=how, customer=node.customer
+            ),
             "text_format": "plain",
             "choices": [
                 {
@@ -243,6 +345,7 @@ def _decisions(spec: ConversationSpec) -> dict[str, dict]:
             "explanation": "",
             "explanation_format": None,
             "category": "",
+            "translations": None,
         }
     return decisions
 
@@ -271,10 +374,12 @@ def _sync_lessons(
     library: Library,
     quizzes: dict[str, Quiz],
     conversations: dict[str, Conversation],
+    words: _Translations,
     report: SyncReport,
 ) -> dict[str, Lesson]:
     existing = {lesson.key: lesson for lesson in session.scalars(select(Lesson))}
     for spec in library.lessons.values():
+        translated: dict[str, LessonSpec] = words.of("lesson", spec.id)
         lesson = _upsert(
             session,
             Lesson,
@@ -291,6 +396,16 @@ def _sync_lessons(
                 "key_points_md": spec.key_points,
                 "source_path": spec.path,
                 "retired": False,
+                "translations": words.stored(
+                    {
+                        language: {
+                            "title": t.title,
+                            "scenario_md": t.scenario,
+                            "key_points_md": t.key_points,
+                        }
+                        for language, t in translated.items()
+                    }
+                ),
             },
             report,
             f"lesson {spec.id}",
@@ -307,6 +422,19 @@ def _sync_lessons(
                 "model_answer": rp_spec.model_answer,
                 "position": position,
                 "retired": False,
+                "translations": words.stored(
+                    {
+                        language: {
+                            "situation": rp.situation,
+                            "customer": rp.customer,
+                            "rubric": list(rp.rubric),
+                            "model_answer": rp.model_answer,
+                        }
+                        for language, t in translated.items()
+                        for rp in t.roleplays
+                        if rp.id == rp_spec.id
+                    }
+                ),
             }
             row = roleplays.get(rp_spec.id)
             if row is None:
@@ -331,16 +459,28 @@ def _sync_paths(
     library: Library,
     roles: dict[str, JobRole],
     lessons: dict[str, Lesson],
+    words: _Translations,
     report: SyncReport,
 ) -> None:
     existing = {p.key: p for p in session.scalars(select(Path))}
+    translated: dict[str, PathsSpec] = words.of("paths", "paths")
     for spec in library.paths.values():
+        titles = {
+            language: {"title": t.paths[spec.id].title}
+            for language, t in translated.items()
+            if spec.id in t.paths
+        }
         path = _upsert(
             session,
             Path,
             existing,
             spec.id,
-            {"title": spec.title, "job_role": roles.get(spec.role), "retired": False},
+            {
+                "title": spec.title,
+                "job_role": roles.get(spec.role),
+                "retired": False,
+                "translations": words.stored(titles),
+            },
             report,
             f"path {spec.id}",
         )

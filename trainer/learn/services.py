@@ -240,9 +240,16 @@ def roleplay_answer_in_run(
 
 
 def record_roleplay(
-    session: Session, user: User, lesson: Lesson, roleplay: RolePlay, text: str, token: str
+    session: Session,
+    user: User,
+    lesson: Lesson,
+    roleplay: RolePlay,
+    text: str,
+    token: str,
+    rubric: list[str] | None = None,
 ) -> RolePlayAnswer:
-    """Keep what the learner would say, for their manager to coach; stored once per run."""
+    """Keep what the learner would say, for their manager to coach; stored once per run, with
+    the rubric as the learner read it (`rubric`, in their language; else the role-play's)."""
     replay = session.scalar(
         select(RolePlayAnswer).where(
             RolePlayAnswer.user_id == user.id, RolePlayAnswer.token == token
@@ -259,7 +266,7 @@ def record_roleplay(
         roleplay_id=roleplay.id,
         run_id=run.id,
         text=text.strip(),
-        rubric=list(roleplay.rubric),
+        rubric=list(rubric if rubric is not None else roleplay.rubric),
         token=token,
     )
     session.add(answer)

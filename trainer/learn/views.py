@@ -10,6 +10,7 @@ from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
+from trainer.content.translated import language_of, shown
 from trainer.extensions import db
 from trainer.learn import bp, services
 from trainer.learn.forms import AnswerForm, RolePlayForm, RubricForm
@@ -33,6 +34,17 @@ def _lesson(key: str) -> Lesson:
     if lesson is None:
         abort(404)
     return lesson
+
+
+def _shown(row):
+    """`row` in the signed-in learner's language, for a template."""
+    return shown(row, language_of(current_user))
+
+
+@bp.app_template_filter("shown")
+def shown_filter(row):
+    """`{{ (lesson | shown).title }}`: a row as the signed-in learner reads it."""
+    return _shown(row)
 
 
 def _local_today() -> date:
@@ -78,7 +90,7 @@ def _answered(refresher: Refresher) -> int:
 def scenario(key: str):
     lesson = _lesson(key)
     return render_template(
-        "learn/scenario.html", lesson=lesson, progress=progress_at(lesson, "scenario")
+        "learn/scenario.html", lesson=_shown(lesson), progress=progress_at(lesson, "scenario")
     )
 
 
@@ -86,7 +98,9 @@ def scenario(key: str):
 def key_points(key: str):
     lesson = _lesson(key)
     return render_template(
-        "learn/key_points.html", lesson=lesson, progress=progress_at(lesson, "key-points")
+        "learn/key_points.html",
+        lesson=_shown(lesson),
+        progress=progress_at(lesson, "key-points"),
     )
 
 
@@ -128,8 +142,8 @@ def quiz_item(key: str, n: int):
     status = 400 if form.choice.errors else 200
     return render_template(
         "learn/quiz_item.html",
-        lesson=lesson,
-        item=item,
+        lesson=_shown(lesson),
+        item=_shown(item),
         attempt=attempt,
         form=form,
         progress=progress,
@@ -152,8 +166,15 @@ def roleplay(key: str, n: int):
     answer = services.roleplay_answer_in_run(db.session, run, rp)
     form = RolePlayForm()
     if answer is None and form.validate_on_submit():
+        # The rubric is kept as the learner read it: they tick it in their own language.
         services.record_roleplay(
-            db.session, current_user, lesson, rp, form.text.data, form.token.data
+            db.session,
+            current_user,
+            lesson,
+            rp,
+            form.text.data,
+            form.token.data,
+            rubric=_shown(rp).rubric,
         )
         return redirect(url_for("learn.roleplay", key=key, n=n), code=303)
     if answer is None and not form.token.data:
@@ -161,8 +182,8 @@ def roleplay(key: str, n: int):
     status = 400 if form.errors else 200
     return render_template(
         "learn/roleplay.html",
-        lesson=lesson,
-        roleplay=rp,
+        lesson=_shown(lesson),
+        roleplay=_shown(rp),
         answer=answer,
         form=form,
         rubric_form=RubricForm(),
@@ -199,7 +220,7 @@ def done(key: str):
     talk = lesson.live_conversation
     return render_template(
         "learn/done.html",
-        lesson=lesson,
+        lesson=_shown(lesson),
         run=finished,
         conversation_run=talk and services.conversation_ended_in(db.session, finished, talk),
         progress=progress_at(lesson, "done"),

@@ -11,6 +11,7 @@ import uuid
 from flask import abort, redirect, render_template, url_for
 from flask_login import current_user
 
+from trainer.content.translated import language_of, shown, shown_position, shown_turns
 from trainer.extensions import db
 from trainer.learn import bp, conversations, services
 from trainer.learn.forms import ConversationForm
@@ -60,11 +61,13 @@ def conversation(key: str):
     ended = None
     if here.run is None:  # at the start: say how the last try ended, if there was one
         ended = conversations.last_ended(db.session, current_user, talk)
+    language = language_of(current_user)
+    shown_talk = shown(talk, language)
     return render_template(
         "learn/conversation.html",
-        lesson=lesson,
-        conversation=talk,
-        here=here,
+        lesson=shown(lesson, language),
+        conversation=shown_talk,
+        here=shown_position(here, shown_talk),
         form=form,
         ended=ended,
         done_in_this_pass=lesson_run is not None
@@ -81,13 +84,15 @@ def conversation_end(key: str, run_id: int):
         abort(404)
     if run.ending is None:
         return redirect(url_for("learn.conversation", key=key))
+    language = language_of(current_user)
+    shown_talk = shown(talk, language)
     return render_template(
         "learn/conversation_end.html",
-        lesson=lesson,
-        conversation=talk,
+        lesson=shown(lesson, language),
+        conversation=shown_talk,
         run=run,
-        here=conversations.at_run(db.session, run),
-        turns=conversations.turns(db.session, run),
+        here=shown_position(conversations.at_run(db.session, run), shown_talk),
+        turns=shown_turns(conversations.turns(db.session, run), shown_talk),
         outcome=conversations.OUTCOMES[run.ending],
         progress=progress_at(lesson, "conversation"),
     )

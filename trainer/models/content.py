@@ -30,6 +30,9 @@ class Quiz(Base):
     key: Mapped[str] = mapped_column(String(120))
     title: Mapped[str] = mapped_column(String(200))
     source_path: Mapped[str] = mapped_column(String(500))
+    # {language: {field: text}}, written by `content sync` from the translation files; the
+    # answer key stays in the columns above, shared by every language.
+    translations: Mapped[dict | None] = mapped_column(JSON)
     retired: Mapped[bool] = mapped_column(default=False)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -61,6 +64,9 @@ class QuizItem(Base):
     explanation_format: Mapped[str | None] = mapped_column(String(16))
     category: Mapped[str] = mapped_column(String(200), default="")
     position: Mapped[int] = mapped_column(default=0)
+    # {language: {field: text}}, written by `content sync` from the translation files; the
+    # answer key stays in the columns above, shared by every language.
+    translations: Mapped[dict | None] = mapped_column(JSON)
     retired: Mapped[bool] = mapped_column(default=False)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -116,6 +122,9 @@ class Lesson(Base):
     scenario_md: Mapped[str] = mapped_column(Text)
     key_points_md: Mapped[str] = mapped_column(Text)
     source_path: Mapped[str] = mapped_column(String(500))
+    # {language: {field: text}}, written by `content sync` from the translation files; the
+    # answer key stays in the columns above, shared by every language.
+    translations: Mapped[dict | None] = mapped_column(JSON)
     retired: Mapped[bool] = mapped_column(default=False)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -147,6 +156,9 @@ class RolePlay(Base):
     rubric: Mapped[list] = mapped_column(JSON)
     model_answer: Mapped[str] = mapped_column(Text)
     position: Mapped[int] = mapped_column(default=0)
+    # {language: {field: text}}, written by `content sync` from the translation files; the
+    # answer key stays in the columns above, shared by every language.
+    translations: Mapped[dict | None] = mapped_column(JSON)
     retired: Mapped[bool] = mapped_column(default=False)
 
     lesson: Mapped[Lesson] = relationship(back_populates="roleplays")
@@ -174,6 +186,9 @@ class Conversation(Base):
     best_score: Mapped[int]  # the most points any way through can score
     quiz_id: Mapped[int] = mapped_column(ForeignKey("quizzes.id"), unique=True)
     source_path: Mapped[str] = mapped_column(String(500))
+    # {language: {field: text}}, written by `content sync` from the translation files; the
+    # answer key stays in the columns above, shared by every language.
+    translations: Mapped[dict | None] = mapped_column(JSON)
     retired: Mapped[bool] = mapped_column(default=False)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -192,6 +207,8 @@ class Path(Base):
     key: Mapped[str] = mapped_column(String(120), unique=True)
     title: Mapped[str] = mapped_column(String(200))
     job_role_id: Mapped[int | None] = mapped_column(ForeignKey("job_roles.id"), index=True)
+    # {language: {"title": ...}}, from `lessons/paths.<language>.yaml`.
+    translations: Mapped[dict | None] = mapped_column(JSON)
     retired: Mapped[bool] = mapped_column(default=False)
 
     job_role: Mapped[JobRole | None] = relationship()

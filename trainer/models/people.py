@@ -65,6 +65,8 @@ class User(UserMixin, Base):
     job_role_id: Mapped[int | None] = mapped_column(ForeignKey("job_roles.id"), index=True)
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/London")
+    # The language lessons are read in ("es"); None: the DEFAULT_LANGUAGE setting.
+    language: Mapped[str | None] = mapped_column(String(8))
     hire_date: Mapped[date | None]
     # When the daily refresher reminder goes out, in the person's own time zone.
     reminder_time: Mapped[time] = mapped_column(default=time(18, 0))

@@ -45,7 +45,10 @@ class DemoPerson:
     employee_number: str | None = None
     phone: str | None = None
     pin: str | None = None
+    language: str | None = None  # None: DEFAULT_LANGUAGE
 
+
+SPANISH_LEARNER = "valeria.ortiz@example.com"
 
 PEOPLE = [
     DemoPerson("admin@example.com", "Alex Morgan", "admin", None, None, "Europe/London", 400, 0, 0),
@@ -57,6 +60,9 @@ PEOPLE = [
                "Europe/London", 3, 2, 0.8),
     DemoPerson("ana.souza@example.com", "Ana Souza", "learner", "teller", FIRST_TEAM,
                "Europe/London", 35, 6, 0.9),
+    # Reads her lessons in Spanish: the teller path is translated in full.
+    DemoPerson(SPANISH_LEARNER, "Valeria Ortiz", "learner", "teller", FIRST_TEAM,
+               "Europe/London", 4, 2, 0.8, language="es"),
     DemoPerson("ben.okafor@example.com", "Ben Okafor", "learner", "contact-centre", FIRST_TEAM,
                "America/Los_Angeles", 20, 3, 0.6),
     DemoPerson("chloe.martin@example.com", "Chloe Martin", "learner", "teller", FIRST_TEAM,
@@ -81,6 +87,13 @@ ROLEPLAY_ANSWERS = [
     "Good morning, I'm sorry you had to wait. I'm {first} and I'll sort this out for you now.",
     "Thanks for your patience. Let me check that for you straight away and tell you what I find.",
     "I can see why that's frustrating. Here's what I'll do next, and I'll call you back by four.",
+]
+
+# What the Spanish-speaking learner wrote, in her own words.
+ROLEPLAY_ANSWERS_ES = [
+    "Buenos días, perdone la espera. Soy {first} y se lo soluciono ahora mismo.",
+    "Gracias por esperar. Lo miro ahora mismo y le digo exactamente lo que encuentre.",
+    "Entiendo que le moleste. Esto es lo que voy a hacer, y le llamo antes de las cuatro.",
 ]
 
 
@@ -113,6 +126,7 @@ def load_demo(session: Session) -> str:
             timezone=person.timezone,
             hire_date=date.today() - timedelta(days=person.hired_days_ago),
         )
+        user.language = person.language
         if person.email:
             user.password_hash = hash_password(DEMO_PASSWORD)
         elif person.phone:
@@ -131,7 +145,8 @@ def load_demo(session: Session) -> str:
     return (
         f"Demo data: {created} people created, {total} accounts in all. "
         f"Sign in as learner@example.com, manager@example.com or admin@example.com "
-        f"with password '{DEMO_PASSWORD}'.\n"
+        f"with password '{DEMO_PASSWORD}'; {SPANISH_LEARNER} (same password) reads her lessons "
+        "in Spanish.\n"
         f"Join code for {SECOND_TEAM}: {code.display} ({code.max_uses - code.uses} places left), "
         f"join URL {join_url(code)}\n"
         f"{_tablet(session)}\n"
@@ -304,9 +319,12 @@ def _take_lesson(session, user, lesson, rng, accuracy, days_ago, finish) -> None
     run = learn.open_run(session, user, lesson)
     _play_conversation(session, user, lesson, rng, accuracy, when + timedelta(minutes=2))
     for n, rp in enumerate(lesson.live_roleplays):
-        text = ROLEPLAY_ANSWERS[rng.randrange(len(ROLEPLAY_ANSWERS))].format(first=user.first_name)
+        words = (rp.translations or {}).get(user.language or "")
+        answers = ROLEPLAY_ANSWERS_ES if words and user.language == "es" else ROLEPLAY_ANSWERS
+        text = answers[rng.randrange(len(answers))].format(first=user.first_name)
         token = _token(user, lesson.key, f"rp{n}")
-        answer = learn.record_roleplay(session, user, lesson, rp, text, token)
+        rubric = words["rubric"] if words else None
+        answer = learn.record_roleplay(session, user, lesson, rp, text, token, rubric=rubric)
         answer.created_at = when + timedelta(minutes=3)
         learn.tick_rubric(session, answer, [i for i in range(len(rp.rubric)) if rng.random() < 0.7])
     run.started_at = when

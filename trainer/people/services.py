@@ -222,3 +222,14 @@ def create_user(
     if role == "learner":
         enrol_by_role(session, user)
     return user
+
+
+def change_language(session: Session, user: User, language: str) -> None:
+    """Set the language `user` reads lessons in ("en", or one lessons are translated into) and
+    commit. Their answers, cards and streak stay as they are: they belong to no language."""
+    from trainer.content.specs import LANGUAGES
+
+    if language != "en" and language not in LANGUAGES:
+        raise PersonError("language", "Choose one of the languages offered.")
+    user.language = language
+    session.commit()

@@ -7,6 +7,7 @@ import uuid
 from flask import abort, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
+from trainer.content.translated import language_of, shown
 from trainer.extensions import db
 from trainer.learn.forms import AnswerForm
 from trainer.models import Refresher
@@ -99,7 +100,7 @@ def item(refresher_id: int, n: int):
     return render_template(
         "review/item.html",
         refresher=refresher,
-        item=quiz_item,
+        item=shown(quiz_item, language_of(current_user)),
         n=n,
         count=len(items),
         attempt=attempt,
