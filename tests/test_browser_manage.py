@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser_support import LESSON, PHONE
+from tests.browser_support import ARTIFACTS, LESSON, PHONE
 from tests.test_browser import assert_fits, log_in
 from trainer.extensions import db
 from trainer.learn.services import live_lesson, record_roleplay, tick_rubric
@@ -155,3 +155,43 @@ def test_remind_from_the_team_page_on_a_phone(page: Page, live_server, teams):
     expect(row.get_by_text("reminded today")).to_be_visible()
     expect(row.get_by_role("button", name="Remind Bob Baker")).to_have_count(0)
     assert_fits(page)
+
+
+def test_team_page_is_one_card_per_person_on_a_phone_and_full_width_on_a_desktop(
+    page: Page, live_server, teams
+):
+    log_in(page, MANAGER)
+    expect(page).to_have_url(re.compile(r"/manage/$"))  # a manager lands on their team
+    expect(page.get_by_role("heading", level=1, name="Your team")).to_be_visible()
+    assert_fits(page)
+    figures = page.locator("ul.figures li")
+    expect(figures).to_have_count(4)
+    expect(figures.nth(3)).to_contain_text("refreshers done this week")
+    # Two figures a line on a phone.
+    first, second, third = (figures.nth(n).bounding_box() for n in range(3))
+    assert first["y"] == second["y"] < third["y"]
+    attention = page.get_by_role("region", name="Needs attention")
+    expect(attention.get_by_role("button", name="Remind Ann Archer")).to_be_visible()
+    people = page.locator("table.team tbody tr")
+    expect(people).to_have_count(2)
+    assert attention.bounding_box()["y"] < people.first.bounding_box()["y"]
+    # One card per person: stacked, each as wide as the screen allows, labelled values.
+    ann, bob = people.nth(0).bounding_box(), people.nth(1).bounding_box()
+    assert ann["width"] <= PHONE["width"] and bob["y"] >= ann["y"] + ann["height"]
+    progress = people.nth(0).locator("td.progress-cell")
+    assert progress.evaluate("td => getComputedStyle(td).display") == "flex"
+    label = progress.evaluate("td => getComputedStyle(td, '::before').content")
+    assert label == '"Path progress"'
+    expect(people.nth(0).get_by_role("button", name="Remind Ann Archer")).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "team-phone.png"), full_page=True)
+
+    page.set_viewport_size({"width": 1280, "height": 800})
+    main = page.get_by_role("main").bounding_box()
+    assert main["width"] > 1000  # full width, not the reading column
+    assert (
+        people.nth(0).locator("td").first.evaluate("td => getComputedStyle(td).display")
+        == "table-cell"
+    )
+    first, fourth = figures.nth(0).bounding_box(), figures.nth(3).bounding_box()
+    assert first["y"] == fourth["y"]  # the four figures on one line
+    page.screenshot(path=str(ARTIFACTS / "team-desktop.png"), full_page=True)

@@ -332,6 +332,54 @@ def test_team_page_lists_the_managers_people(manager, client):
     assert f'href="/manage/people/{manager.ann}"' in page
 
 
+def test_team_summary_and_needs_attention_come_first(manager, client):
+    with manager.app.app_context():
+        view = team.team_view(db.session, db.session.get(User, manager.mia), team.TeamFilters())
+        summary = view.summary
+        assert (summary.people, summary.overdue, summary.behind) == (2, 2, 2)
+        assert (summary.lessons_done, summary.lessons_total, summary.completion) == (2, 20, 10)
+        assert summary.refreshers_week == 3  # Ann's three of the last days; day 9 is older
+        assert [row.name for row in view.attention] == ["Ann Archer", "Bob Baker"]  # most overdue
+        assert view.attention[1].reasons() == ["1 lesson overdue"]
+
+    page = client.get("/manage/?q=bob").get_data(as_text=True)  # filters leave them be
+    figures = page.split('<ul class="figures">', 1)[1].split("</ul>", 1)[0]
+    words = " ".join(re.sub(r"<[^>]+>", " ", figures).split())
+    assert words == (
+        "2 overdue 2 behind 10% path completion : 2 of 20 lessons 3 refreshers done this week"
+    )
+    assert 'href="/manage/?status=overdue"' in figures
+    assert 'href="/manage/?status=behind"' in figures
+    attention = page.split('id="attention-title"', 1)[1].split("</section>", 1)[0]
+    assert attention.index("Ann Archer") < attention.index("Bob Baker")
+    assert "9 lessons overdue" in attention and "1 lesson overdue" in attention
+    assert attention.count("Remind<span") == 2
+    assert f'action="/manage/people/{manager.ann}/remind"' in attention
+    assert "Remind everyone overdue" in attention
+    # The figures, then who needs attention, then everyone; the chart last.
+    assert (
+        page.index('class="figures"')
+        < page.index("Needs attention")
+        < page.index('id="people-title"')
+        < page.index("Completion over time")
+    )
+    assert '<main id="main" tabindex="-1" class="wide">' in page
+    assert table(page)[1][0][0] == "Bob Baker"
+
+
+def test_nobody_behind_says_so(manager, client):
+    with manager.app.app_context():
+        s = db.session
+        for user in (s.get(User, manager.ann), s.get(User, manager.bob)):
+            user.job_role_id = None  # off the path: nothing can be overdue
+            s.execute(Enrolment.__table__.delete().where(Enrolment.user_id == user.id))
+        s.execute(Refresher.__table__.delete())
+        s.commit()
+    page = client.get("/manage/").get_data(as_text=True)
+    assert "Nobody is behind." in page
+    assert "Remind everyone overdue" not in page
+
+
 def world_today(world) -> str:
     return world.today.isoformat()
 
@@ -395,7 +443,7 @@ def test_csv_has_the_pages_rows_and_columns(manager, client):
 
 def test_csv_export_holds_every_page(world, client):
     with world.app.app_context():
-        for n in range(30):
+        for n in range(55):
             create_user(
                 db.session,
                 email=f"p{n}@example.com",
@@ -405,10 +453,10 @@ def test_csv_export_holds_every_page(world, client):
             )
         db.session.commit()
     login(client, "mia@example.com")
-    assert len(names(client, "/manage/")) == team.PER_PAGE
-    assert names(client, "/manage/?page=2")[-1] == "Person 29"
-    assert len(names(client, "/manage/?page=2")) == 32 - team.PER_PAGE
-    assert len(csv_rows(client.get("/manage/team.csv?page=2"))) == 1 + 32
+    assert len(names(client, "/manage/")) == team.PER_PAGE == 50  # a team of 50 on one page
+    assert names(client, "/manage/?page=2")[-1] == "Person 54"
+    assert len(names(client, "/manage/?page=2")) == 57 - team.PER_PAGE
+    assert len(csv_rows(client.get("/manage/team.csv?page=2"))) == 1 + 57
 
 
 def test_csv_neutralises_formulas(world, client):
@@ -502,7 +550,7 @@ def test_team_view_asks_the_same_number_of_queries_for_5_and_40_people(library_a
     print("queries:", counts)
     assert counts["5"] == counts["40"]
     assert counts["5 csv"] == counts["40 csv"]
-    assert len(names(client, f"/manage/?team={large}")) == team.PER_PAGE
+    assert len(names(client, f"/manage/?team={large}")) == 40  # all of them, on one page
 
 
 # -- one person -------------------------------------------------------------------------------

@@ -47,7 +47,9 @@ def team_page():
             db.session,
             list(
                 db.session.scalars(
-                    select(User).where(User.id.in_([row.user_id for row in view.page.items]))
+                    select(User).where(
+                        User.id.in_({row.user_id for row in view.page.items + view.attention})
+                    )
                 )
             ),
         ),  # fmt: skip
