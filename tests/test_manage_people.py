@@ -734,15 +734,112 @@ def test_nav_shows_manager_links_only_to_managers(world, client):
 
 def test_coaching_queue_lists_waiting_answers_of_own_people_oldest_first(manager, client):
     page = client.get("/manage/coaching").get_data(as_text=True)
-    assert "Thank you for calling, this is Ann." in page
+    queue = page.split('<ol class="coach-queue">', 1)[1].split("</ol>", 1)[0]
+    assert "Thank you for calling, this is Ann." in queue
     assert "Good morning!" not in page  # Cat's, in South
-    assert "A model answer" in page and "They ticked 2 of" in page
-    assert f'<label for="a{manager.ann_answer}-comment">' in page
+    assert "today" in queue and "ticked 2 of" in queue
+    assert "<textarea" not in page  # compact: one line an answer, coached one at a time
     with manager.app.app_context():
         bob = db.session.get(User, manager.bob)
         later = answer_roleplay(bob, FIRST, "Hi, I'm Bob.")
     page = client.get("/manage/coaching").get_data(as_text=True)
-    assert page.index(f"a{manager.ann_answer}-comment") < page.index(f"a{later}-comment")
+    assert page.index(f"/manage/coaching/{manager.ann_answer}") < page.index(
+        f"/manage/coaching/{later}"
+    )
+    assert re.search(r'href="/manage/coaching/\d+">Start with Ann', page)
+
+    answer = client.get(f"/manage/coaching/{manager.ann_answer}").get_data(as_text=True)
+    assert "A model answer" in answer and "They ticked 2 of" in answer
+    assert f'<label for="a{manager.ann_answer}-comment">' in answer
+    assert re.search(r"answer \d+ of \d+", answer)
+    assert "Save &amp; next" in answer
+    assert f'href="/manage/coaching/{later}" class="skip-link">Skip to the next' in answer
+
+
+def clear_queue_but_one(world) -> None:
+    """Only Ann's answer to the second lesson stays waiting."""
+    with world.app.app_context():
+        db.session.execute(
+            RolePlayAnswer.__table__.update()
+            .where(RolePlayAnswer.id != world.ann_answer)
+            .values(coach_comment="Seen")
+        )
+        db.session.commit()
+
+
+def test_coaching_queue_filters_by_person_and_age(manager, client):
+    clear_queue_but_one(manager)
+    with manager.app.app_context():
+        bob = db.session.get(User, manager.bob)
+        bobs = answer_roleplay(bob, FIRST, "Hi, I'm Bob.")
+        old = db.session.get(RolePlayAnswer, manager.ann_answer)
+        old.created_at = utcnow() - timedelta(days=8)
+        db.session.commit()
+
+    def listed(url: str) -> list[int]:
+        page = client.get(url).get_data(as_text=True)
+        if '<ol class="coach-queue">' not in page:
+            return []
+        queue = page.split('<ol class="coach-queue">', 1)[1].split("</ol>", 1)[0]
+        return [int(n) for n in re.findall(r'href="/manage/coaching/(\d+)', queue)]
+
+    assert listed("/manage/coaching") == [manager.ann_answer, bobs]
+    assert listed(f"/manage/coaching?person={manager.bob}") == [bobs]
+    assert listed("/manage/coaching?age=7") == [manager.ann_answer]
+    assert listed("/manage/coaching?age=2") == [manager.ann_answer]
+    assert listed("/manage/coaching?age=new") == [bobs]
+    assert listed(f"/manage/coaching?person={manager.ann}&age=new") == []
+    assert listed(f"/manage/coaching?person={manager.cat}") == []  # not theirs: nothing
+    assert listed("/manage/coaching?person=x&age=forever") == [manager.ann_answer, bobs]
+    page = client.get("/manage/coaching").get_data(as_text=True)
+    assert f'<option value="{manager.ann}">Ann Archer (1)</option>' in page
+    assert "Cat Cole" not in page
+    assert "No answer waiting matches." in client.get(
+        f"/manage/coaching?person={manager.ann}&age=new"
+    ).get_data(as_text=True)
+
+
+def test_save_and_next_opens_the_next_answer_of_the_same_filter(manager, client):
+    clear_queue_but_one(manager)
+    with manager.app.app_context():
+        bob = db.session.get(User, manager.bob)
+        first = answer_roleplay(bob, FIRST, "Hi, I'm Bob.")
+        second = answer_roleplay(bob, SECOND, "Hello, Bob speaking.")
+    url = f"/manage/coaching/{first}?person={manager.bob}"
+    response = client.post(url, data={f"a{first}-comment": "Good start", "then": "next"})
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/manage/coaching/{second}?person={manager.bob}"
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Coaching note sent to Bob Baker." in page
+    assert "Hello, Bob speaking." in page and "answer 1 of 1" in page
+    assert "Save &amp; next" not in page  # the last one of Bob's: Save only
+    # The last one: back to the queue, saying so.
+    response = client.post(
+        f"/manage/coaching/{second}?person={manager.bob}",
+        data={f"a{second}-comment": "Better", "then": "next"},
+    )
+    assert response.headers["Location"] == f"/manage/coaching?person={manager.bob}"
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "That was the last answer waiting." in page
+    with manager.app.app_context():
+        notes = [db.session.get(RolePlayAnswer, n).coach_comment for n in (first, second)]
+        assert notes == ["Good start", "Better"]
+    # A coached answer's page goes back to the queue.
+    assert client.get(f"/manage/coaching/{first}").status_code == 303
+    assert client.get(f"/manage/coaching/{manager.cat_answer}").status_code == 404
+
+
+def test_coaching_errors_are_summed_up_with_a_link_to_the_field(manager, client):
+    response = client.post(
+        f"/manage/coaching/{manager.ann_answer}",
+        data={f"a{manager.ann_answer}-comment": " ", "then": "next"},
+    )
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    summary = page.split('class="error-summary"', 1)[1].split("</div>", 1)[0]
+    assert f'<a href="#a{manager.ann_answer}-comment">Write a coaching note.</a>' in summary
+    assert page.index('class="error-summary"') < page.index("<textarea")
+    assert f'id="a{manager.ann_answer}-comment"' in page
 
 
 def test_comment_is_validated(manager, client):
