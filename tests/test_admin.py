@@ -542,6 +542,39 @@ def test_admin_adds_an_observation_checklist(admin, client):
         assert checklist.points == ["Greeted within 5 seconds", "Smiled"]
 
 
+def test_checklist_skill_is_picked_from_the_known_skills_and_roles_are_ticked(admin, client):
+    page = text(client.get("/admin/checklists"))
+    picker = page.split('id="skill"', 1)[1].split("</select>", 1)[0]
+    assert '<option value="phone-greeting">Phone greeting</option>' in picker
+    assert '<option value="collections-call">Collections call</option>' in picker
+    assert '<input type="checkbox" name="roles" value="wait-staff"><span>Wait staff' in page
+    data = {
+        "title": "Bar welcome",
+        "key": "bar-welcome",
+        "skill": "made-up-skill",
+        "points": "Greeted\nSmiled\n",
+        "roles": ["wait-staff"],
+    }
+    response = client.post("/admin/checklists", data=data)
+    assert response.status_code == 400
+    assert "Choose a skill from the list." in text(response)
+    assert 'value="wait-staff" checked>' in text(response)  # what was ticked stays ticked
+    response = client.post("/admin/checklists", data=dict(data, roles=["astronaut"]))
+    assert response.status_code == 400
+    data["skill"] = "first-impression"
+    assert "Choose job roles from the list." in text(
+        client.post("/admin/checklists", data=dict(data, roles=["astronaut"]))
+    )
+    assert client.post("/admin/checklists", data=data).status_code == 303
+    listing = text(client.get("/admin/checklists"))
+    assert "Bar welcome" in listing and "First impression · Wait staff" in listing
+    with admin.app.app_context():
+        checklist = db.session.scalar(
+            select(ObservationChecklist).where(ObservationChecklist.key == "bar-welcome")
+        )
+        assert (checklist.skill, checklist.roles) == ("first-impression", ["wait-staff"])
+
+
 # -- the CSV import ---------------------------------------------------------------------------
 
 HEADER = "email,name,role,job_role,team,hire_date,timezone,reminder_time\n"

@@ -356,6 +356,10 @@ def test_team_summary_and_needs_attention_come_first(manager, client):
     assert attention.count("Remind<span") == 2
     assert f'action="/manage/people/{manager.ann}/remind"' in attention
     assert "Remind everyone overdue" in attention
+    assert (
+        f'href="/manage/assign?person={manager.ann}&amp;person={manager.bob}">'
+        "Assign a lesson to these 2 people"
+    ) in attention
     # The figures, then who needs attention, then everyone; the chart last.
     assert (
         page.index('class="figures"')
@@ -927,8 +931,10 @@ def test_assign_a_lesson_to_a_person(manager, client):
     with manager.app.app_context():
         lesson_id = live_lesson(db.session, EXTRA).id
     page = client.get(f"/manage/assign?person={manager.bob}").get_data(as_text=True)
-    assert f'<option selected value="person:{manager.bob}">Bob Baker</option>' in page
+    assert f'value="person:{manager.bob}" checked><span>Bob Baker' in page
+    assert f'value="person:{manager.ann}"><span>Ann Archer' in page
     assert 'type="date"' in page and f'min="{manager.today.isoformat()}"' in page
+    assert "year-month-day" not in page  # a date picker needs no typing hint
     due = manager.today + timedelta(days=7)
     response = client.post(
         "/manage/assign",
@@ -966,6 +972,67 @@ def test_assign_a_path_to_a_whole_team(manager, client):
             select(Enrolment.due_date).where(Enrolment.path_id == path_id)
         ).all()
         assert sorted(dues, key=str) == [due, due, None]  # Ann, Bob; Cat's untouched
+
+
+def test_assign_to_several_people_and_a_team_at_once(manager, client):
+    with manager.app.app_context():
+        s = db.session
+        lesson_id = live_lesson(s, EXTRA).id
+        s.execute(Enrolment.__table__.delete().where(Enrolment.lesson_id == lesson_id))
+        create_user(s, email="dan@example.com", name="Dan Dell", password=None, team="North branch")
+        s.commit()
+    page = client.get(f"/manage/assign?person={manager.ann}&person={manager.bob}").get_data(
+        as_text=True
+    )
+    assert page.count(" checked><span>") == 2
+    due = manager.today + timedelta(days=3)
+    response = client.post(
+        "/manage/assign",
+        data={
+            "what": f"lesson:{lesson_id}",
+            "who": [f"person:{manager.ann}", f"person:{manager.bob}"],
+            "due_date": due.isoformat(),
+        },
+    )
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/manage/"
+    assert "to 2 people" in client.get("/manage/").get_data(as_text=True)
+    # A team and one of its people together: everyone once.
+    response = client.post(
+        "/manage/assign",
+        data={
+            "what": f"lesson:{lesson_id}",
+            "who": [f"team:{manager.north}", f"person:{manager.bob}"],
+            "due_date": due.isoformat(),
+        },
+    )
+    assert response.status_code == 303
+    assert "to 3 people" in client.get("/manage/").get_data(as_text=True)
+    with manager.app.app_context():
+        assigned = db.session.scalars(
+            select(User.name)
+            .join(Enrolment, Enrolment.user_id == User.id)
+            .where(Enrolment.lesson_id == lesson_id)
+            .order_by(User.name)
+        ).all()
+        assert assigned == ["Ann Archer", "Bob Baker", "Dan Dell"]
+    # One person out of scope among others: nothing is assigned to anyone.
+    with manager.app.app_context():
+        before = db.session.scalar(select(func.count()).select_from(Enrolment))
+    response = client.post(
+        "/manage/assign",
+        data={
+            "what": f"lesson:{lesson_id}",
+            "who": [f"person:{manager.ann}", f"person:{manager.cat}"],
+            "due_date": due.isoformat(),
+        },
+    )
+    assert response.status_code == 400
+    assert '<a href="#who">Choose a person or a team from the list.</a>' in response.get_data(
+        as_text=True
+    )
+    with manager.app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Enrolment)) == before
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,8 @@ from trainer.admin.forms import (
     UploadForm,
 )
 from trainer.extensions import db
-from trainer.manage.observations import ChecklistError, create_checklist
+from trainer.manage.insight import skill_label
+from trainer.manage.observations import ChecklistError, create_checklist, known_skills
 from trainer.messages import sms
 from trainer.messages.channels import LABELS, setup_lines
 from trainer.messages.delivery import delivery_status, message_status
@@ -453,7 +454,11 @@ def delete_team(team_id: int):
 
 @bp.route("/checklists", methods=["GET", "POST"])
 def checklists():
-    form = ChecklistForm()
+    job_roles = people_service.all_job_roles(db.session)
+    form = ChecklistForm(
+        skills=[(skill, skill_label(skill)) for skill in known_skills(db.session)],
+        job_roles=job_roles,
+    )
     if form.validate_on_submit():
         try:
             checklist = create_checklist(
@@ -462,6 +467,7 @@ def checklists():
                 form.title.data,
                 form.skill.data,
                 form.points.data.splitlines(),
+                roles=[key for key in form.roles.data or [] if key],
             )
         except ChecklistError as error:
             _field_error(form, error)
@@ -474,4 +480,10 @@ def checklists():
             ObservationChecklist.active.desc(), ObservationChecklist.title
         )
     ).all()
-    return render_template("admin/checklists.html", rows=rows, form=form), _status(form)
+    return render_template(
+        "admin/checklists.html",
+        rows=rows,
+        form=form,
+        role_names={j.key: j.name for j in job_roles},
+        label=skill_label,
+    ), _status(form)

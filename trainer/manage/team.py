@@ -623,13 +623,14 @@ def assign_work(
     viewer: User,
     *,
     what: str,
-    who: str,
+    who: str | list[str],
     due_date: date,
     today: date,
 ) -> AssignResult:
-    """Assign a live path or lesson (`what`: "path:ID" or "lesson:ID") to a person or a whole
-    team of the viewer's (`who`: "person:ID" or "team:ID"), due on `due_date`. A person or team
-    outside the viewer's scope is 404, whatever the form said. Committed."""
+    """Assign a live path or lesson (`what`: "path:ID" or "lesson:ID") to people and whole
+    teams of the viewer's at once (`who`: one or more of "person:ID" and "team:ID"; someone
+    named twice is assigned once), due on `due_date`. A person or team outside the viewer's
+    scope is 404, whatever the form said. Committed."""
     if due_date < today:
         raise AssignError("due_date", "The due date cannot be in the past.")
     kind, _sep, raw_id = what.partition(":")
@@ -640,24 +641,28 @@ def assign_work(
     if target is None or target.retired:
         raise AssignError("what", "Choose a path or a lesson from the list.")
 
-    kind, _sep, raw_id = who.partition(":")
-    who_id = parse_id(raw_id)
-    if who_id is None or kind not in ("person", "team"):
-        raise AssignError("who", "Choose a person or a team from the list.")
-    if kind == "person":
-        people = [person_in_scope(session, viewer, who_id)]
-        if not people[0].active:
-            raise AssignError("who", "That person's account is switched off.")
-    else:
-        team = team_in_scope(session, viewer, who_id)
-        people = list(
-            session.scalars(
-                select(User)
-                .where(User.team_id == team.id, User.active.is_(True))
-                .order_by(User.name)
+    chosen = [who] if isinstance(who, str) else [value for value in who if value]
+    if not chosen:
+        raise AssignError("who", "Choose a person or a team.")
+    people: dict[int, User] = {}
+    for value in chosen:
+        kind, _sep, raw_id = value.partition(":")
+        who_id = parse_id(raw_id)
+        if who_id is None or kind not in ("person", "team"):
+            raise AssignError("who", "Choose a person or a team from the list.")
+        if kind == "person":
+            person = person_in_scope(session, viewer, who_id)
+            if not person.active:
+                raise AssignError("who", f"{person.name}'s account is switched off.")
+            people[person.id] = person
+        else:
+            team = team_in_scope(session, viewer, who_id)
+            members = session.scalars(
+                select(User).where(User.team_id == team.id, User.active.is_(True))
             )
-        )
-        if not people:
-            raise AssignError("who", "That team has nobody in it yet.")
-    assign(session, viewer, people, path=path, lesson=lesson, due_date=due_date)
-    return AssignResult(title=target.title, people=people, due_date=due_date)
+            people.update((member.id, member) for member in members)
+    if not people:
+        raise AssignError("who", "That team has nobody in it yet.")
+    chosen_people = sorted(people.values(), key=lambda person: (person.name, person.id))
+    assign(session, viewer, chosen_people, path=path, lesson=lesson, due_date=due_date)
+    return AssignResult(title=target.title, people=chosen_people, due_date=due_date)

@@ -200,17 +200,22 @@ def assign():
         teams=visible_teams(db.session, current_user),
         people=team.assignable_people(db.session, current_user),
     )
-    if request.method == "GET" and request.args.get("person", "").isdigit():
-        prefill = f"person:{request.args['person']}"
-        if any(value == prefill for value, _label in form.who.choices["People"]):
-            form.who.data = prefill
+    if request.method == "GET":
+        # Ticked already: the people a link came with (a person's page, "Needs attention").
+        offered = {value for value, _label in form.who.choices["People"]}
+        form.who.data = [
+            f"person:{value}"
+            for value in request.args.getlist("person")
+            if f"person:{value}" in offered
+        ]
     if form.validate_on_submit():
+        chosen = form.chosen()
         try:
             result = team.assign_work(
                 db.session,
                 current_user,
                 what=form.what.data,
-                who=form.who.data,
+                who=chosen,
                 due_date=form.due_date.data,
                 today=today,
             )
@@ -223,9 +228,11 @@ def assign():
                 f"Assigned “{result.title}” to {whom}, due {result.due_date:%-d %B %Y}.",
                 "success",
             )
-            if form.who.data.startswith("person:"):
+            kind, _sep, chosen_id = chosen[0].partition(":")
+            if len(chosen) == 1 and kind == "person":
                 return redirect(url_for("manage.person", person_id=result.people[0].id), 303)
-            team_id = int(form.who.data.partition(":")[2])
-            return redirect(url_for("manage.team", team=team_id), 303)
+            if len(chosen) == 1:
+                return redirect(url_for("manage.team", team=int(chosen_id)), 303)
+            return redirect(url_for("manage.team"), 303)
     status = 400 if form.errors else 200
     return render_template("manage/assign.html", form=form, today=today), status
