@@ -227,12 +227,26 @@ def test_new_person_is_saved_enrolled_and_mailed_a_link(admin, client):
     assert link in text(client.get(f"/admin/outbox/{outbox_id}"))
 
 
+def test_person_form_hints_match_their_controls(admin, client):
+    page = text(client.get("/admin/people/new"))
+    hire = page.split('<label for="hire_date">', 1)[1].split("</div>", 1)[0]
+    assert 'type="date"' in hire and "placeholder" not in hire
+    assert "Path lessons fall due counting from this day." in hire
+    reminder = page.split('<label for="reminder_time">', 1)[1].split("</div>", 1)[0]
+    assert 'type="time"' in reminder
+    # A picker is not typed into: no written format under it.
+    for hint in (hire, reminder):
+        assert not re.search(r"2025-03-31|YYYY|24-hour|like 18:00|[Ww]ritten like", hint)
+    response = client.post("/admin/people/new", data=person_data(reminder_time=""))
+    assert "Choose the time of the reminder." in text(response)
+
+
 def test_new_person_with_bad_fields_keeps_what_was_typed(admin, client):
     data = person_data(email="lee@example.com", name="Sam Typed", hire_date="31/03/2025")
     response = client.post("/admin/people/new", data=data)
     assert response.status_code == 400
     page = text(response)
-    assert 'id="hire_date-error"' in page and "Not a valid date value" in page
+    assert 'id="hire_date-error"' in page and "That is not a date." in page
     assert 'value="Sam Typed"' in page
     # The taken address is reported once the format errors are fixed.
     response = client.post("/admin/people/new", data=person_data(email="LEE@example.com"))
@@ -577,6 +591,30 @@ def test_checklist_skill_is_picked_from_the_known_skills_and_roles_are_ticked(ad
 
 # -- the CSV import ---------------------------------------------------------------------------
 
+
+def test_preview_announces_only_teams_of_rows_that_can_be_imported(admin, client):
+    body = (
+        HEADER
+        + "amy@example.com,Amy Archer,,teller,east branch,,,\n"
+        + "bad address,Ben Baker,,teller,Typo Branch,,,\n"  # rejected: its team is not new
+        + "cy@example.com,Cy Cole,,teller,East Branch,,,\n"
+        + "dee@example.com,Dee Dale,,teller,Typo branch,1 March,,\n"  # rejected too
+    )
+    preview = upload(client, body)
+    page = text(preview)
+    assert "New team to add: east branch." in page
+    assert "Typo" not in page.split("<h2", 1)[0]  # not above the rows' own listing
+    done = confirm(client, preview, choice="valid")
+    assert done.status_code == 303
+    message = text(client.get("/admin/people"))
+    assert "New team: east branch" in message and "Typo" not in message
+    with admin.app.app_context():
+        assert {t.name for t in db.session.scalars(select(Team))} >= {"east branch"}
+        assert db.session.scalar(select(Team).where(Team.name.ilike("typo%"))) is None
+        cy = user_by_email("cy@example.com")
+        assert cy.team.name == "east branch"  # one team, as the first valid row spells it
+
+
 HEADER = "email,name,role,job_role,team,hire_date,timezone,reminder_time\n"
 
 
@@ -694,6 +732,14 @@ def test_csv_with_one_bad_row_imports_nothing_unless_asked(import_app):
     ):
         assert f'<a href="#row-7">Row 7</a>, {field}' in page
     assert "Import only the 2 valid rows" in page and 'value="all"' not in page
+    # The cells at fault stand out, each saying why to a screen reader; the others do not.
+    dee = page.split('<tr id="row-7" class="bad-row">', 1)[1].split("</tr>", 1)[0]
+    assert dee.count('class="bad-cell"') == 4  # role, job role, time zone, reminder time
+    assert '<td class="bad-cell"><span class="bad-value">boss</span>' in dee
+    assert "<td>Dee Dale</td>" in dee
+    ben = page.split('<tr id="row-3" class="bad-row">', 1)[1].split("</tr>", 1)[0]
+    assert ben.count('class="bad-cell"') == 1 and "31/12/2024</span>" in ben
+    assert '<tr id="row-2">' in page  # Amy: nothing marked
 
     # "Import everyone" is refused while rows have problems, even if sent by hand.
     refused = confirm(client, preview, "all")

@@ -66,12 +66,12 @@ class PersonForm(FlaskForm):
         "Hire date (optional)",
         validators=[Optional()],
         format="%Y-%m-%d",
-        render_kw={"placeholder": "YYYY-MM-DD"},
+        invalid_value_message="That is not a date. Pick one from the calendar.",
     )
     timezone = SelectField("Time zone", invalid_choice_message="Choose a time zone from the list.")
     reminder_time = TimeField(
         "Daily reminder time",
-        validators=[InputRequired(message="Give a time like 18:00.")],
+        validators=[InputRequired(message="Choose the time of the reminder.")],
         format=["%H:%M", "%H:%M:%S"],  # some browsers send seconds
     )
     submit = SubmitField("Save")
