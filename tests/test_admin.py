@@ -924,3 +924,81 @@ def test_admin_pages_on_a_phone_without_javascript(page, live_server, tmp_path):
     page.get_by_role("button", name="Set password and sign in").click()
     expect(page.get_by_role("status")).to_contain_text("Your password is set")
     assert urlsplit(page.url).path == "/"
+
+
+def full_link(email: str) -> str:
+    """The whole password link mailed to this address, as the outbox shows it."""
+    return "http://127.0.0.1:5000" + latest_link(email)
+
+
+def test_outbox_shows_one_time_links_with_copy_link(admin, client):
+    response = client.post("/admin/people/new", data=person_data(email="olly@example.com"))
+    assert response.status_code == 303
+    with admin.app.app_context():
+        link = full_link("olly@example.com")
+        message_id = db.session.scalar(
+            select(OutboxMessage.id).where(OutboxMessage.to == "olly@example.com")
+        )
+    outbox = text(client.get("/admin/outbox"))
+    assert f'id="link-{message_id}" value="{link}" readonly' in outbox
+    assert f'data-copy="link-{message_id}" hidden>Copy link</button>' in outbox
+    assert "copy-link.js" in outbox
+    page = text(client.get(f"/admin/outbox/{message_id}"))
+    assert f'value="{link}" readonly' in page and 'data-copy="link"' in page
+    # A message without a one-time link has neither.
+    with admin.app.app_context():
+        from trainer.messages.outbox import queue_message
+
+        other = queue_message(
+            db.session,
+            to="x@example.com",
+            subject="Hello",
+            text="See http://x.test/a",
+            kind="digest",
+        )
+        db.session.commit()
+        other_id = other.id
+    page = text(client.get(f"/admin/outbox/{other_id}"))
+    assert "Copy link" not in page and "copy-link.js" not in page
+
+
+@pytest.mark.browser
+def test_copy_link_puts_the_one_time_link_on_the_clipboard(browser, live_server):
+    from playwright.sync_api import expect
+
+    from trainer.admin.invites import send_invitation
+
+    with live_server.app.app_context():
+        create_user(
+            db.session, email="copy-admin@example.com", name="Cora Admin", password=PASSWORD,
+            role="admin",
+        )  # fmt: skip
+        newcomer = create_user(
+            db.session, email="nia.new@example.com", name="Nia New", password=None
+        )
+        send_invitation(db.session, newcomer)
+        db.session.commit()
+        link = full_link("nia.new@example.com")
+    context = browser.new_context(viewport={"width": 360, "height": 740}, base_url=live_server.url)
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
+    page = context.new_page()
+    try:
+        page.goto("/login")
+        page.get_by_label("Email").fill("copy-admin@example.com")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.goto("/admin/outbox")
+        row = page.get_by_role("row").filter(has_text="nia.new@example.com")
+        expect(row.get_by_label("One-time link")).to_have_value(link)
+        row.get_by_role("button", name="Copy link").click()
+        expect(row.get_by_role("status")).to_have_text("Link copied.")
+        assert page.evaluate("navigator.clipboard.readText()") == link
+        assert_fits(page)
+        row.get_by_role("link", name="Set your Frontline Trainer password").click()
+        page.evaluate("navigator.clipboard.writeText('')")
+        page.get_by_role("button", name="Copy link").click()
+        expect(page.get_by_role("status")).to_have_text("Link copied.")
+        assert page.evaluate("navigator.clipboard.readText()") == link
+        assert_fits(page)
+    finally:
+        context.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -32,6 +34,18 @@ from trainer.people.zones import timezone_names
 from trainer.web import page_number
 
 PER_PAGE = 50
+# Messages that carry a link working once, which an admin may have to pass on by hand.
+ONE_TIME_KINDS = frozenset({"invitation", "password-reset"})
+_LINK = re.compile(r"https?://[^\s<>\"']+")
+
+
+def one_time_link(message: OutboxMessage) -> str | None:
+    """The one-time link a message carries (the first link of its text), if it is of a kind
+    that carries one."""
+    if message.kind not in ONE_TIME_KINDS:
+        return None
+    found = _LINK.search(message.text or "")
+    return found.group(0).rstrip(".,;)") if found else None
 
 
 @bp.before_request
@@ -52,6 +66,7 @@ def outbox():
     rows = [(message, message_status(message, config)) for message in page.items]
     return render_template(
         "admin/outbox.html",
+        links={message.id: one_time_link(message) for message in page.items},
         page=page,
         rows=rows,
         server=config.get("MAIL_SERVER"),
@@ -75,6 +90,7 @@ def message(outbox_id: int):
         deliveries=[(d, delivery_status(message, d)) for d in message.deliveries],
         labels=LABELS,
         short_text=sms.text(message) if message.short else "",
+        link=one_time_link(message),
     )
 
 
