@@ -245,3 +245,17 @@ def test_coaching_one_answer_at_a_time_with_save_and_next_on_a_phone(
     expect(page.get_by_text("No answer waiting matches.")).to_be_visible()
     expect(page.get_by_label("Person")).to_have_value("")  # Bob has none left to list
     assert_fits(page)
+
+
+def test_assign_a_lesson_to_two_people_at_once_on_a_phone(page: Page, live_server, teams):
+    log_in(page, MANAGER)
+    page.goto("/manage/assign")
+    assert_fits(page)
+    page.get_by_label("What to assign").select_option(label="Putting a wrong or late dish right")
+    page.get_by_role("checkbox", name="Ann Archer").check()
+    page.get_by_role("checkbox", name="Bob Baker").check()
+    due = local_date("Europe/London", utcnow()) + timedelta(days=10)
+    page.get_by_label("Due date").fill(due.isoformat())
+    page.get_by_role("button", name="Assign").click()
+    expect(page.get_by_role("status")).to_contain_text("to 2 people")
+    expect(page.get_by_role("heading", level=1, name="Your team")).to_be_visible()
