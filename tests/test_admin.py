@@ -227,12 +227,26 @@ def test_new_person_is_saved_enrolled_and_mailed_a_link(admin, client):
     assert link in text(client.get(f"/admin/outbox/{outbox_id}"))
 
 
+def test_person_form_hints_match_their_controls(admin, client):
+    page = text(client.get("/admin/people/new"))
+    hire = page.split('<label for="hire_date">', 1)[1].split("</div>", 1)[0]
+    assert 'type="date"' in hire and "placeholder" not in hire
+    assert "Path lessons fall due counting from this day." in hire
+    reminder = page.split('<label for="reminder_time">', 1)[1].split("</div>", 1)[0]
+    assert 'type="time"' in reminder
+    # A picker is not typed into: no written format under it.
+    for hint in (hire, reminder):
+        assert not re.search(r"2025-03-31|YYYY|24-hour|like 18:00|[Ww]ritten like", hint)
+    response = client.post("/admin/people/new", data=person_data(reminder_time=""))
+    assert "Choose the time of the reminder." in text(response)
+
+
 def test_new_person_with_bad_fields_keeps_what_was_typed(admin, client):
     data = person_data(email="lee@example.com", name="Sam Typed", hire_date="31/03/2025")
     response = client.post("/admin/people/new", data=data)
     assert response.status_code == 400
     page = text(response)
-    assert 'id="hire_date-error"' in page and "Not a valid date value" in page
+    assert 'id="hire_date-error"' in page and "That is not a date." in page
     assert 'value="Sam Typed"' in page
     # The taken address is reported once the format errors are fixed.
     response = client.post("/admin/people/new", data=person_data(email="LEE@example.com"))
@@ -542,7 +556,64 @@ def test_admin_adds_an_observation_checklist(admin, client):
         assert checklist.points == ["Greeted within 5 seconds", "Smiled"]
 
 
+def test_checklist_skill_is_picked_from_the_known_skills_and_roles_are_ticked(admin, client):
+    page = text(client.get("/admin/checklists"))
+    picker = page.split('id="skill"', 1)[1].split("</select>", 1)[0]
+    assert '<option value="phone-greeting">Phone greeting</option>' in picker
+    assert '<option value="collections-call">Collections call</option>' in picker
+    assert '<input type="checkbox" name="roles" value="wait-staff"><span>Wait staff' in page
+    data = {
+        "title": "Bar welcome",
+        "key": "bar-welcome",
+        "skill": "made-up-skill",
+        "points": "Greeted\nSmiled\n",
+        "roles": ["wait-staff"],
+    }
+    response = client.post("/admin/checklists", data=data)
+    assert response.status_code == 400
+    assert "Choose a skill from the list." in text(response)
+    assert 'value="wait-staff" checked>' in text(response)  # what was ticked stays ticked
+    response = client.post("/admin/checklists", data=dict(data, roles=["astronaut"]))
+    assert response.status_code == 400
+    data["skill"] = "first-impression"
+    assert "Choose job roles from the list." in text(
+        client.post("/admin/checklists", data=dict(data, roles=["astronaut"]))
+    )
+    assert client.post("/admin/checklists", data=data).status_code == 303
+    listing = text(client.get("/admin/checklists"))
+    assert "Bar welcome" in listing and "First impression · Wait staff" in listing
+    with admin.app.app_context():
+        checklist = db.session.scalar(
+            select(ObservationChecklist).where(ObservationChecklist.key == "bar-welcome")
+        )
+        assert (checklist.skill, checklist.roles) == ("first-impression", ["wait-staff"])
+
+
 # -- the CSV import ---------------------------------------------------------------------------
+
+
+def test_preview_announces_only_teams_of_rows_that_can_be_imported(admin, client):
+    body = (
+        HEADER
+        + "amy@example.com,Amy Archer,,teller,east branch,,,\n"
+        + "bad address,Ben Baker,,teller,Typo Branch,,,\n"  # rejected: its team is not new
+        + "cy@example.com,Cy Cole,,teller,East Branch,,,\n"
+        + "dee@example.com,Dee Dale,,teller,Typo branch,1 March,,\n"  # rejected too
+    )
+    preview = upload(client, body)
+    page = text(preview)
+    assert "New team to add: east branch." in page
+    assert "Typo" not in page.split("<h2", 1)[0]  # not above the rows' own listing
+    done = confirm(client, preview, choice="valid")
+    assert done.status_code == 303
+    message = text(client.get("/admin/people"))
+    assert "New team: east branch" in message and "Typo" not in message
+    with admin.app.app_context():
+        assert {t.name for t in db.session.scalars(select(Team))} >= {"east branch"}
+        assert db.session.scalar(select(Team).where(Team.name.ilike("typo%"))) is None
+        cy = user_by_email("cy@example.com")
+        assert cy.team.name == "east branch"  # one team, as the first valid row spells it
+
 
 HEADER = "email,name,role,job_role,team,hire_date,timezone,reminder_time\n"
 
@@ -661,6 +732,14 @@ def test_csv_with_one_bad_row_imports_nothing_unless_asked(import_app):
     ):
         assert f'<a href="#row-7">Row 7</a>, {field}' in page
     assert "Import only the 2 valid rows" in page and 'value="all"' not in page
+    # The cells at fault stand out, each saying why to a screen reader; the others do not.
+    dee = page.split('<tr id="row-7" class="bad-row">', 1)[1].split("</tr>", 1)[0]
+    assert dee.count('class="bad-cell"') == 4  # role, job role, time zone, reminder time
+    assert '<td class="bad-cell"><span class="bad-value">boss</span>' in dee
+    assert "<td>Dee Dale</td>" in dee
+    ben = page.split('<tr id="row-3" class="bad-row">', 1)[1].split("</tr>", 1)[0]
+    assert ben.count('class="bad-cell"') == 1 and "31/12/2024</span>" in ben
+    assert '<tr id="row-2">' in page  # Amy: nothing marked
 
     # "Import everyone" is refused while rows have problems, even if sent by hand.
     refused = confirm(client, preview, "all")
@@ -845,3 +924,81 @@ def test_admin_pages_on_a_phone_without_javascript(page, live_server, tmp_path):
     page.get_by_role("button", name="Set password and sign in").click()
     expect(page.get_by_role("status")).to_contain_text("Your password is set")
     assert urlsplit(page.url).path == "/"
+
+
+def full_link(email: str) -> str:
+    """The whole password link mailed to this address, as the outbox shows it."""
+    return "http://127.0.0.1:5000" + latest_link(email)
+
+
+def test_outbox_shows_one_time_links_with_copy_link(admin, client):
+    response = client.post("/admin/people/new", data=person_data(email="olly@example.com"))
+    assert response.status_code == 303
+    with admin.app.app_context():
+        link = full_link("olly@example.com")
+        message_id = db.session.scalar(
+            select(OutboxMessage.id).where(OutboxMessage.to == "olly@example.com")
+        )
+    outbox = text(client.get("/admin/outbox"))
+    assert f'id="link-{message_id}" value="{link}" readonly' in outbox
+    assert f'data-copy="link-{message_id}" hidden>Copy link</button>' in outbox
+    assert "copy-link.js" in outbox
+    page = text(client.get(f"/admin/outbox/{message_id}"))
+    assert f'value="{link}" readonly' in page and 'data-copy="link"' in page
+    # A message without a one-time link has neither.
+    with admin.app.app_context():
+        from trainer.messages.outbox import queue_message
+
+        other = queue_message(
+            db.session,
+            to="x@example.com",
+            subject="Hello",
+            text="See http://x.test/a",
+            kind="digest",
+        )
+        db.session.commit()
+        other_id = other.id
+    page = text(client.get(f"/admin/outbox/{other_id}"))
+    assert "Copy link" not in page and "copy-link.js" not in page
+
+
+@pytest.mark.browser
+def test_copy_link_puts_the_one_time_link_on_the_clipboard(browser, live_server):
+    from playwright.sync_api import expect
+
+    from trainer.admin.invites import send_invitation
+
+    with live_server.app.app_context():
+        create_user(
+            db.session, email="copy-admin@example.com", name="Cora Admin", password=PASSWORD,
+            role="admin",
+        )  # fmt: skip
+        newcomer = create_user(
+            db.session, email="nia.new@example.com", name="Nia New", password=None
+        )
+        send_invitation(db.session, newcomer)
+        db.session.commit()
+        link = full_link("nia.new@example.com")
+    context = browser.new_context(viewport={"width": 360, "height": 740}, base_url=live_server.url)
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
+    page = context.new_page()
+    try:
+        page.goto("/login")
+        page.get_by_label("Email").fill("copy-admin@example.com")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.goto("/admin/outbox")
+        row = page.get_by_role("row").filter(has_text="nia.new@example.com")
+        expect(row.get_by_label("One-time link")).to_have_value(link)
+        row.get_by_role("button", name="Copy link").click()
+        expect(row.get_by_role("status")).to_have_text("Link copied.")
+        assert page.evaluate("navigator.clipboard.readText()") == link
+        assert_fits(page)
+        row.get_by_role("link", name="Set your Frontline Trainer password").click()
+        page.evaluate("navigator.clipboard.writeText('')")
+        page.get_by_role("button", name="Copy link").click()
+        expect(page.get_by_role("status")).to_have_text("Link copied.")
+        assert page.evaluate("navigator.clipboard.readText()") == link
+        assert_fits(page)
+    finally:
+        context.close()

@@ -52,6 +52,26 @@ def test_right_password_lands_on_today(make_user, client):
     assert "Sign out" in text(today)
 
 
+@pytest.mark.parametrize(
+    "role, home, heading",
+    [("manager", "/manage/", "Your team"), ("admin", "/admin/people", "People")],
+)
+def test_managers_land_on_their_team_and_admins_on_people(make_user, client, role, home, heading):
+    make_user("boss@example.com", role=role)
+    response = login(client, "boss@example.com")
+    assert location(response) == home
+    page = text(client.get(home))
+    assert f"<h1>{heading}" in page
+    # Their own learning is one tab away, and the brand leads home.
+    assert '<a href="/" >My learning</a>' in page
+    assert f'<a class="brand" href="{home}">' in page
+    assert "Today" in text(client.get("/"))
+    # Already signed in: the sign-in page sends them home too; a "next" still wins.
+    assert location(client.get("/login")) == home
+    client.post("/logout")
+    assert location(login(client, "boss@example.com", next_="/lessons")) == "/lessons"
+
+
 def test_wrong_password_and_unknown_email_look_the_same(make_user, client):
     make_user()
     wrong = login(client, password="not my password")
@@ -428,7 +448,7 @@ def test_cli_creates_an_admin_who_can_sign_in(app, runner, client):
 
     response = login(client, email="ada@example.com", password="admin password")
     assert response.status_code == 302
-    assert location(response) == "/"
+    assert location(response) == "/admin/people"  # an admin lands on the people list
 
 
 def test_cli_refuses_a_duplicate_email(app, runner):

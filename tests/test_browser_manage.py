@@ -10,12 +10,13 @@ from types import SimpleNamespace
 
 import pytest
 from playwright.sync_api import Page, expect
+from sqlalchemy import select
 
-from tests.browser_support import LESSON, PHONE
+from tests.browser_support import ARTIFACTS, LESSON, PHONE
 from tests.test_browser import assert_fits, log_in
 from trainer.extensions import db
 from trainer.learn.services import live_lesson, record_roleplay, tick_rubric
-from trainer.models import utcnow
+from trainer.models import User, utcnow
 from trainer.people.services import create_user, get_or_create_team
 from trainer.review.planning import local_date
 
@@ -72,13 +73,17 @@ def test_manager_coaches_a_roleplay_and_the_learner_reads_it(
     log_in(page, MANAGER)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Coaching").click()
     expect(page.get_by_role("heading", level=1, name="Coaching")).to_be_visible()
+    queue = page.locator("ol.coach-queue li", has_text="Good morning! Come on over, I'm Ann.")
+    assert_fits(page)
+    queue.get_by_role("link", name=re.compile("Ann Archer")).click()
     card = page.locator("article", has_text="Good morning! Come on over, I'm Ann.")
-    expect(card.get_by_role("heading", name="Ann Archer")).to_be_visible()
+    expect(card.get_by_role("heading", level=1, name="Ann Archer")).to_be_visible()
+    card.get_by_text("A model answer").click()
     expect(card.locator("blockquote.model")).to_be_visible()
     expect(card.locator(".rubric li.right")).to_have_count(1)
     assert_fits(page)
     card.get_by_label("Your coaching note to Ann").fill(note)
-    card.get_by_role("button", name="Send the note").click()
+    card.get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_role("status")).to_have_text("Coaching note sent to Ann Archer.")
     expect(page.get_by_text("Good morning! Come on over, I'm Ann.")).to_have_count(0)
 
@@ -155,3 +160,102 @@ def test_remind_from_the_team_page_on_a_phone(page: Page, live_server, teams):
     expect(row.get_by_text("reminded today")).to_be_visible()
     expect(row.get_by_role("button", name="Remind Bob Baker")).to_have_count(0)
     assert_fits(page)
+
+
+def test_team_page_is_one_card_per_person_on_a_phone_and_full_width_on_a_desktop(
+    page: Page, live_server, teams
+):
+    log_in(page, MANAGER)
+    expect(page).to_have_url(re.compile(r"/manage/$"))  # a manager lands on their team
+    expect(page.get_by_role("heading", level=1, name="Your team")).to_be_visible()
+    assert_fits(page)
+    figures = page.locator("ul.figures li")
+    expect(figures).to_have_count(4)
+    expect(figures.nth(3)).to_contain_text("refreshers done this week")
+    # Two figures a line on a phone.
+    first, second, third = (figures.nth(n).bounding_box() for n in range(3))
+    assert first["y"] == second["y"] < third["y"]
+    attention = page.get_by_role("region", name="Needs attention")
+    expect(attention.get_by_role("button", name="Remind Ann Archer")).to_be_visible()
+    people = page.locator("table.team tbody tr")
+    expect(people).to_have_count(2)
+    assert attention.bounding_box()["y"] < people.first.bounding_box()["y"]
+    # One card per person: stacked, each as wide as the screen allows, labelled values.
+    ann, bob = people.nth(0).bounding_box(), people.nth(1).bounding_box()
+    assert ann["width"] <= PHONE["width"] and bob["y"] >= ann["y"] + ann["height"]
+    progress = people.nth(0).locator("td.progress-cell")
+    assert progress.evaluate("td => getComputedStyle(td).display") == "flex"
+    label = progress.evaluate("td => getComputedStyle(td, '::before').content")
+    assert label == '"Path progress"'
+    expect(people.nth(0).get_by_role("button", name="Remind Ann Archer")).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "team-phone.png"), full_page=True)
+
+    page.set_viewport_size({"width": 1280, "height": 800})
+    main = page.get_by_role("main").bounding_box()
+    assert main["width"] > 1000  # full width, not the reading column
+    assert (
+        people.nth(0).locator("td").first.evaluate("td => getComputedStyle(td).display")
+        == "table-cell"
+    )
+    first, fourth = figures.nth(0).bounding_box(), figures.nth(3).bounding_box()
+    assert first["y"] == fourth["y"]  # the four figures on one line
+    page.screenshot(path=str(ARTIFACTS / "team-desktop.png"), full_page=True)
+
+
+def test_coaching_one_answer_at_a_time_with_save_and_next_on_a_phone(
+    page: Page, live_server, teams
+):
+    with live_server.app.app_context():
+        s = db.session
+        bob = s.scalar(select(User).where(User.email == "bob.north@example.com"))
+        lesson = live_lesson(s, LESSON)
+        texts = ("Hi there, one moment please.", "Welcome in, I'm Bob. What can I do?")
+        for roleplay, text in zip(lesson.live_roleplays, texts, strict=False):
+            record_roleplay(s, bob, lesson, roleplay, text, uuid.uuid4().hex)
+    log_in(page, MANAGER)
+    page.goto("/manage/coaching")
+    page.get_by_label("Person").select_option(label="Bob Baker (2)")
+    page.get_by_role("button", name="Show").click()
+    expect(page.locator("ol.coach-queue li")).to_have_count(2)
+    assert_fits(page)
+    page.get_by_role("link", name="Start with Bob's answer").click()
+    expect(page.get_by_text("answer 1 of 2")).to_be_visible()
+    expect(page.locator("blockquote.mine")).to_have_text(texts[0])
+
+    # Nothing written: the error is summed up at the top, its link goes to the field.
+    page.get_by_role("button", name="Save & next").click()
+    summary = page.get_by_role("alert")
+    expect(summary).to_contain_text("Write a coaching note.")
+    assert summary.bounding_box()["y"] < page.locator("blockquote.mine").bounding_box()["y"]
+    summary.get_by_role("link", name="Write a coaching note.").click()
+    expect(page).to_have_url(re.compile(r"#a\d+-comment$"))
+    note = page.get_by_label("Your coaching note to Bob")
+    expect(note).to_have_attribute("aria-invalid", "true")
+    assert_fits(page)
+
+    note.fill("Say your name first, then offer help.")
+    page.screenshot(path=str(ARTIFACTS / "coaching-360.png"), full_page=True)
+    page.get_by_role("button", name="Save & next").click()
+    expect(page.get_by_role("status")).to_have_text("Coaching note sent to Bob Baker.")
+    expect(page.locator("blockquote.mine")).to_have_text(texts[1])
+    expect(page.get_by_text("answer 1 of 1")).to_be_visible()
+    expect(page.get_by_role("button", name="Save & next")).to_have_count(0)
+    page.get_by_label("Your coaching note to Bob").fill("That is the one.")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_text("No answer waiting matches.")).to_be_visible()
+    expect(page.get_by_label("Person")).to_have_value("")  # Bob has none left to list
+    assert_fits(page)
+
+
+def test_assign_a_lesson_to_two_people_at_once_on_a_phone(page: Page, live_server, teams):
+    log_in(page, MANAGER)
+    page.goto("/manage/assign")
+    assert_fits(page)
+    page.get_by_label("What to assign").select_option(label="Putting a wrong or late dish right")
+    page.get_by_role("checkbox", name="Ann Archer").check()
+    page.get_by_role("checkbox", name="Bob Baker").check()
+    due = local_date("Europe/London", utcnow()) + timedelta(days=10)
+    page.get_by_label("Due date").fill(due.isoformat())
+    page.get_by_role("button", name="Assign").click()
+    expect(page.get_by_role("status")).to_contain_text("to 2 people")
+    expect(page.get_by_role("heading", level=1, name="Your team")).to_be_visible()

@@ -399,6 +399,51 @@ def checklist_id(app, key: str) -> int:
         )
 
 
+def checklist_options(html: str) -> list[str]:
+    select_ = html.split('id="checklist"', 1)[1].split("</select>", 1)[0]
+    return re.findall(r"<option[^>]*>([^<]+)</option>", select_)[1:]
+
+
+def test_observation_checklists_are_those_of_the_persons_job_role(app, world):
+    checklist_id(app, "phone-greeting")
+    with app.app_context():
+        wait = person("wes@example.com", "Wes Waiter", "Riverside", job_role="wait-staff")
+        rep = person("ria@example.com", "Ria Rep", "Riverside", job_role="contact-centre")
+        nobody = person("nia@example.com", "Nia New", "Riverside", job_role=None)
+    client = app.test_client()
+    log_in(client)
+    every = checklist_options(client.get("/manage/observe").get_data(as_text=True))
+    assert every == [
+        "A collections call",
+        "Answering the phone",
+        "Greeting at the counter or table",
+        "Putting a problem right",
+    ]
+    page = client.get(f"/manage/observe?person={wait}").get_data(as_text=True)
+    assert checklist_options(page) == [
+        "Answering the phone",
+        "Greeting at the counter or table",
+        "Putting a problem right",
+    ]
+    assert "Checklists that fit Wes's job role (Wait staff)." in page
+    assert f'href="/manage/observe?person={wait}&amp;all=1">Show every checklist' in page
+    assert (
+        checklist_options(client.get(f"/manage/observe?person={wait}&all=1").get_data(as_text=True))
+        == every
+    )
+    rep_page = client.get(f"/manage/observe?person={rep}").get_data(as_text=True)
+    assert "Greeting at the counter or table" not in checklist_options(rep_page)
+    assert "A collections call" in checklist_options(rep_page)
+    assert (
+        checklist_options(client.get(f"/manage/observe?person={nobody}").get_data(as_text=True))
+        == every
+    )
+    # A checklist chosen from a link stays on offer even when it is not the role's.
+    counter = checklist_id(app, "counter-or-table-greeting")
+    chosen = client.get(f"/manage/observe?person={rep}&checklist={counter}")
+    assert "Greeting at the counter or table" in checklist_options(chosen.get_data(as_text=True))
+
+
 def test_an_observation_is_recorded_once_with_its_points_and_grade(app, world):
     phone = checklist_id(app, "phone-greeting")
     client = app.test_client()

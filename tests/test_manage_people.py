@@ -332,6 +332,58 @@ def test_team_page_lists_the_managers_people(manager, client):
     assert f'href="/manage/people/{manager.ann}"' in page
 
 
+def test_team_summary_and_needs_attention_come_first(manager, client):
+    with manager.app.app_context():
+        view = team.team_view(db.session, db.session.get(User, manager.mia), team.TeamFilters())
+        summary = view.summary
+        assert (summary.people, summary.overdue, summary.behind) == (2, 2, 2)
+        assert (summary.lessons_done, summary.lessons_total, summary.completion) == (2, 20, 10)
+        assert summary.refreshers_week == 3  # Ann's three of the last days; day 9 is older
+        assert [row.name for row in view.attention] == ["Ann Archer", "Bob Baker"]  # most overdue
+        assert view.attention[1].reasons() == ["1 lesson overdue"]
+
+    page = client.get("/manage/?q=bob").get_data(as_text=True)  # filters leave them be
+    figures = page.split('<ul class="figures">', 1)[1].split("</ul>", 1)[0]
+    words = " ".join(re.sub(r"<[^>]+>", " ", figures).split())
+    assert words == (
+        "2 overdue 2 behind 10% path completion : 2 of 20 lessons 3 refreshers done this week"
+    )
+    assert 'href="/manage/?status=overdue"' in figures
+    assert 'href="/manage/?status=behind"' in figures
+    attention = page.split('id="attention-title"', 1)[1].split("</section>", 1)[0]
+    assert attention.index("Ann Archer") < attention.index("Bob Baker")
+    assert "9 lessons overdue" in attention and "1 lesson overdue" in attention
+    assert attention.count("Remind<span") == 2
+    assert f'action="/manage/people/{manager.ann}/remind"' in attention
+    assert "Remind everyone overdue" in attention
+    assert (
+        f'href="/manage/assign?person={manager.ann}&amp;person={manager.bob}">'
+        "Assign a lesson to these 2 people"
+    ) in attention
+    # The figures, then who needs attention, then everyone; the chart last.
+    assert (
+        page.index('class="figures"')
+        < page.index("Needs attention")
+        < page.index('id="people-title"')
+        < page.index("Completion over time")
+    )
+    assert '<main id="main" tabindex="-1" class="wide">' in page
+    assert table(page)[1][0][0] == "Bob Baker"
+
+
+def test_nobody_behind_says_so(manager, client):
+    with manager.app.app_context():
+        s = db.session
+        for user in (s.get(User, manager.ann), s.get(User, manager.bob)):
+            user.job_role_id = None  # off the path: nothing can be overdue
+            s.execute(Enrolment.__table__.delete().where(Enrolment.user_id == user.id))
+        s.execute(Refresher.__table__.delete())
+        s.commit()
+    page = client.get("/manage/").get_data(as_text=True)
+    assert "Nobody is behind." in page
+    assert "Remind everyone overdue" not in page
+
+
 def world_today(world) -> str:
     return world.today.isoformat()
 
@@ -395,7 +447,7 @@ def test_csv_has_the_pages_rows_and_columns(manager, client):
 
 def test_csv_export_holds_every_page(world, client):
     with world.app.app_context():
-        for n in range(30):
+        for n in range(55):
             create_user(
                 db.session,
                 email=f"p{n}@example.com",
@@ -405,10 +457,10 @@ def test_csv_export_holds_every_page(world, client):
             )
         db.session.commit()
     login(client, "mia@example.com")
-    assert len(names(client, "/manage/")) == team.PER_PAGE
-    assert names(client, "/manage/?page=2")[-1] == "Person 29"
-    assert len(names(client, "/manage/?page=2")) == 32 - team.PER_PAGE
-    assert len(csv_rows(client.get("/manage/team.csv?page=2"))) == 1 + 32
+    assert len(names(client, "/manage/")) == team.PER_PAGE == 50  # a team of 50 on one page
+    assert names(client, "/manage/?page=2")[-1] == "Person 54"
+    assert len(names(client, "/manage/?page=2")) == 57 - team.PER_PAGE
+    assert len(csv_rows(client.get("/manage/team.csv?page=2"))) == 1 + 57
 
 
 def test_csv_neutralises_formulas(world, client):
@@ -502,7 +554,7 @@ def test_team_view_asks_the_same_number_of_queries_for_5_and_40_people(library_a
     print("queries:", counts)
     assert counts["5"] == counts["40"]
     assert counts["5 csv"] == counts["40 csv"]
-    assert len(names(client, f"/manage/?team={large}")) == team.PER_PAGE
+    assert len(names(client, f"/manage/?team={large}")) == 40  # all of them, on one page
 
 
 # -- one person -------------------------------------------------------------------------------
@@ -686,15 +738,112 @@ def test_nav_shows_manager_links_only_to_managers(world, client):
 
 def test_coaching_queue_lists_waiting_answers_of_own_people_oldest_first(manager, client):
     page = client.get("/manage/coaching").get_data(as_text=True)
-    assert "Thank you for calling, this is Ann." in page
+    queue = page.split('<ol class="coach-queue">', 1)[1].split("</ol>", 1)[0]
+    assert "Thank you for calling, this is Ann." in queue
     assert "Good morning!" not in page  # Cat's, in South
-    assert "A model answer" in page and "They ticked 2 of" in page
-    assert f'<label for="a{manager.ann_answer}-comment">' in page
+    assert "today" in queue and "ticked 2 of" in queue
+    assert "<textarea" not in page  # compact: one line an answer, coached one at a time
     with manager.app.app_context():
         bob = db.session.get(User, manager.bob)
         later = answer_roleplay(bob, FIRST, "Hi, I'm Bob.")
     page = client.get("/manage/coaching").get_data(as_text=True)
-    assert page.index(f"a{manager.ann_answer}-comment") < page.index(f"a{later}-comment")
+    assert page.index(f"/manage/coaching/{manager.ann_answer}") < page.index(
+        f"/manage/coaching/{later}"
+    )
+    assert re.search(r'href="/manage/coaching/\d+">Start with Ann', page)
+
+    answer = client.get(f"/manage/coaching/{manager.ann_answer}").get_data(as_text=True)
+    assert "A model answer" in answer and "They ticked 2 of" in answer
+    assert f'<label for="a{manager.ann_answer}-comment">' in answer
+    assert re.search(r"answer \d+ of \d+", answer)
+    assert "Save &amp; next" in answer
+    assert f'href="/manage/coaching/{later}" class="skip-link">Skip to the next' in answer
+
+
+def clear_queue_but_one(world) -> None:
+    """Only Ann's answer to the second lesson stays waiting."""
+    with world.app.app_context():
+        db.session.execute(
+            RolePlayAnswer.__table__.update()
+            .where(RolePlayAnswer.id != world.ann_answer)
+            .values(coach_comment="Seen")
+        )
+        db.session.commit()
+
+
+def test_coaching_queue_filters_by_person_and_age(manager, client):
+    clear_queue_but_one(manager)
+    with manager.app.app_context():
+        bob = db.session.get(User, manager.bob)
+        bobs = answer_roleplay(bob, FIRST, "Hi, I'm Bob.")
+        old = db.session.get(RolePlayAnswer, manager.ann_answer)
+        old.created_at = utcnow() - timedelta(days=8)
+        db.session.commit()
+
+    def listed(url: str) -> list[int]:
+        page = client.get(url).get_data(as_text=True)
+        if '<ol class="coach-queue">' not in page:
+            return []
+        queue = page.split('<ol class="coach-queue">', 1)[1].split("</ol>", 1)[0]
+        return [int(n) for n in re.findall(r'href="/manage/coaching/(\d+)', queue)]
+
+    assert listed("/manage/coaching") == [manager.ann_answer, bobs]
+    assert listed(f"/manage/coaching?person={manager.bob}") == [bobs]
+    assert listed("/manage/coaching?age=7") == [manager.ann_answer]
+    assert listed("/manage/coaching?age=2") == [manager.ann_answer]
+    assert listed("/manage/coaching?age=new") == [bobs]
+    assert listed(f"/manage/coaching?person={manager.ann}&age=new") == []
+    assert listed(f"/manage/coaching?person={manager.cat}") == []  # not theirs: nothing
+    assert listed("/manage/coaching?person=x&age=forever") == [manager.ann_answer, bobs]
+    page = client.get("/manage/coaching").get_data(as_text=True)
+    assert f'<option value="{manager.ann}">Ann Archer (1)</option>' in page
+    assert "Cat Cole" not in page
+    assert "No answer waiting matches." in client.get(
+        f"/manage/coaching?person={manager.ann}&age=new"
+    ).get_data(as_text=True)
+
+
+def test_save_and_next_opens_the_next_answer_of_the_same_filter(manager, client):
+    clear_queue_but_one(manager)
+    with manager.app.app_context():
+        bob = db.session.get(User, manager.bob)
+        first = answer_roleplay(bob, FIRST, "Hi, I'm Bob.")
+        second = answer_roleplay(bob, SECOND, "Hello, Bob speaking.")
+    url = f"/manage/coaching/{first}?person={manager.bob}"
+    response = client.post(url, data={f"a{first}-comment": "Good start", "then": "next"})
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/manage/coaching/{second}?person={manager.bob}"
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Coaching note sent to Bob Baker." in page
+    assert "Hello, Bob speaking." in page and "answer 1 of 1" in page
+    assert "Save &amp; next" not in page  # the last one of Bob's: Save only
+    # The last one: back to the queue, saying so.
+    response = client.post(
+        f"/manage/coaching/{second}?person={manager.bob}",
+        data={f"a{second}-comment": "Better", "then": "next"},
+    )
+    assert response.headers["Location"] == f"/manage/coaching?person={manager.bob}"
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "That was the last answer waiting." in page
+    with manager.app.app_context():
+        notes = [db.session.get(RolePlayAnswer, n).coach_comment for n in (first, second)]
+        assert notes == ["Good start", "Better"]
+    # A coached answer's page goes back to the queue.
+    assert client.get(f"/manage/coaching/{first}").status_code == 303
+    assert client.get(f"/manage/coaching/{manager.cat_answer}").status_code == 404
+
+
+def test_coaching_errors_are_summed_up_with_a_link_to_the_field(manager, client):
+    response = client.post(
+        f"/manage/coaching/{manager.ann_answer}",
+        data={f"a{manager.ann_answer}-comment": " ", "then": "next"},
+    )
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    summary = page.split('class="error-summary"', 1)[1].split("</div>", 1)[0]
+    assert f'<a href="#a{manager.ann_answer}-comment">Write a coaching note.</a>' in summary
+    assert page.index('class="error-summary"') < page.index("<textarea")
+    assert f'id="a{manager.ann_answer}-comment"' in page
 
 
 def test_comment_is_validated(manager, client):
@@ -782,8 +931,10 @@ def test_assign_a_lesson_to_a_person(manager, client):
     with manager.app.app_context():
         lesson_id = live_lesson(db.session, EXTRA).id
     page = client.get(f"/manage/assign?person={manager.bob}").get_data(as_text=True)
-    assert f'<option selected value="person:{manager.bob}">Bob Baker</option>' in page
+    assert f'value="person:{manager.bob}" checked><span>Bob Baker' in page
+    assert f'value="person:{manager.ann}"><span>Ann Archer' in page
     assert 'type="date"' in page and f'min="{manager.today.isoformat()}"' in page
+    assert "year-month-day" not in page  # a date picker needs no typing hint
     due = manager.today + timedelta(days=7)
     response = client.post(
         "/manage/assign",
@@ -821,6 +972,67 @@ def test_assign_a_path_to_a_whole_team(manager, client):
             select(Enrolment.due_date).where(Enrolment.path_id == path_id)
         ).all()
         assert sorted(dues, key=str) == [due, due, None]  # Ann, Bob; Cat's untouched
+
+
+def test_assign_to_several_people_and_a_team_at_once(manager, client):
+    with manager.app.app_context():
+        s = db.session
+        lesson_id = live_lesson(s, EXTRA).id
+        s.execute(Enrolment.__table__.delete().where(Enrolment.lesson_id == lesson_id))
+        create_user(s, email="dan@example.com", name="Dan Dell", password=None, team="North branch")
+        s.commit()
+    page = client.get(f"/manage/assign?person={manager.ann}&person={manager.bob}").get_data(
+        as_text=True
+    )
+    assert page.count(" checked><span>") == 2
+    due = manager.today + timedelta(days=3)
+    response = client.post(
+        "/manage/assign",
+        data={
+            "what": f"lesson:{lesson_id}",
+            "who": [f"person:{manager.ann}", f"person:{manager.bob}"],
+            "due_date": due.isoformat(),
+        },
+    )
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/manage/"
+    assert "to 2 people" in client.get("/manage/").get_data(as_text=True)
+    # A team and one of its people together: everyone once.
+    response = client.post(
+        "/manage/assign",
+        data={
+            "what": f"lesson:{lesson_id}",
+            "who": [f"team:{manager.north}", f"person:{manager.bob}"],
+            "due_date": due.isoformat(),
+        },
+    )
+    assert response.status_code == 303
+    assert "to 3 people" in client.get("/manage/").get_data(as_text=True)
+    with manager.app.app_context():
+        assigned = db.session.scalars(
+            select(User.name)
+            .join(Enrolment, Enrolment.user_id == User.id)
+            .where(Enrolment.lesson_id == lesson_id)
+            .order_by(User.name)
+        ).all()
+        assert assigned == ["Ann Archer", "Bob Baker", "Dan Dell"]
+    # One person out of scope among others: nothing is assigned to anyone.
+    with manager.app.app_context():
+        before = db.session.scalar(select(func.count()).select_from(Enrolment))
+    response = client.post(
+        "/manage/assign",
+        data={
+            "what": f"lesson:{lesson_id}",
+            "who": [f"person:{manager.ann}", f"person:{manager.cat}"],
+            "due_date": due.isoformat(),
+        },
+    )
+    assert response.status_code == 400
+    assert '<a href="#who">Choose a person or a team from the list.</a>' in response.get_data(
+        as_text=True
+    )
+    with manager.app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Enrolment)) == before
 
 
 @pytest.mark.parametrize(

@@ -342,3 +342,35 @@ def test_mail_in_an_older_database_keeps_its_state_as_the_email_channel_of_its_r
         ("late@example.com", "email", "failed", [("email", "late@example.com", "not used")]),
         ("wait@example.com", "email", "kept", [("email", "wait@example.com", "waiting")]),
     ]
+
+
+def test_built_in_checklists_of_an_older_database_get_their_job_roles(empty_app):
+    """Checklists are for every role until the upgrade; then the built-in ones that fit only
+    some roles say so, and the rest (an admin's own included) stay for every role."""
+    from sqlalchemy import select, text
+
+    from trainer.models import ObservationChecklist
+
+    runner = empty_app.test_cli_runner()
+    assert runner.invoke(args=["db", "upgrade", "0014"]).exit_code == 0
+    with empty_app.app_context(), db.engine.begin() as conn:
+        for key in ("counter-or-table-greeting", "collections-call", "phone-greeting", "bar"):
+            conn.execute(
+                text(
+                    "insert into observation_checklists (key, title, skill, points, builtin,"
+                    f" active, created_at) values ('{key}', 'T', 's', '[\"a\", \"b\"]',"
+                    " true, true, '2026-01-05 09:00:00')"
+                )
+            )
+    assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+    assert schema_diff(empty_app) == []
+    with empty_app.app_context():
+        roles = dict(
+            db.session.execute(select(ObservationChecklist.key, ObservationChecklist.roles)).all()
+        )
+    assert roles == {
+        "counter-or-table-greeting": ["teller", "wait-staff"],
+        "collections-call": ["contact-centre", "teller"],
+        "phone-greeting": [],
+        "bar": [],
+    }

@@ -66,12 +66,12 @@ class PersonForm(FlaskForm):
         "Hire date (optional)",
         validators=[Optional()],
         format="%Y-%m-%d",
-        render_kw={"placeholder": "YYYY-MM-DD"},
+        invalid_value_message="That is not a date. Pick one from the calendar.",
     )
     timezone = SelectField("Time zone", invalid_choice_message="Choose a time zone from the list.")
     reminder_time = TimeField(
         "Daily reminder time",
-        validators=[InputRequired(message="Give a time like 18:00.")],
+        validators=[InputRequired(message="Choose the time of the reminder.")],
         format=["%H:%M", "%H:%M:%S"],  # some browsers send seconds
     )
     submit = SubmitField("Save")
@@ -154,12 +154,23 @@ class ChecklistForm(FlaskForm):
         "Short name for links",
         validators=[DataRequired(message="Write a short name like bar-welcome.")],
     )
-    skill = StringField(
+    skill = SelectField(
         "Skill",
-        validators=[DataRequired(message="Write the skill, like phone-greeting.")],
+        validators=[DataRequired(message="Choose the skill it counts towards.")],
+        invalid_choice_message="Choose a skill from the list.",
     )
+    # Ticked boxes; the service checks them against the job roles.
+    roles = SelectMultipleField("Job roles", validate_choice=False)
     points = TextAreaField(
         "What to look for, one point a line",
         validators=[DataRequired(message="Write the points to look for, one a line.")],
     )
     submit = SubmitField("Add checklist")
+
+    def __init__(self, *args, skills: list[tuple[str, str]], job_roles, **kwargs):
+        """`skills`: (skill, label) pairs to pick from."""
+        super().__init__(*args, **kwargs)
+        self.skill.choices = [SelectChoice("", "Choose a skill")] + [
+            SelectChoice(skill, label) for skill, label in skills
+        ]
+        self.roles.choices = [SelectChoice(j.key, j.name) for j in job_roles]

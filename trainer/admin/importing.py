@@ -216,7 +216,6 @@ def check_rows(session: Session, raw_rows: list[dict], default_timezone: str) ->
     teams = {name.lower(): name for name in session.scalars(select(Team.name))}
     zones = {name.lower(): name for name in available_timezones()}
     region = default_region()
-    new_teams: dict[str, str] = {}
 
     rows = []
     for raw in raw_rows:
@@ -231,7 +230,7 @@ def check_rows(session: Session, raw_rows: list[dict], default_timezone: str) ->
         _check_name(row)
         _check_role(row)
         _check_job_role(row, jobs, job_keys)
-        _check_team(row, teams, new_teams)
+        _check_team(row, teams)
         _check_hire_date(row)
         _check_timezone(row, zones, default_timezone)
         _check_reminder(row)
@@ -239,6 +238,12 @@ def check_rows(session: Session, raw_rows: list[dict], default_timezone: str) ->
 
     _flag_repeats(rows)
     _flag_taken(session, rows)
+    # Only a row that can be imported brings a new team, spelt as the first such row has it:
+    # a team named by rejected rows alone is never announced, nor created.
+    new_teams: dict[str, str] = {}
+    for row in rows:
+        if row.team and row.team.lower() not in teams and not row.errors:
+            row.team = new_teams.setdefault(row.team.lower(), row.team)
     return Preview(rows=rows, new_teams=sorted(new_teams.values(), key=str.lower))
 
 
@@ -309,19 +314,16 @@ def _check_job_role(row: ImportRow, jobs: dict[str, str], job_keys: str) -> None
         row.fail("job_role", f'unknown job role "{text}": use one of {job_keys}')
 
 
-def _check_team(row: ImportRow, teams: dict[str, str], new_teams: dict[str, str]) -> None:
+def _check_team(row: ImportRow, teams: dict[str, str]) -> None:
     text = " ".join(row.raw["team"].split())
     if not text:
         return
     if len(text) > MAX_NAME:
         row.fail("team", f"keep the team name under {MAX_NAME} characters")
         return
-    # Case-blind, so "North" and "north" are one team: the existing spelling, or the first.
-    key = text.lower()
-    if key in teams:
-        row.team = teams[key]
-    else:
-        row.team = new_teams.setdefault(key, text)
+    # Case-blind, so "North" and "north" are one team: the existing spelling, or (settled in
+    # `check_rows` once every row is checked) the first valid row's.
+    row.team = teams.get(text.lower(), text)
 
 
 def _check_hire_date(row: ImportRow) -> None:

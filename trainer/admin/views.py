@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -20,7 +22,8 @@ from trainer.admin.forms import (
     UploadForm,
 )
 from trainer.extensions import db
-from trainer.manage.observations import ChecklistError, create_checklist
+from trainer.manage.insight import skill_label
+from trainer.manage.observations import ChecklistError, create_checklist, known_skills
 from trainer.messages import sms
 from trainer.messages.channels import LABELS, setup_lines
 from trainer.messages.delivery import delivery_status, message_status
@@ -31,6 +34,18 @@ from trainer.people.zones import timezone_names
 from trainer.web import page_number
 
 PER_PAGE = 50
+# Messages that carry a link working once, which an admin may have to pass on by hand.
+ONE_TIME_KINDS = frozenset({"invitation", "password-reset"})
+_LINK = re.compile(r"https?://[^\s<>\"']+")
+
+
+def one_time_link(message: OutboxMessage) -> str | None:
+    """The one-time link a message carries (the first link of its text), if it is of a kind
+    that carries one."""
+    if message.kind not in ONE_TIME_KINDS:
+        return None
+    found = _LINK.search(message.text or "")
+    return found.group(0).rstrip(".,;)") if found else None
 
 
 @bp.before_request
@@ -51,6 +66,7 @@ def outbox():
     rows = [(message, message_status(message, config)) for message in page.items]
     return render_template(
         "admin/outbox.html",
+        links={message.id: one_time_link(message) for message in page.items},
         page=page,
         rows=rows,
         server=config.get("MAIL_SERVER"),
@@ -74,6 +90,7 @@ def message(outbox_id: int):
         deliveries=[(d, delivery_status(message, d)) for d in message.deliveries],
         labels=LABELS,
         short_text=sms.text(message) if message.short else "",
+        link=one_time_link(message),
     )
 
 
@@ -453,7 +470,11 @@ def delete_team(team_id: int):
 
 @bp.route("/checklists", methods=["GET", "POST"])
 def checklists():
-    form = ChecklistForm()
+    job_roles = people_service.all_job_roles(db.session)
+    form = ChecklistForm(
+        skills=[(skill, skill_label(skill)) for skill in known_skills(db.session)],
+        job_roles=job_roles,
+    )
     if form.validate_on_submit():
         try:
             checklist = create_checklist(
@@ -462,6 +483,7 @@ def checklists():
                 form.title.data,
                 form.skill.data,
                 form.points.data.splitlines(),
+                roles=[key for key in form.roles.data or [] if key],
             )
         except ChecklistError as error:
             _field_error(form, error)
@@ -474,4 +496,10 @@ def checklists():
             ObservationChecklist.active.desc(), ObservationChecklist.title
         )
     ).all()
-    return render_template("admin/checklists.html", rows=rows, form=form), _status(form)
+    return render_template(
+        "admin/checklists.html",
+        rows=rows,
+        form=form,
+        role_names={j.key: j.name for j in job_roles},
+        label=skill_label,
+    ), _status(form)

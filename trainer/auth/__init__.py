@@ -42,6 +42,6 @@ def init_app(app: Flask) -> None:
             row = sessions.current(db.session, current_user)
             return row is not None and row.device_id is not None
 
-        return {"on_shared_device": on_shared_device}
+        return {"on_shared_device": on_shared_device, "home_url": signin.home}
 
     joining.init_app(app)

@@ -26,15 +26,26 @@ KNOWN_BROWSER_DAYS = 365
 KNOWN_BROWSER_MAX = 10
 
 
-def safe_next(target: str | None) -> str:
-    """Only a path on this site: never an open redirect."""
+# Where each role lands after signing in: a manager's work is their team, an admin's the people
+# list. Their own learning stays one tab away ("My learning").
+HOMES = {"manager": "manage.team", "admin": "admin.people"}
+
+
+def home(user: User | None) -> str:
+    """The page a person starts on: by their role, Today for a learner."""
+    role = getattr(user, "role", None)
+    return url_for(HOMES.get(role, "learn.today"))
+
+
+def safe_next(target: str | None, user: User | None = None) -> str:
+    """Only a path on this site: never an open redirect. With none, `user`'s home."""
     if target:
         parts = urlsplit(target)
         # "///host" has no netloc for urlsplit, but browsers read it as "//host".
         local = target.startswith("/") and not target.startswith("//") and "\\" not in target
         if local and not parts.scheme and not parts.netloc:
             return target
-    return url_for("learn.today")
+    return home(user)
 
 
 def _known_browser() -> URLSafeSerializer:
@@ -102,10 +113,10 @@ def start(user: User, *, remember: bool = False) -> None:
 
 
 def finish(user: User, *, remember: bool = False, to: str | None = None, status: int = 302):
-    """Sign `user` in and return the redirect to `to` (a path on this site; Today if none),
+    """Sign `user` in and return the redirect to `to` (a path on this site; their home if none),
     with this browser remembered as theirs (unless it is a shared tablet: everyone's)."""
     start(user, remember=remember)
-    response = redirect(safe_next(to), status)
+    response = redirect(safe_next(to, user), status)
     if _team_device() is None:
         remember_browser(response, user.id)
     return response

@@ -53,7 +53,7 @@ def _with_retry_after(page: str, status: int, retry_after: int | None):
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated:
-        return redirect(url_for("learn.today"))
+        return redirect(signin.home(current_user))
     form = LoginForm()
     error = retry_after = None
     status = 200
@@ -275,7 +275,7 @@ def _company_problem(error: oidc.CompanySignInError):
 def company_sign_in():
     """The "Sign in with your company account" button: off to the company's provider."""
     if current_user.is_authenticated:
-        return redirect(url_for("learn.today"))
+        return redirect(signin.home(current_user))
     settings = oidc.settings()
     if settings is None:
         abort(404)

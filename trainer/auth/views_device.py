@@ -24,7 +24,7 @@ from trainer.extensions import db
 @bp.route("/device", methods=["GET", "POST"])
 def device():
     if current_user.is_authenticated:
-        return redirect(url_for("learn.today"))
+        return redirect(signin.home(current_user))
     here = devices.current(db.session)
     form = PinForm()
     error = retry_after = None

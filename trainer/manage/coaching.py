@@ -6,18 +6,27 @@ queue, and a second comment sent at the same moment is refused rather than overw
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from flask import abort
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from trainer.manage.scope import people_query, person_in_scope
 from trainer.manage.team import user_names
 from trainer.models import RolePlayAnswer, User, utcnow
+from trainer.web import parse_id
 
 MAX_COMMENT = 2000
 NOTE_DAYS = 14  # how long Today shows the latest coaching note
+# The queue's age filter: key -> (label, waiting at least, at most) in days.
+AGES = {
+    "": ("Any age", None, None),
+    "new": ("From the last 2 days", None, 2),
+    "2": ("Waiting over 2 days", 2, None),
+    "7": ("Waiting over a week", 7, None),
+}
 
 
 class CoachingError(ValueError):
@@ -28,11 +37,36 @@ class AlreadyCoached(CoachingError):
     pass
 
 
-def waiting_for_comment(session: Session, viewer: User) -> Select:
+@dataclass(frozen=True)
+class QueueFilters:
+    """Whose answers and how old. Unknown values fall back to everyone, any age."""
+
+    person_id: int | None = None
+    age: str = ""
+
+    @classmethod
+    def from_args(cls, args) -> QueueFilters:
+        age = args.get("age", "")
+        return cls(person_id=parse_id(args.get("person")), age=age if age in AGES else "")
+
+    def args(self, **changes) -> dict:
+        """Query-string arguments for a link, defaults left out."""
+        merged = replace(self, **changes)
+        result = {"person": merged.person_id, "age": merged.age or None}
+        return {key: value for key, value in result.items() if value is not None}
+
+
+def waiting_for_comment(
+    session: Session,
+    viewer: User,
+    filters: QueueFilters | None = None,
+    now: datetime | None = None,
+) -> Select:
     """Role-play answers of the viewer's active people that have no comment yet, oldest
-    first, as a query to page through."""
+    first, as a query to page through; only one person's and of an age with `filters`."""
+    filters = filters or QueueFilters()
     people = people_query(session, viewer).where(User.active.is_(True))
-    return (
+    query = (
         select(RolePlayAnswer)
         .where(
             RolePlayAnswer.user_id.in_(people.with_only_columns(User.id)),
@@ -41,6 +75,64 @@ def waiting_for_comment(session: Session, viewer: User) -> Select:
         .order_by(RolePlayAnswer.created_at, RolePlayAnswer.id)
         .options(selectinload(RolePlayAnswer.roleplay), selectinload(RolePlayAnswer.user))
     )
+    if filters.person_id is not None:
+        query = query.where(RolePlayAnswer.user_id == filters.person_id)
+    _label, at_least, at_most = AGES[filters.age]
+    now = now or utcnow()
+    if at_least is not None:
+        query = query.where(RolePlayAnswer.created_at <= now - timedelta(days=at_least))
+    if at_most is not None:
+        query = query.where(RolePlayAnswer.created_at > now - timedelta(days=at_most))
+    return query
+
+
+def waiting_people(session: Session, viewer: User) -> list[tuple[int, str, int]]:
+    """(id, name, answers waiting) of the viewer's people with answers waiting, by name: the
+    queue's person filter."""
+    waiting = waiting_for_comment(session, viewer).subquery()
+    return [
+        tuple(row)
+        for row in session.execute(
+            select(User.id, User.name, func.count())
+            .join(waiting, waiting.c.user_id == User.id)
+            .group_by(User.id, User.name)
+            .order_by(User.name, User.id)
+        )
+    ]
+
+
+def next_waiting(
+    session: Session, viewer: User, after: RolePlayAnswer, filters: QueueFilters | None = None
+) -> RolePlayAnswer | None:
+    """The answer after `after` in the (filtered) queue, going round to its start; None when
+    nothing else is waiting. What "Save & next" opens."""
+    queue = waiting_for_comment(session, viewer, filters).where(RolePlayAnswer.id != after.id)
+    later = or_(
+        RolePlayAnswer.created_at > after.created_at,
+        and_(RolePlayAnswer.created_at == after.created_at, RolePlayAnswer.id > after.id),
+    )
+    return session.scalar(queue.where(later).limit(1)) or session.scalar(queue.limit(1))
+
+
+def queue_position(
+    session: Session, viewer: User, answer: RolePlayAnswer, filters: QueueFilters | None = None
+) -> tuple[int, int]:
+    """(this answer's place, how many are waiting) in the filtered queue; place 0 when the
+    answer is not in it."""
+    queue = waiting_for_comment(session, viewer, filters).subquery()
+    total = session.scalar(select(func.count()).select_from(queue)) or 0
+    before = session.scalar(
+        select(func.count())
+        .select_from(queue)
+        .where(
+            or_(
+                queue.c.created_at < answer.created_at,
+                and_(queue.c.created_at == answer.created_at, queue.c.id < answer.id),
+            )
+        )
+    )
+    inside = session.scalar(select(func.count()).select_from(queue).where(queue.c.id == answer.id))
+    return (before + 1 if inside else 0), total
 
 
 def answer_in_scope(session: Session, viewer: User, answer_id: int) -> RolePlayAnswer:

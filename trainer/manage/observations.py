@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from trainer.manage.scope import visible_team_ids
-from trainer.models import GRADES, Observation, ObservationChecklist, User
+from trainer.models import GRADES, JobRole, Lesson, Observation, ObservationChecklist, User
 from trainer.models.base import insert_skipping_duplicates
 
 CHANNELS = ("floor", "phone")
@@ -31,6 +31,7 @@ class BuiltinChecklist:
     skill: str
     channel: str  # where this moment is usually seen; the form's default
     points: tuple[str, ...]
+    roles: tuple[str, ...] = ()  # the job roles it is for; none: every role
 
 
 BUILTIN_CHECKLISTS = (
@@ -47,7 +48,7 @@ BUILTIN_CHECKLISTS = (
             "Asked for the caller's name and used it",
             "Asked before putting the caller on hold, and thanked them after",
         ),
-    ),
+    ),  # every role: tellers, wait staff taking bookings and contact-centre reps all answer
     BuiltinChecklist(
         "counter-or-table-greeting",
         "Greeting at the counter or table",
@@ -61,6 +62,7 @@ BUILTIN_CHECKLISTS = (
             "Said what happens next or how long the wait will be",
             "Gave the customer their full attention once serving",
         ),
+        ("teller", "wait-staff"),
     ),
     BuiltinChecklist(
         "collections-call",
@@ -76,6 +78,7 @@ BUILTIN_CHECKLISTS = (
             "Stayed calm and respectful throughout",
             "Summed up what was agreed before ending the call",
         ),
+        ("contact-centre", "teller"),
     ),
     BuiltinChecklist(
         "service-recovery",
@@ -93,6 +96,7 @@ BUILTIN_CHECKLISTS = (
     ),
 )
 _DEFAULT_CHANNEL = {c.key: c.channel for c in BUILTIN_CHECKLISTS}
+BUILTIN_ROLES = {c.key: list(c.roles) for c in BUILTIN_CHECKLISTS}
 
 
 class ChecklistError(ValueError):
@@ -133,6 +137,28 @@ def active_checklists(session: Session) -> list[ObservationChecklist]:
     )
 
 
+def known_skills(session: Session) -> list[str]:
+    """The skills a checklist can count towards: those the live lessons train, and those of
+    the checklists in use. What the admin's skill picker offers."""
+    lessons = select(Lesson.skill).where(Lesson.retired.is_(False))
+    checklists = select(ObservationChecklist.skill).where(ObservationChecklist.active.is_(True))
+    return sorted(set(session.scalars(lessons)) | set(session.scalars(checklists)))
+
+
+def fits(checklist: ObservationChecklist, person: User) -> bool:
+    """The checklist is for the person's job role (or for every role), or the person has
+    no job role yet."""
+    role = person.job_role.key if person.job_role is not None else None
+    return role is None or not checklist.roles or role in checklist.roles
+
+
+def checklists_for(
+    person: User, checklists: list[ObservationChecklist]
+) -> list[ObservationChecklist]:
+    """The checklists that fit the person's job role, in the order given."""
+    return [checklist for checklist in checklists if fits(checklist, person)]
+
+
 def ensure_builtin_checklists(session: Session) -> int:
     """Add the built-in checklists that are missing, by key. A checklist already there is left
     exactly as it is, edited or not. Safe to run twice, and from two processes at once.
@@ -155,6 +181,7 @@ def ensure_builtin_checklists(session: Session) -> int:
                 "title": checklist.title,
                 "skill": checklist.skill,
                 "points": list(checklist.points),
+                "roles": list(checklist.roles),
                 "builtin": True,
                 "active": True,
             },
@@ -165,11 +192,16 @@ def ensure_builtin_checklists(session: Session) -> int:
 
 
 def create_checklist(
-    session: Session, key: str, title: str, skill: str, points: list[str]
+    session: Session,
+    key: str,
+    title: str,
+    skill: str,
+    points: list[str],
+    roles: list[str] | None = None,
 ) -> ObservationChecklist:
     """Validate and add an admin's own checklist. Committed. Raises `ChecklistError` naming the
     bad field: key (a unique slug like "drive-through-greeting"), title, skill (a slug),
-    points (2 to 10 different, non-empty lines)."""
+    points (2 to 10 different, non-empty lines), roles (job role keys; none: every role)."""
     key, title, skill = key.strip().lower(), title.strip(), skill.strip().lower()
     if not SLUG.match(key) or len(key) > 120:
         raise ChecklistError("key", "use lower-case letters, digits and dashes, like bar-welcome")
@@ -187,8 +219,13 @@ def create_checklist(
         raise ChecklistError("points", f"keep each point under {MAX_POINT} characters")
     if len({p.casefold() for p in cleaned}) != len(cleaned):
         raise ChecklistError("points", "each point must be different")
+    roles = sorted(set(roles or []))
+    if roles:
+        known = set(session.scalars(select(JobRole.key).where(JobRole.key.in_(roles))))
+        if known != set(roles):
+            raise ChecklistError("roles", "choose job roles from the list")
     checklist = ObservationChecklist(
-        key=key, title=title, skill=skill, points=cleaned, builtin=False, active=True
+        key=key, title=title, skill=skill, points=cleaned, roles=roles, builtin=False, active=True
     )
     session.add(checklist)
     try:

@@ -38,8 +38,9 @@ from trainer.review.planning import local_date, zone_of
 from trainer.review.refresher import streak_from_days
 from trainer.web import page_number, parse_id
 
-PER_PAGE = 25
+PER_PAGE = 50  # a whole floor's team on one page
 REFRESHER_DAYS = 30
+WEEK_DAYS = 7  # "refreshers done this week": the last seven days of each person's calendar
 STREAK_DAYS = 400  # as far back as trainer.review.refresher.streak looks
 CHART_WEEKS = 12
 # "Behind": an overdue lesson, or fewer than this share of planned refreshers done.
@@ -135,6 +136,7 @@ class TeamRow:
     streak: int
     refreshers_done: int
     refreshers_planned: int
+    refreshers_week: int = 0  # daily refreshers finished in the last seven days
 
     @property
     def percent(self) -> int:
@@ -151,6 +153,18 @@ class TeamRow:
         share = self.refresher_percent
         return self.overdue > 0 or (share is not None and share < BEHIND_REFRESHER_PERCENT)
 
+    def reasons(self) -> list[str]:
+        """Why the person needs attention, in a few words each; empty when they do not."""
+        found = []
+        if self.overdue:
+            found.append(f"{self.overdue} {'lesson' if self.overdue == 1 else 'lessons'} overdue")
+        share = self.refresher_percent
+        if share is not None and share < BEHIND_REFRESHER_PERCENT:
+            found.append(
+                f"{self.refreshers_done} of {self.refreshers_planned} refreshers done in 30 days"
+            )
+        return found
+
     def cells(self) -> list[str]:
         """The row as text, column by column: what the page shows and the CSV holds."""
         share = self.refresher_percent
@@ -166,11 +180,52 @@ class TeamRow:
 
 
 @dataclass
+class TeamSummary:
+    """The figures at the top of the team page, over everyone shown (before any filter)."""
+
+    people: int
+    overdue: int  # people with an overdue lesson
+    behind: int  # people behind (overdue, or under half of their refreshers)
+    lessons_done: int  # path lessons completed, everyone together
+    lessons_total: int
+    refreshers_week: int  # daily refreshers finished in the last seven days
+
+    @property
+    def completion(self) -> int | None:
+        if not self.lessons_total:
+            return None
+        return round(100 * self.lessons_done / self.lessons_total)
+
+
+def summarise(rows: list[TeamRow]) -> TeamSummary:
+    return TeamSummary(
+        people=len(rows),
+        overdue=sum(1 for row in rows if row.overdue),
+        behind=sum(1 for row in rows if row.behind),
+        lessons_done=sum(row.done for row in rows),
+        lessons_total=sum(row.total for row in rows),
+        refreshers_week=sum(row.refreshers_week for row in rows),
+    )
+
+
+def needs_attention(rows: list[TeamRow]) -> list[TeamRow]:
+    """The people behind, the most overdue first, then the fewest refreshers done."""
+
+    def urgency(row: TeamRow):
+        share = row.refresher_percent
+        return (-row.overdue, share if share is not None else 101, row.name.casefold())
+
+    return sorted((row for row in rows if row.behind), key=urgency)
+
+
+@dataclass
 class TeamView:
     rows: list[TeamRow]  # filtered and sorted, every page
     page: ListPage
     # (week label, % of the people's path lessons completed by then), oldest week first.
     chart: list[tuple[str, float]] = field(default_factory=list)
+    summary: TeamSummary = field(default_factory=lambda: summarise([]))
+    attention: list[TeamRow] = field(default_factory=list)  # before the filters
 
 
 @dataclass
@@ -188,12 +243,20 @@ def team_view(
 ) -> TeamView:
     """The viewer's people (one of their teams with `filters.team_id`, else all of them; 404
     for a team outside their scope), filtered, sorted and paged, with the team's completion
-    chart. Inactive people are left out."""
+    chart, the summary figures and who needs attention (both over the whole team, whatever
+    the filters). Inactive people are left out. Everything the team page shows comes from
+    here, in the fixed number of queries of `team_rows`."""
     now = now or utcnow()
-    rows, chart = team_rows(session, viewer, team_id=filters.team_id, now=now)
-    rows = filter_rows(rows, filters)
+    everyone, chart = team_rows(session, viewer, team_id=filters.team_id, now=now)
+    rows = filter_rows(everyone, filters)
     rows = sort_rows(rows, filters.sort, filters.direction)
-    return TeamView(rows=rows, page=paginate_list(rows, filters.page, PER_PAGE), chart=chart)
+    return TeamView(
+        rows=rows,
+        page=paginate_list(rows, filters.page, PER_PAGE),
+        chart=chart,
+        summary=summarise(everyone),
+        attention=needs_attention(everyone),
+    )
 
 
 def filter_rows(rows: list[TeamRow], filters: TeamFilters) -> list[TeamRow]:
@@ -266,7 +329,7 @@ def team_rows(
             for _where, lesson_id, _due in plans[person.id].overdue(set(done), person.today)
         }
         last = last_active.get(person.id)
-        planned, finished = refreshers.get(person.id, (0, 0))
+        planned, finished, this_week = refreshers.get(person.id, (0, 0, 0))
         rows.append(
             TeamRow(
                 user_id=person.id,
@@ -279,6 +342,7 @@ def team_rows(
                 streak=streak_from_days(streak_days.get(person.id, set()), person.today),
                 refreshers_done=finished,
                 refreshers_planned=planned,
+                refreshers_week=this_week,
             )
         )
     return rows, completion_chart(list(people.values()), first_done, now)
@@ -334,11 +398,12 @@ def _activity_days(
 
 def _refreshers(
     session: Session, ids: Select, people: dict[int, _Person], now: datetime
-) -> dict[int, tuple[int, int]]:
-    """(daily refreshers planned, completed) per person over their last 30 days. Today's
-    counts once done, or not at all: the day is not over."""
+) -> dict[int, tuple[int, int, int]]:
+    """(daily refreshers planned, completed) per person over their last 30 days, and how many
+    were completed in their last seven. Today's counts once done, or not at all: the day is
+    not over."""
     earliest = now.date() - timedelta(days=REFRESHER_DAYS + 1)  # any zone's 30 days
-    result: dict[int, tuple[int, int]] = {}
+    result: dict[int, tuple[int, int, int]] = {}
     for user_id, day, completed in session.execute(
         select(Refresher.user_id, Refresher.local_date, Refresher.completed_at.is_not(None)).where(
             Refresher.user_id.in_(ids),
@@ -351,8 +416,9 @@ def _refreshers(
             continue
         if day == today and not completed:
             continue
-        planned, done = result.get(user_id, (0, 0))
-        result[user_id] = (planned + 1, done + bool(completed))
+        planned, done, week = result.get(user_id, (0, 0, 0))
+        recent = bool(completed) and day > today - timedelta(days=WEEK_DAYS)
+        result[user_id] = (planned + 1, done + bool(completed), week + recent)
     return result
 
 
@@ -557,13 +623,14 @@ def assign_work(
     viewer: User,
     *,
     what: str,
-    who: str,
+    who: str | list[str],
     due_date: date,
     today: date,
 ) -> AssignResult:
-    """Assign a live path or lesson (`what`: "path:ID" or "lesson:ID") to a person or a whole
-    team of the viewer's (`who`: "person:ID" or "team:ID"), due on `due_date`. A person or team
-    outside the viewer's scope is 404, whatever the form said. Committed."""
+    """Assign a live path or lesson (`what`: "path:ID" or "lesson:ID") to people and whole
+    teams of the viewer's at once (`who`: one or more of "person:ID" and "team:ID"; someone
+    named twice is assigned once), due on `due_date`. A person or team outside the viewer's
+    scope is 404, whatever the form said. Committed."""
     if due_date < today:
         raise AssignError("due_date", "The due date cannot be in the past.")
     kind, _sep, raw_id = what.partition(":")
@@ -574,24 +641,28 @@ def assign_work(
     if target is None or target.retired:
         raise AssignError("what", "Choose a path or a lesson from the list.")
 
-    kind, _sep, raw_id = who.partition(":")
-    who_id = parse_id(raw_id)
-    if who_id is None or kind not in ("person", "team"):
-        raise AssignError("who", "Choose a person or a team from the list.")
-    if kind == "person":
-        people = [person_in_scope(session, viewer, who_id)]
-        if not people[0].active:
-            raise AssignError("who", "That person's account is switched off.")
-    else:
-        team = team_in_scope(session, viewer, who_id)
-        people = list(
-            session.scalars(
-                select(User)
-                .where(User.team_id == team.id, User.active.is_(True))
-                .order_by(User.name)
+    chosen = [who] if isinstance(who, str) else [value for value in who if value]
+    if not chosen:
+        raise AssignError("who", "Choose a person or a team.")
+    people: dict[int, User] = {}
+    for value in chosen:
+        kind, _sep, raw_id = value.partition(":")
+        who_id = parse_id(raw_id)
+        if who_id is None or kind not in ("person", "team"):
+            raise AssignError("who", "Choose a person or a team from the list.")
+        if kind == "person":
+            person = person_in_scope(session, viewer, who_id)
+            if not person.active:
+                raise AssignError("who", f"{person.name}'s account is switched off.")
+            people[person.id] = person
+        else:
+            team = team_in_scope(session, viewer, who_id)
+            members = session.scalars(
+                select(User).where(User.team_id == team.id, User.active.is_(True))
             )
-        )
-        if not people:
-            raise AssignError("who", "That team has nobody in it yet.")
-    assign(session, viewer, people, path=path, lesson=lesson, due_date=due_date)
-    return AssignResult(title=target.title, people=people, due_date=due_date)
+            people.update((member.id, member) for member in members)
+    if not people:
+        raise AssignError("who", "That team has nobody in it yet.")
+    chosen_people = sorted(people.values(), key=lambda person: (person.name, person.id))
+    assign(session, viewer, chosen_people, path=path, lesson=lesson, due_date=due_date)
+    return AssignResult(title=target.title, people=chosen_people, due_date=due_date)

@@ -161,9 +161,16 @@ def observe():
                 token=uuid.uuid4().hex,
             )
 
+    # With a person chosen, only the checklists of their job role, unless asked for all.
+    everything = request.values.get("all") == "1"
+    offered = checklists
+    if person is not None and not everything:
+        offered = observations.checklists_for(person, checklists)
+        if checklist is not None and checklist not in offered:
+            offered = [*offered, checklist]
     choose = ChooseForm(
         people=people,
-        checklists=checklists,
+        checklists=offered,
         data={
             "person": str(person.id) if person else "",
             "checklist": str(checklist.id) if checklist else "",
@@ -177,6 +184,8 @@ def observe():
         person=person,
         checklist=checklist,
         problem=problem,
+        filtered=len(offered) < len(checklists),
+        everything=everything,
         # The choose form was sent (it always sends `checklist`) but did not pick both.
         asked=request.method == "GET" and "checklist" in request.args,
         label=insight.skill_label,

@@ -20,7 +20,7 @@ from trainer.review.planning import local_date
 from trainer.web import page_number
 
 ATTEMPTS_PER_PAGE = 20
-COACHING_PER_PAGE = 10
+COACHING_PER_PAGE = 50
 
 
 def _today():
@@ -47,7 +47,9 @@ def team_page():
             db.session,
             list(
                 db.session.scalars(
-                    select(User).where(User.id.in_([row.user_id for row in view.page.items]))
+                    select(User).where(
+                        User.id.in_({row.user_id for row in view.page.items + view.attention})
+                    )
                 )
             ),
         ),  # fmt: skip
@@ -101,50 +103,90 @@ def person(person_id: int):
     )
 
 
-def _queue(form_for):
+@bp.get("/coaching", endpoint="coaching")
+@manager_required
+def coaching_queue():
+    filters = coaching.QueueFilters.from_args(request.args)
     answers = db.paginate(
-        coaching.waiting_for_comment(db.session, current_user),
+        coaching.waiting_for_comment(db.session, current_user, filters),
         page=page_number(request.args.get("page")),
         per_page=COACHING_PER_PAGE,
         max_per_page=COACHING_PER_PAGE,
     )
-    return render_template("manage/coaching.html", answers=answers, form_for=form_for)
+    return render_template(
+        "manage/coaching.html",
+        answers=answers,
+        filters=filters,
+        people=coaching.waiting_people(db.session, current_user),
+        ages=coaching.AGES,
+        now=utcnow(),
+    )
 
 
-@bp.get("/coaching", endpoint="coaching")
+def _answer_page(answer, form: CommentForm, filters, status: int = 200):
+    place, total = coaching.queue_position(db.session, current_user, answer, filters)
+    page = render_template(
+        "manage/coaching_answer.html",
+        answer=answer,
+        form=form,
+        filters=filters,
+        place=place,
+        total=total,
+        following=coaching.next_waiting(db.session, current_user, answer, filters),
+        now=utcnow(),
+    )
+    return page, status
+
+
+def _comment_form(answer_id: int, **kwargs) -> CommentForm:
+    # The prefix keeps the field's id tied to its answer, as in links to it.
+    return CommentForm(prefix=f"a{answer_id}", **kwargs)
+
+
+@bp.get("/coaching/<int:answer_id>")
 @manager_required
-def coaching_queue():
-    return _queue(_blank_form)
-
-
-def _blank_form(answer) -> CommentForm:
-    # A prefix per answer keeps field ids (and so labels) unique on the page.
-    return CommentForm(formdata=None, prefix=f"a{answer.id}")
+def coach_answer(answer_id: int):
+    filters = coaching.QueueFilters.from_args(request.args)
+    answer = coaching.answer_in_scope(db.session, current_user, answer_id)
+    if answer.coach_comment is not None:
+        flash("This answer already has a coaching note.", "info")
+        return redirect(url_for("manage.coaching", **filters.args()), code=303)
+    return _answer_page(answer, _comment_form(answer_id, formdata=None), filters)
 
 
 @bp.post("/coaching/<int:answer_id>")
 @manager_required
 def comment(answer_id: int):
-    form = CommentForm(prefix=f"a{answer_id}")
+    filters = coaching.QueueFilters.from_args(request.args)
+    queue = url_for("manage.coaching", **filters.args())
+    form = _comment_form(answer_id)
     if form.validate_on_submit():
         try:
             answer = coaching.comment_on(db.session, current_user, answer_id, form.comment.data)
         except coaching.AlreadyCoached as error:
             flash(str(error), "info")
-            return redirect(url_for("manage.coaching"), code=303)
+            return redirect(queue, code=303)
         except coaching.CoachingError as error:
             form.comment.errors = [str(error)]
+            answer = coaching.answer_in_scope(db.session, current_user, answer_id)
         else:
             flash(f"Coaching note sent to {answer.user.name}.", "success")
-            return redirect(url_for("manage.coaching"), code=303)
+            if request.form.get("then") == "next":
+                following = coaching.next_waiting(db.session, current_user, answer, filters)
+                if following is not None:
+                    args = filters.args()
+                    target = url_for("manage.coach_answer", answer_id=following.id, **args)
+                    return redirect(target, code=303)
+                flash("That was the last answer waiting.", "info")
+            return redirect(queue, code=303)
     else:
         # An answer outside the manager's scope is 404 even when the form is wrong.
         answer = coaching.answer_in_scope(db.session, current_user, answer_id)
-        if answer.coach_comment is not None:  # left the queue meanwhile: its form is not shown
+        if answer.coach_comment is not None:  # coached meanwhile: its form is not shown
             flash("This answer already has a coaching note.", "info")
-            return redirect(url_for("manage.coaching"), code=303)
-    # The queue again, this answer's form keeping what was typed and its error.
-    return _queue(lambda a: form if a.id == answer_id else _blank_form(a)), 400
+            return redirect(queue, code=303)
+    # The same answer again, keeping what was typed, its error summed up at the top.
+    return _answer_page(answer, form, filters, status=400)
 
 
 @bp.route("/assign", methods=["GET", "POST"])
@@ -158,17 +200,22 @@ def assign():
         teams=visible_teams(db.session, current_user),
         people=team.assignable_people(db.session, current_user),
     )
-    if request.method == "GET" and request.args.get("person", "").isdigit():
-        prefill = f"person:{request.args['person']}"
-        if any(value == prefill for value, _label in form.who.choices["People"]):
-            form.who.data = prefill
+    if request.method == "GET":
+        # Ticked already: the people a link came with (a person's page, "Needs attention").
+        offered = {value for value, _label in form.who.choices["People"]}
+        form.who.data = [
+            f"person:{value}"
+            for value in request.args.getlist("person")
+            if f"person:{value}" in offered
+        ]
     if form.validate_on_submit():
+        chosen = form.chosen()
         try:
             result = team.assign_work(
                 db.session,
                 current_user,
                 what=form.what.data,
-                who=form.who.data,
+                who=chosen,
                 due_date=form.due_date.data,
                 today=today,
             )
@@ -181,9 +228,11 @@ def assign():
                 f"Assigned “{result.title}” to {whom}, due {result.due_date:%-d %B %Y}.",
                 "success",
             )
-            if form.who.data.startswith("person:"):
+            kind, _sep, chosen_id = chosen[0].partition(":")
+            if len(chosen) == 1 and kind == "person":
                 return redirect(url_for("manage.person", person_id=result.people[0].id), 303)
-            team_id = int(form.who.data.partition(":")[2])
-            return redirect(url_for("manage.team", team=team_id), 303)
+            if len(chosen) == 1:
+                return redirect(url_for("manage.team", team=int(chosen_id)), 303)
+            return redirect(url_for("manage.team"), 303)
     status = 400 if form.errors else 200
     return render_template("manage/assign.html", form=form, today=today), status

@@ -55,6 +55,8 @@ class ObservationChecklist(Base):
     title: Mapped[str] = mapped_column(String(200))
     skill: Mapped[str] = mapped_column(String(64))
     points: Mapped[list] = mapped_column(JSON)
+    # The job role keys it is for; empty: every role.
+    roles: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
     builtin: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
