@@ -23,6 +23,7 @@ from trainer.models import (
     LessonRun,
     Path,
     PathStep,
+    Quiz,
     QuizItem,
     RolePlay,
     RolePlayAnswer,
@@ -144,7 +145,21 @@ def library_for(session: Session, user: User) -> list[Lesson]:
 
 
 def live_lesson(session: Session, key: str) -> Lesson | None:
-    return session.scalar(select(Lesson).where(Lesson.key == key, Lesson.retired.is_(False)))
+    """The lesson with its quiz items, role-plays and conversation, in one statement: every
+    step of the player needs them to draw its progress bar."""
+    return (
+        session.execute(
+            select(Lesson)
+            .where(Lesson.key == key, Lesson.retired.is_(False))
+            .options(
+                joinedload(Lesson.quiz).joinedload(Quiz.items),
+                joinedload(Lesson.roleplays),
+                joinedload(Lesson.conversation),
+            )
+        )
+        .unique()
+        .scalar_one_or_none()
+    )
 
 
 # -- a pass through a lesson ----------------------------------------------------------------
