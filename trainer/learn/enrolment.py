@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from trainer.models import Enrolment, Lesson, Path, PathStep, User, utcnow
 
@@ -25,6 +25,8 @@ def role_path(session: Session, user: User) -> Path | None:
         select(Path)
         .where(Path.job_role_id == user.job_role_id, Path.retired.is_(False))
         .order_by(Path.id)
+        .limit(1)
+        .options(joinedload(Path.steps).joinedload(PathStep.lesson))
     )
 
 

@@ -81,6 +81,12 @@ def open_lesson_ids(session: Session, user: User) -> set[int]:
     return set(rows)
 
 
+# The enrolment whose path a person's progress shows: "auto" (the role's path) first.
+PATH_ENROLMENT_ORDER = (Enrolment.source.desc(), Enrolment.id)
+# An enrolment's path with its steps and their lessons, in one statement.
+PATH_WITH_LESSONS = joinedload(Enrolment.path).joinedload(Path.steps).joinedload(PathStep.lesson)
+
+
 def path_progress(session: Session, user: User) -> PathProgress | None:
     """The person's onboarding path with a due date per lesson.
 
@@ -92,8 +98,23 @@ def path_progress(session: Session, user: User) -> PathProgress | None:
         select(Enrolment)
         .join(Path, Path.id == Enrolment.path_id)
         .where(Enrolment.user_id == user.id, Path.retired.is_(False))
-        .order_by(Enrolment.source.desc(), Enrolment.id)  # "auto" (the role's path) first
+        .order_by(*PATH_ENROLMENT_ORDER)
+        .options(PATH_WITH_LESSONS)
     )
+    return progress_on(
+        session,
+        user,
+        enrolment,
+        completed_lesson_ids(session, user),
+        open_lesson_ids(session, user),
+    )
+
+
+def progress_on(
+    session: Session, user: User, enrolment: Enrolment | None, done: set[int], started: set[int]
+) -> PathProgress | None:
+    """path_progress() for an enrolment already loaded (None: the job role's path), given the
+    lessons the person completed (`done`) and has open (`started`)."""
     if enrolment is not None:
         path, start, fixed_due = enrolment.path, enrolment.start_date, enrolment.due_date
     else:
@@ -101,12 +122,6 @@ def path_progress(session: Session, user: User) -> PathProgress | None:
         if path is None:
             return None
         start, fixed_due = user.hire_date or user.created_at.date(), None
-    done = completed_lesson_ids(session, user)
-    started = open_lesson_ids(session, user)
-    steps = session.scalars(
-        select(PathStep).where(PathStep.path_id == path.id).options(joinedload(PathStep.lesson))
-        .order_by(PathStep.position)
-    )  # fmt: skip
     lessons = [
         PathLesson(
             lesson=step.lesson,
@@ -114,7 +129,7 @@ def path_progress(session: Session, user: User) -> PathProgress | None:
             completed=step.lesson_id in done,
             in_progress=step.lesson_id in started,
         )
-        for step in steps
+        for step in path.steps
         if not step.lesson.retired
     ]
     return PathProgress(path, lessons)
@@ -129,8 +144,14 @@ def assigned_lessons(session: Session, user: User) -> list[PathLesson]:
         .join(Lesson, Lesson.id == Enrolment.lesson_id)
         .where(Enrolment.user_id == user.id, Lesson.retired.is_(False))
     )
+    return assigned_of(rows, done, started)
+
+
+def assigned_of(enrolments, done: set[int], started: set[int]) -> list[PathLesson]:
+    """Lesson enrolments as the learner sees them, soonest first."""
     result = [
-        PathLesson(e.lesson, e.due_date, e.lesson_id in done, e.lesson_id in started) for e in rows
+        PathLesson(e.lesson, e.due_date, e.lesson_id in done, e.lesson_id in started)
+        for e in enrolments
     ]
     return sorted(result, key=lambda pl: (pl.completed, pl.due or date.max))
 
