@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, defer, joinedload
 
 from trainer.learn.enrolment import role_path
 from trainer.models import (
@@ -165,18 +165,22 @@ def library_for(session: Session, user: User) -> list[Lesson]:
     return sorted(lessons, key=lambda lesson: role not in lesson.roles)
 
 
-def live_lesson(session: Session, key: str) -> Lesson | None:
+def live_lesson(session: Session, key: str, *, texts: bool = True) -> Lesson | None:
     """The lesson with its quiz items, role-plays and conversation, in one statement: every
-    step of the player needs them to draw its progress bar."""
+    step of the player needs them to draw its progress bar. Without `texts`, the scenario,
+    the key points and the conversation's graph are left to be read if asked for: a question
+    or a role-play shows none of them, and they are the bulk of the rows."""
+    conversation = joinedload(Lesson.conversation)
+    options = [
+        joinedload(Lesson.quiz).joinedload(Quiz.items),
+        joinedload(Lesson.roleplays),
+        conversation if texts else conversation.defer(Conversation.nodes),
+    ]
+    if not texts:
+        options += [defer(Lesson.scenario_md), defer(Lesson.key_points_md)]
     return (
         session.execute(
-            select(Lesson)
-            .where(Lesson.key == key, Lesson.retired.is_(False))
-            .options(
-                joinedload(Lesson.quiz).joinedload(Quiz.items),
-                joinedload(Lesson.roleplays),
-                joinedload(Lesson.conversation),
-            )
+            select(Lesson).where(Lesson.key == key, Lesson.retired.is_(False)).options(*options)
         )
         .unique()
         .scalar_one_or_none()

@@ -26,8 +26,8 @@ def require_login():
     """Every learner page needs a signed-in person."""
 
 
-def _lesson(key: str) -> Lesson:
-    lesson = services.live_lesson(db.session, key)
+def _lesson(key: str, *, texts: bool = True) -> Lesson:
+    lesson = services.live_lesson(db.session, key, texts=texts)
     if lesson is None:
         abort(404)
     return lesson
@@ -73,7 +73,7 @@ def _item(lesson: Lesson, n: int):
 
 @bp.route("/lessons/<key>/quiz/<int:n>", methods=["GET", "POST"])
 def quiz_item(key: str, n: int):
-    lesson = _lesson(key)
+    lesson = _lesson(key, texts=False)
     item = _item(lesson, n)
     progress = progress_at(lesson, "quiz", n)
     run = services.open_run(db.session, current_user, lesson)
@@ -119,7 +119,7 @@ def _roleplay(lesson: Lesson, n: int):
 
 @bp.route("/lessons/<key>/roleplay/<int:n>", methods=["GET", "POST"])
 def roleplay(key: str, n: int):
-    lesson = _lesson(key)
+    lesson = _lesson(key, texts=False)
     rp = _roleplay(lesson, n)
     progress = progress_at(lesson, "roleplay", n)
     run = services.open_run(db.session, current_user, lesson)
