@@ -259,6 +259,28 @@ seconds.""",
 }
 
 
+def _earlier_sections(run: set[str]) -> dict[str, tuple[str, str]]:
+    """For the benchmarks not in `run`: their summary row and section as docs/benchmarks.md
+    has them, so a partial run with --write-docs replaces only its own."""
+    if not DOCS.exists():
+        return {}
+    text = DOCS.read_text()
+    kept = {}
+    for name in NAMES:
+        if name in run:
+            continue
+        row = next(
+            (line for line in text.splitlines() if line.startswith(f"| [{name}](#{name}) |")),
+            None,
+        )
+        start = text.find(f"\n## {name}\n")
+        if row is None or start < 0:
+            continue
+        end = text.find("\n## ", start + 1)
+        kept[name] = (row, text[start + 1 : end if end >= 0 else len(text)])
+    return kept
+
+
 def write_docs(
     results: list[Result],
     info: dict,
@@ -287,32 +309,48 @@ def write_docs(
         "| benchmark | result |",
         "| --- | --- |",
     ]
+    kept = _earlier_sections({r.name for r in results})
+    rows = {}
     for r in results:
         missed = [f.name for f in r.figures if f.passed is False]
-        lines.append(
+        rows[r.name] = (
             f"| [{r.name}](#{r.name}) | {'all targets met' if not missed else 'missed: ' + '; '.join(missed)} |"  # noqa: E501
         )
-    for r in results:
-        lines += ["", f"## {r.name}", "", f"**{r.title}.** Ran in {r.seconds:.0f} s.", ""]
-        lines += [EXPLAIN.get(r.name, ""), ""]
+    rows.update({name: row for name, (row, _text) in kept.items()})
+    lines += [rows[name] for name in NAMES if name in rows]
+    if kept:
         lines += [
+            "",
+            "Not re-run this time, and kept with the figures of their own earlier run: "
+            + ", ".join(name for name in NAMES if name in kept)
+            + ".",
+        ]
+    sections: dict[str, list[str]] = {}
+    for r in results:
+        lines_of = sections[r.name] = []
+        lines_of += ["", f"## {r.name}", "", f"**{r.title}.** Ran in {r.seconds:.0f} s.", ""]
+        lines_of += [EXPLAIN.get(r.name, ""), ""]
+        lines_of += [
             "| figure | value | target | baseline (same run) | ratio | pass/fail | note |",
             "| --- | ---: | --- | --- | ---: | --- | --- |",
         ]
         for f in r.figures:
-            lines.append(
+            lines_of.append(
                 f"| {f.name} | {fmt(f.value, f.unit)} | {f.target or '—'} | {_baseline(f)} | "
                 f"{_ratio(f)} | {verdict(f.passed)} | {f.note.replace('|', '/')} |"
             )
         for table in r.tables:
-            lines += ["", table]
+            lines_of += ["", table]
         if r.notes:
-            lines.append("")
-            lines += [f"- {note}" for note in r.notes]
+            lines_of.append("")
+            lines_of += [f"- {note}" for note in r.notes]
+    sections.update({name: ["", text.rstrip("\n")] for name, (_row, text) in kept.items()})
+    for name in NAMES:
+        lines += sections.get(name, [])
     lines.append("")
     DOCS.parent.mkdir(parents=True, exist_ok=True)
     DOCS.write_text("\n".join(lines))
-    print(f"\nwrote {DOCS.relative_to(ROOT)}")
+    print(f"\nwrote {os.path.relpath(DOCS, ROOT)}")
 
 
 def main(argv: list[str] | None = None) -> int:
