@@ -256,6 +256,41 @@ pure-Python parser alone, in one pass, until libyaml was put to use, and took 9 
 library), and a bare read of every file. The hostile library holds eight files that once hung,
 crashed or would have filled the memory of the check; each must be refused with its path, in
 seconds.""",
+    "pages": """\
+The pages people open most, as a browser gets them under load: gunicorn with the production
+`gunicorn.conf.py` and 4 sync workers (`FLASK_CONFIG=production`; access log off and no worker
+recycling, so neither weighs on one URL more than another) serving the app on PostgreSQL (a
+fresh schema, dropped at the end), and, in the same worker processes, the baseline: a bare
+Flask app (`bench/pages_app.py`, mounted under `/bare/`) whose one route reads one row with
+SQLAlchemy Core and renders a small template. Debian's `wrk` (`make wrk` installs it with
+apt-get) loads one URL at a time with 2 threads and 8 connections, sending the session cookie
+of a real sign-in; each round takes the bare route and then every page in turn, and a page's
+ratio is the median over the rounds of its requests per second divided by the bare route's in
+the same round. Any answer other than 200 fails the run. The pages: the learner's Today
+(`GET /`, today's refresher already planned, as the nightly job leaves it), question 1 of the
+next lesson on their path once answered (`GET /lessons/KEY/quiz/1`, showing the feedback, the
+heaviest state of a question), and the manager's team page for a team of 30
+(`GET /manage/?team=ID`). The data are the `views` benchmark's (the same generator, seeded)
+with teams of 30: learners on their role's path with lesson runs, 200 answers each, review
+cards, daily refreshers over 30 days. Statements per request are counted with the app's own
+engine (a `before_cursor_execute` listener) through Flask's test client, the signed-in
+person's session included; the team page also for a team of 10, which must ask as many.
+`tests/test_query_counts.py` asserts the same limits in the test suite, with a little and a
+lot of history.
+
+**What was changed for this benchmark.** Before, Today sent 18 statements, a quiz item 8 or
+9 and the team page 18, and some grew with the data (a coaching note on Today added one, a
+learner's first answers another). Now: a signed-in request reads its session row and
+person in one statement (it still reads the row every time, so a session ended elsewhere ends
+at once); Today is read by `trainer/learn/today.py` in four more (today's refresher with its
+answered count and the refreshers within the streak's reach; enrolments with their path's
+steps and lessons; lesson runs with recent coaching notes joined; review cards with their
+skill looked up beside them); a lesson step loads the lesson with its items, role-plays and
+conversation in one statement, leaving out the texts a question does not show; the team page
+reads the visible teams once per transaction, the people with their latest nudge, both kinds
+of enrolment together, the paths with their steps, and one union of everything the people
+did (`trainer/manage/team.py`). Static files are served under content-hashed names, cached
+for a year and compressed (see the README), so a page view costs one request.""",
 }
 
 
