@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer, joinedload
 
@@ -226,6 +226,18 @@ def start_run(session: Session, user: User, lesson: Lesson) -> LessonRun:
         )
         run = open_run(session, user, lesson)
     return run
+
+
+def run_and_answer(
+    session: Session, user: User, lesson: Lesson, item: QuizItem
+) -> tuple[LessonRun | None, Attempt | None]:
+    """open_run() and answer_in_run() in one statement: what a question's page asks first."""
+    found = session.execute(
+        select(LessonRun, Attempt)
+        .outerjoin(Attempt, and_(Attempt.run_id == LessonRun.id, Attempt.item_id == item.id))
+        .where(LessonRun.user_id == user.id, LessonRun.lesson_id == lesson.id, LessonRun.is_open)
+    ).first()
+    return (found[0], found[1]) if found is not None else (None, None)
 
 
 def answer_in_run(session: Session, run: LessonRun | None, item: QuizItem) -> Attempt | None:

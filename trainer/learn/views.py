@@ -76,8 +76,7 @@ def quiz_item(key: str, n: int):
     lesson = _lesson(key, texts=False)
     item = _item(lesson, n)
     progress = progress_at(lesson, "quiz", n)
-    run = services.open_run(db.session, current_user, lesson)
-    attempt = services.answer_in_run(db.session, run, item)
+    attempt = services.run_and_answer(db.session, current_user, lesson, item)[1]
     form = AnswerForm()
 
     if attempt is None and form.validate_on_submit():
