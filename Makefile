@@ -6,7 +6,7 @@ FLASK   := $(BIN)/flask --app trainer
 HOST    ?= 127.0.0.1
 PORT    ?= 5000
 
-.PHONY: install install-test translations messages run scheduler test lint format db content demo chromium postgres oidc-provider oidc-dev clean bench
+.PHONY: install install-test translations messages run scheduler test lint format db content demo chromium wrk postgres oidc-provider oidc-dev clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -62,6 +62,14 @@ chromium:
 	  $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
+# Debian's wrk, the load generator of the `pages` benchmark.
+wrk:
+	@command -v wrk >/dev/null 2>&1 || { \
+	  echo "Installing Debian's wrk for the pages benchmark..."; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk >/dev/null; }
+
 # The tests need PostgreSQL on 127.0.0.1:5432; start the local cluster if it is installed but down.
 postgres:
 	@pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null || { \
@@ -96,9 +104,11 @@ test: install-test chromium postgres oidc-provider
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
-# Benchmarks: planning 4M review cards, recording an answer, the review policy simulated.
-# Writes docs/benchmarks.md; takes several minutes (`$(BIN)/python -m bench.run --quick` to smoke-test).
-bench: install
+# Benchmarks: planning 4M review cards, recording an answer, the review policy simulated, the
+# manager's views, content check, and pages under load (gunicorn, 4 workers, PostgreSQL, wrk).
+# Writes docs/benchmarks.md; takes several minutes (`$(BIN)/python -m bench.run --quick` to smoke-test;
+# `--only pages --write-docs` to re-run one and replace only its section).
+bench: install-test wrk postgres
 	$(BIN)/python -m bench.run
 
 clean:

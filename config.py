@@ -46,8 +46,8 @@ class Config:
     MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 1024 * 1024)
     IMPORT_MAX_CONTENT_LENGTH = _int("IMPORT_MAX_CONTENT_LENGTH", 5 * 1024 * 1024)
     CONTENT_DIR = os.environ.get("CONTENT_DIR", str(BASE_DIR))
-    # The language of people who have not chosen one and whose browser asks for none we have
-    # (en, es, pl; trainer/languages.py).
+    # The language of pages, mail and lessons for people who have not chosen one and whose
+    # browser asks for none we have (en, es, pl; trainer/languages.py).
     DEFAULT_LANGUAGE = os.environ.get("DEFAULT_LANGUAGE", "en")
 
     SESSION_COOKIE_HTTPONLY = True
@@ -88,8 +88,6 @@ class Config:
     SIGN_IN_CARD_DAYS = _int("SIGN_IN_CARD_DAYS", 14)
 
     DEFAULT_TIMEZONE = os.environ.get("DEFAULT_TIMEZONE", "Europe/London")
-    # The language lessons are read in by people who have not chosen one (en, es, pl).
-    DEFAULT_LANGUAGE = os.environ.get("DEFAULT_LANGUAGE", "en")
     # Phone numbers written without a country code (07911 123456) are read as from here.
     DEFAULT_PHONE_REGION = os.environ.get("DEFAULT_PHONE_REGION", "GB")
     # Behind a reverse proxy, how many proxies set X-Forwarded-For/-Proto/-Host. Without it every

@@ -28,7 +28,7 @@ from bench.common import Figure, Result, fmt, machine, verdict
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "benchmarks.md"
-NAMES = ("planning", "answer", "simulation", "views", "content-check")
+NAMES = ("planning", "answer", "simulation", "views", "content-check", "pages")
 
 
 def _module(name: str):
@@ -40,6 +40,8 @@ def _module(name: str):
         from bench import simulation as module
     elif name == "views":
         from bench import views as module
+    elif name == "pages":
+        from bench import pages as module
     else:
         from bench import content as module
     return module
@@ -254,7 +256,64 @@ pure-Python parser alone, in one pass, until libyaml was put to use, and took 9 
 library), and a bare read of every file. The hostile library holds eight files that once hung,
 crashed or would have filled the memory of the check; each must be refused with its path, in
 seconds.""",
+    "pages": """\
+The pages people open most, as a browser gets them under load: gunicorn with the production
+`gunicorn.conf.py` and 4 sync workers (`FLASK_CONFIG=production`; access log off and no worker
+recycling, so neither weighs on one URL more than another) serving the app on PostgreSQL (a
+fresh schema, dropped at the end), and, in the same worker processes, the baseline: a bare
+Flask app (`bench/pages_app.py`, mounted under `/bare/`) whose one route reads one row with
+SQLAlchemy Core and renders a small template. Debian's `wrk` (`make wrk` installs it with
+apt-get) loads one URL at a time with 2 threads and 8 connections, sending the session cookie
+of a real sign-in; each round takes the bare route and then every page in turn, and a page's
+ratio is the median over the rounds of its requests per second divided by the bare route's in
+the same round. Any answer other than 200 fails the run. The pages: the learner's Today
+(`GET /`, today's refresher already planned, as the nightly job leaves it), question 1 of the
+next lesson on their path once answered (`GET /lessons/KEY/quiz/1`, showing the feedback, the
+heaviest state of a question), and the manager's team page for a team of 30
+(`GET /manage/?team=ID`). The data are the `views` benchmark's (the same generator, seeded)
+with teams of 30: learners on their role's path with lesson runs, 200 answers each, review
+cards, daily refreshers over 30 days. Statements per request are counted with the app's own
+engine (a `before_cursor_execute` listener) through Flask's test client, the signed-in
+person's session included; the team page also for a team of 10, which must ask as many.
+`tests/test_query_counts.py` asserts the same limits in the test suite, with a little and a
+lot of history.
+
+**What was changed for this benchmark.** Before, Today sent 18 statements, a quiz item 8 or
+9 and the team page 18, and some grew with the data (a coaching note on Today added one, a
+learner's first answers another). Now: a signed-in request reads its session row and
+person in one statement (it still reads the row every time, so a session ended elsewhere ends
+at once); Today is read by `trainer/learn/today.py` in four more (today's refresher with its
+answered count and the refreshers within the streak's reach; enrolments with their path's
+steps and lessons; lesson runs with recent coaching notes joined; review cards with their
+skill looked up beside them); a lesson step loads the lesson with its items, role-plays and
+conversation in one statement, leaving out the texts a question does not show; the team page
+reads the visible teams once per transaction, the people with their latest nudge, both kinds
+of enrolment together, the paths with their steps, and one union of everything the people
+did (`trainer/manage/team.py`). Static files are served under content-hashed names, cached
+for a year and compressed (see the README), so a page view costs one request.""",
 }
+
+
+def _earlier_sections(run: set[str]) -> dict[str, tuple[str, str]]:
+    """For the benchmarks not in `run`: their summary row and section as docs/benchmarks.md
+    has them, so a partial run with --write-docs replaces only its own."""
+    if not DOCS.exists():
+        return {}
+    text = DOCS.read_text()
+    kept = {}
+    for name in NAMES:
+        if name in run:
+            continue
+        row = next(
+            (line for line in text.splitlines() if line.startswith(f"| [{name}](#{name}) |")),
+            None,
+        )
+        start = text.find(f"\n## {name}\n")
+        if row is None or start < 0:
+            continue
+        end = text.find("\n## ", start + 1)
+        kept[name] = (row, text[start + 1 : end if end >= 0 else len(text)])
+    return kept
 
 
 def write_docs(
@@ -285,32 +344,48 @@ def write_docs(
         "| benchmark | result |",
         "| --- | --- |",
     ]
+    kept = _earlier_sections({r.name for r in results})
+    rows = {}
     for r in results:
         missed = [f.name for f in r.figures if f.passed is False]
-        lines.append(
+        rows[r.name] = (
             f"| [{r.name}](#{r.name}) | {'all targets met' if not missed else 'missed: ' + '; '.join(missed)} |"  # noqa: E501
         )
-    for r in results:
-        lines += ["", f"## {r.name}", "", f"**{r.title}.** Ran in {r.seconds:.0f} s.", ""]
-        lines += [EXPLAIN.get(r.name, ""), ""]
+    rows.update({name: row for name, (row, _text) in kept.items()})
+    lines += [rows[name] for name in NAMES if name in rows]
+    if kept:
         lines += [
+            "",
+            "Not re-run this time, and kept with the figures of their own earlier run: "
+            + ", ".join(name for name in NAMES if name in kept)
+            + ".",
+        ]
+    sections: dict[str, list[str]] = {}
+    for r in results:
+        lines_of = sections[r.name] = []
+        lines_of += ["", f"## {r.name}", "", f"**{r.title}.** Ran in {r.seconds:.0f} s.", ""]
+        lines_of += [EXPLAIN.get(r.name, ""), ""]
+        lines_of += [
             "| figure | value | target | baseline (same run) | ratio | pass/fail | note |",
             "| --- | ---: | --- | --- | ---: | --- | --- |",
         ]
         for f in r.figures:
-            lines.append(
+            lines_of.append(
                 f"| {f.name} | {fmt(f.value, f.unit)} | {f.target or '—'} | {_baseline(f)} | "
                 f"{_ratio(f)} | {verdict(f.passed)} | {f.note.replace('|', '/')} |"
             )
         for table in r.tables:
-            lines += ["", table]
+            lines_of += ["", table]
         if r.notes:
-            lines.append("")
-            lines += [f"- {note}" for note in r.notes]
+            lines_of.append("")
+            lines_of += [f"- {note}" for note in r.notes]
+    sections.update({name: ["", text.rstrip("\n")] for name, (_row, text) in kept.items()})
+    for name in NAMES:
+        lines += sections.get(name, [])
     lines.append("")
     DOCS.parent.mkdir(parents=True, exist_ok=True)
     DOCS.write_text("\n".join(lines))
-    print(f"\nwrote {DOCS.relative_to(ROOT)}")
+    print(f"\nwrote {os.path.relpath(DOCS, ROOT)}")
 
 
 def main(argv: list[str] | None = None) -> int:

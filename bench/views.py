@@ -171,6 +171,7 @@ class Plan:
 
     now: datetime
     teams: int
+    team_size: int = TEAM_SIZE
     team_id: int = 1
     small_team_id: int = 0
     manager_id: int = 1
@@ -244,7 +245,7 @@ class Generator:
         managers.append((plan.small_team_id, plan.manager_id))  # the same manager's small team
         self.people: list[tuple] = []  # (id, team, job role, time zone, hire date)
         uid = plan.teams
-        sizes = [(t, TEAM_SIZE) for t in range(1, plan.teams + 1)]
+        sizes = [(t, plan.team_size) for t in range(1, plan.teams + 1)]
         sizes.append((plan.small_team_id, SMALL_TEAM))
         for team, size in sizes:
             role = self.roles[(team - 1) % len(self.roles)] if team <= plan.teams else None
@@ -491,7 +492,9 @@ class PostgresSink:
         self.conn.close()
 
 
-def build(app, sink_factory, ts, day, teams: int, now: datetime) -> Plan:
+def build(
+    app, sink_factory, ts, day, teams: int, now: datetime, team_size: int = TEAM_SIZE
+) -> Plan:
     """Schema, the starter library, then the people side in bulk."""
     from trainer.auth.passwords import hash_password
     from trainer.content.library import load_library
@@ -509,7 +512,7 @@ def build(app, sink_factory, ts, day, teams: int, now: datetime) -> Plan:
         db.session.remove()
         db.engine.dispose()
 
-    plan = Plan(now=now, teams=teams)
+    plan = Plan(now=now, teams=teams, team_size=team_size)
     generator = Generator(content, plan, ts, day, password_hash)
     sink = sink_factory()
     for table, rows in generator.fixed_rows().items():

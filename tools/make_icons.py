@@ -13,6 +13,8 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 
 ICONS = Path(__file__).resolve().parent.parent / "static" / "icons"
+FAVICON = ICONS.parent / "favicon.ico"
+FAVICON_SIZES = [(16, 16), (32, 32), (48, 48)]
 BLUE = (11, 83, 148, 255)  # --brand in static/style.css
 WHITE = (255, 255, 255, 255)
 CLEAR = (0, 0, 0, 0)
@@ -86,11 +88,17 @@ def icons() -> dict[str, Image.Image]:
     }
 
 
+def favicon() -> Image.Image:
+    """The browser tab's icon (static/favicon.ico holds it at each of FAVICON_SIZES)."""
+    return draw(48)
+
+
 def main() -> None:
     ICONS.mkdir(parents=True, exist_ok=True)
     for name, image in icons().items():
         image.save(ICONS / name, optimize=True)
     (ICONS / "icon.svg").write_text(svg())
+    favicon().save(FAVICON, sizes=FAVICON_SIZES)
     print(f"Icons written to {ICONS}")
 
 

@@ -69,7 +69,7 @@ def create_app(config_class: type | str | None = None, test_config: dict | None 
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
-    from trainer import database, languages, web
+    from trainer import assets, database, languages, web
     from trainer.extensions import csrf, db, login_manager, migrate
 
     database.install()
@@ -106,6 +106,7 @@ def create_app(config_class: type | str | None = None, test_config: dict | None 
     app.register_blueprint(messages_bp)
     auth.init_app(app)
     web.init_app(app)
+    assets.init_app(app)
     errors.init_app(app)
     content_cli.init_app(app)
     people_cli.init_app(app)

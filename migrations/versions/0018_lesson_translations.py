@@ -2,7 +2,7 @@
 person's language
 
 Revision ID: 0018
-Revises: 0014
+Revises: 0017
 Create Date: 2026-11-29 05:00:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0018'
-down_revision = '0014'
+down_revision = '0017'
 branch_labels = None
 depends_on = None
 

@@ -78,13 +78,22 @@ def load(session: Session, token: str) -> User | None:
     """The person a cookie's session belongs to, if it is still going; ends it if it idled or
     expired. Notes the time it was last used (at most once a minute)."""
     row_id, _sep, secret = (token or "").partition(".")
-    row = session.get(UserSession, parse_id(row_id)) if parse_id(row_id) else None
-    if row is None or row.ended_at is not None:
+    if parse_id(row_id) is None:
+        return None
+    # The row and its person in one statement: this runs on every request.
+    found = session.execute(
+        select(UserSession, User)
+        .join(User, User.id == UserSession.user_id)
+        .where(UserSession.id == parse_id(row_id))
+    ).first()
+    if found is None:
+        return None
+    row, user = found
+    if row.ended_at is not None:
         return None
     if not hmac.compare_digest(row.secret_hash, secret_hash(secret)):
         return None
-    user = session.get(User, row.user_id)
-    if user is None or not user.active:
+    if not user.active:
         return None
     now = utcnow()
     idle, _longest = _limits(row)

@@ -13,9 +13,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from flask import current_app
-
 from trainer.content.specs import LANGUAGES
+from trainer.languages import language_for
 
 SOURCE_LANGUAGE = "en"
 _CHOICE_WORDS = ("text", "feedback", "format", "feedback_format")
@@ -23,10 +22,7 @@ _CHOICE_WORDS = ("text", "feedback", "format", "feedback_format")
 
 def language_of(user: Any) -> str:
     """The language `user` reads lessons in: their own, else the DEFAULT_LANGUAGE setting."""
-    language = getattr(user, "language", None) or current_app.config.get(
-        "DEFAULT_LANGUAGE", SOURCE_LANGUAGE
-    )
-    return language if language in LANGUAGES else SOURCE_LANGUAGE
+    return language_for(user)
 
 
 class Shown:

@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from trainer.models import Enrolment, Lesson, Path, PathStep, User, utcnow
 
@@ -25,6 +25,8 @@ def role_path(session: Session, user: User) -> Path | None:
         select(Path)
         .where(Path.job_role_id == user.job_role_id, Path.retired.is_(False))
         .order_by(Path.id)
+        .limit(1)
+        .options(joinedload(Path.steps).joinedload(PathStep.lesson))
     )
 
 
@@ -149,61 +151,90 @@ class Onboarding:
         return result
 
 
-def onboarding(session: Session, user_ids: Select | list[int]) -> dict[int, Onboarding]:
+def onboarding(
+    session: Session,
+    user_ids: Select | list[int],
+    people: dict[int, tuple[int | None, date]] | None = None,
+) -> dict[int, Onboarding]:
     """Each person's path and assigned lessons with due dates, by the rule Today uses
     (`learn.services.path_progress`): their enrolment's path counted from its start date (or
     all due on its own due date), else their job role's path counted from their hire date.
-    A fixed number of queries, whatever the number of people."""
-    people = {
-        user_id: (job_role_id, hire_date or created_at.date())
-        for user_id, job_role_id, hire_date, created_at in session.execute(
-            select(User.id, User.job_role_id, User.hire_date, User.created_at).where(
-                User.id.in_(user_ids)
+    Three statements whatever the number of people; two when the caller gives `people`
+    (id -> (job role id, hire date, else the day they were created))."""
+    if people is None:
+        people = {
+            user_id: (job_role_id, hire_date or created_at.date())
+            for user_id, job_role_id, hire_date, created_at in session.execute(
+                select(User.id, User.job_role_id, User.hire_date, User.created_at).where(
+                    User.id.in_(user_ids)
+                )
             )
-        )
-    }
+        }
+    result = {user_id: Onboarding() for user_id in people}
+    # Path and lesson enrolments at once: "auto" (the role's path) first, as on Today.
     path_of: dict[int, tuple[int, date, date | None]] = {}
-    for user_id, path_id, start, fixed_due in session.execute(
-        select(Enrolment.user_id, Enrolment.path_id, Enrolment.start_date, Enrolment.due_date)
-        .join(Path, Path.id == Enrolment.path_id)
-        .where(Enrolment.user_id.in_(user_ids), Path.retired.is_(False))
-        .order_by(Enrolment.source.desc(), Enrolment.id)  # "auto" (the role's path) first
+    for user_id, path_id, lesson_id, start, due in session.execute(
+        select(
+            Enrolment.user_id,
+            Enrolment.path_id,
+            Enrolment.lesson_id,
+            Enrolment.start_date,
+            Enrolment.due_date,
+        )
+        .outerjoin(Path, Path.id == Enrolment.path_id)
+        .outerjoin(Lesson, Lesson.id == Enrolment.lesson_id)
+        .where(
+            Enrolment.user_id.in_(user_ids),
+            or_(Path.retired.is_(False), Lesson.retired.is_(False)),
+        )
+        .order_by(Enrolment.source.desc(), Enrolment.id)
     ):
-        path_of.setdefault(user_id, (path_id, start, fixed_due))
+        if path_id is not None:
+            path_of.setdefault(user_id, (path_id, start, due))
+        elif user_id in result:
+            result[user_id].assigned.append((lesson_id, due))
+
+    paths = live_paths(session)
     role_paths: dict[int, int] = {}
-    for path_id, role_id in session.execute(
-        select(Path.id, Path.job_role_id)
-        .where(Path.retired.is_(False), Path.job_role_id.is_not(None))
-        .order_by(Path.id)
-    ):
-        role_paths.setdefault(role_id, path_id)
+    for path in sorted(paths.values(), key=lambda p: p.id):
+        if path.job_role_id is not None:
+            role_paths.setdefault(path.job_role_id, path.id)
     for user_id, (role_id, start) in people.items():
         if user_id not in path_of and role_id in role_paths:
             path_of[user_id] = (role_paths[role_id], start, None)
 
-    path_keys = {path_id: key for path_id, key in session.execute(select(Path.id, Path.key))}
-    steps: dict[int, list[tuple[int, int]]] = {}
-    for path_id, lesson_id, due_days in session.execute(
-        select(PathStep.path_id, PathStep.lesson_id, PathStep.due_days)
-        .join(Lesson, Lesson.id == PathStep.lesson_id)
-        .where(PathStep.path_id.in_({p for p, _s, _d in path_of.values()}))
-        .where(Lesson.retired.is_(False))
-        .order_by(PathStep.path_id, PathStep.position)
-    ):
-        steps.setdefault(path_id, []).append((lesson_id, due_days))
-
-    result = {user_id: Onboarding() for user_id in people}
     for user_id, (path_id, start, fixed_due) in path_of.items():
+        if user_id not in result:
+            continue
         plan = result[user_id]
-        plan.path_id, plan.path_key = path_id, path_keys.get(path_id, "")
+        path = paths.get(path_id)
+        plan.path_id, plan.path_key = path_id, path.key if path else ""
         plan.path_lessons = [
             (lesson_id, fixed_due or start + timedelta(days=due_days))
-            for lesson_id, due_days in steps.get(path_id, [])
+            for lesson_id, due_days in (path.steps if path else [])
         ]
-    for user_id, lesson_id, due in session.execute(
-        select(Enrolment.user_id, Enrolment.lesson_id, Enrolment.due_date)
-        .join(Lesson, Lesson.id == Enrolment.lesson_id)
-        .where(Enrolment.user_id.in_(user_ids), Lesson.retired.is_(False))
-    ):
-        result[user_id].assigned.append((lesson_id, due))
     return result
+
+
+@dataclass
+class LivePath:
+    id: int
+    key: str
+    job_role_id: int | None
+    steps: list[tuple[int, int]] = field(default_factory=list)  # (lesson id, due days)
+
+
+def live_paths(session: Session) -> dict[int, LivePath]:
+    """Every path that is not retired, with its live lessons in order, in one statement."""
+    paths: dict[int, LivePath] = {}
+    for path_id, key, role_id, lesson_id, due_days in session.execute(
+        select(Path.id, Path.key, Path.job_role_id, Lesson.id, PathStep.due_days)
+        .outerjoin(PathStep, PathStep.path_id == Path.id)
+        .outerjoin(Lesson, and_(Lesson.id == PathStep.lesson_id, Lesson.retired.is_(False)))
+        .where(Path.retired.is_(False))
+        .order_by(Path.id, PathStep.position)
+    ):
+        path = paths.setdefault(path_id, LivePath(path_id, key, role_id))
+        if lesson_id is not None:
+            path.steps.append((lesson_id, due_days))
+    return paths

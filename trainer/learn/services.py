@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, defer, joinedload
 
 from trainer.learn.enrolment import role_path
 from trainer.models import (
@@ -23,6 +23,7 @@ from trainer.models import (
     LessonRun,
     Path,
     PathStep,
+    Quiz,
     QuizItem,
     RolePlay,
     RolePlayAnswer,
@@ -80,6 +81,12 @@ def open_lesson_ids(session: Session, user: User) -> set[int]:
     return set(rows)
 
 
+# The enrolment whose path a person's progress shows: "auto" (the role's path) first.
+PATH_ENROLMENT_ORDER = (Enrolment.source.desc(), Enrolment.id)
+# An enrolment's path with its steps and their lessons, in one statement.
+PATH_WITH_LESSONS = joinedload(Enrolment.path).joinedload(Path.steps).joinedload(PathStep.lesson)
+
+
 def path_progress(session: Session, user: User) -> PathProgress | None:
     """The person's onboarding path with a due date per lesson.
 
@@ -91,8 +98,23 @@ def path_progress(session: Session, user: User) -> PathProgress | None:
         select(Enrolment)
         .join(Path, Path.id == Enrolment.path_id)
         .where(Enrolment.user_id == user.id, Path.retired.is_(False))
-        .order_by(Enrolment.source.desc(), Enrolment.id)  # "auto" (the role's path) first
+        .order_by(*PATH_ENROLMENT_ORDER)
+        .options(PATH_WITH_LESSONS)
     )
+    return progress_on(
+        session,
+        user,
+        enrolment,
+        completed_lesson_ids(session, user),
+        open_lesson_ids(session, user),
+    )
+
+
+def progress_on(
+    session: Session, user: User, enrolment: Enrolment | None, done: set[int], started: set[int]
+) -> PathProgress | None:
+    """path_progress() for an enrolment already loaded (None: the job role's path), given the
+    lessons the person completed (`done`) and has open (`started`)."""
     if enrolment is not None:
         path, start, fixed_due = enrolment.path, enrolment.start_date, enrolment.due_date
     else:
@@ -100,12 +122,6 @@ def path_progress(session: Session, user: User) -> PathProgress | None:
         if path is None:
             return None
         start, fixed_due = user.hire_date or user.created_at.date(), None
-    done = completed_lesson_ids(session, user)
-    started = open_lesson_ids(session, user)
-    steps = session.scalars(
-        select(PathStep).where(PathStep.path_id == path.id).options(joinedload(PathStep.lesson))
-        .order_by(PathStep.position)
-    )  # fmt: skip
     lessons = [
         PathLesson(
             lesson=step.lesson,
@@ -113,7 +129,7 @@ def path_progress(session: Session, user: User) -> PathProgress | None:
             completed=step.lesson_id in done,
             in_progress=step.lesson_id in started,
         )
-        for step in steps
+        for step in path.steps
         if not step.lesson.retired
     ]
     return PathProgress(path, lessons)
@@ -128,8 +144,14 @@ def assigned_lessons(session: Session, user: User) -> list[PathLesson]:
         .join(Lesson, Lesson.id == Enrolment.lesson_id)
         .where(Enrolment.user_id == user.id, Lesson.retired.is_(False))
     )
+    return assigned_of(rows, done, started)
+
+
+def assigned_of(enrolments, done: set[int], started: set[int]) -> list[PathLesson]:
+    """Lesson enrolments as the learner sees them, soonest first."""
     result = [
-        PathLesson(e.lesson, e.due_date, e.lesson_id in done, e.lesson_id in started) for e in rows
+        PathLesson(e.lesson, e.due_date, e.lesson_id in done, e.lesson_id in started)
+        for e in enrolments
     ]
     return sorted(result, key=lambda pl: (pl.completed, pl.due or date.max))
 
@@ -143,8 +165,26 @@ def library_for(session: Session, user: User) -> list[Lesson]:
     return sorted(lessons, key=lambda lesson: role not in lesson.roles)
 
 
-def live_lesson(session: Session, key: str) -> Lesson | None:
-    return session.scalar(select(Lesson).where(Lesson.key == key, Lesson.retired.is_(False)))
+def live_lesson(session: Session, key: str, *, texts: bool = True) -> Lesson | None:
+    """The lesson with its quiz items, role-plays and conversation, in one statement: every
+    step of the player needs them to draw its progress bar. Without `texts`, the scenario,
+    the key points and the conversation's graph are left to be read if asked for: a question
+    or a role-play shows none of them, and they are the bulk of the rows."""
+    conversation = joinedload(Lesson.conversation)
+    options = [
+        joinedload(Lesson.quiz).joinedload(Quiz.items),
+        joinedload(Lesson.roleplays),
+        conversation if texts else conversation.defer(Conversation.nodes),
+    ]
+    if not texts:
+        options += [defer(Lesson.scenario_md), defer(Lesson.key_points_md)]
+    return (
+        session.execute(
+            select(Lesson).where(Lesson.key == key, Lesson.retired.is_(False)).options(*options)
+        )
+        .unique()
+        .scalar_one_or_none()
+    )
 
 
 # -- a pass through a lesson ----------------------------------------------------------------
@@ -186,6 +226,18 @@ def start_run(session: Session, user: User, lesson: Lesson) -> LessonRun:
         )
         run = open_run(session, user, lesson)
     return run
+
+
+def run_and_answer(
+    session: Session, user: User, lesson: Lesson, item: QuizItem
+) -> tuple[LessonRun | None, Attempt | None]:
+    """open_run() and answer_in_run() in one statement: what a question's page asks first."""
+    found = session.execute(
+        select(LessonRun, Attempt)
+        .outerjoin(Attempt, and_(Attempt.run_id == LessonRun.id, Attempt.item_id == item.id))
+        .where(LessonRun.user_id == user.id, LessonRun.lesson_id == lesson.id, LessonRun.is_open)
+    ).first()
+    return (found[0], found[1]) if found is not None else (None, None)
 
 
 def answer_in_run(session: Session, run: LessonRun | None, item: QuizItem) -> Attempt | None:

@@ -8,18 +8,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
 
 from trainer.content.translated import language_of, shown
 from trainer.extensions import db
 from trainer.learn import bp, services
 from trainer.learn.forms import AnswerForm, RolePlayForm, RubricForm
 from trainer.learn.steps import progress_at
-from trainer.manage.coaching import coach_names, coached_answers, latest_note
-from trainer.models import Attempt, Lesson, Refresher
+from trainer.learn.today import today_for
+from trainer.manage.coaching import coach_names, coached_answers
+from trainer.models import Lesson
 from trainer.review.answers import AnswerError
-from trainer.review.planning import plan_for_user
-from trainer.review.refresher import skill_overview, streak
 from trainer.web import page_number, seconds_since, shown_now
 
 
@@ -29,8 +27,8 @@ def require_login():
     """Every learner page needs a signed-in person."""
 
 
-def _lesson(key: str) -> Lesson:
-    lesson = services.live_lesson(db.session, key)
+def _lesson(key: str, *, texts: bool = True) -> Lesson:
+    lesson = services.live_lesson(db.session, key, texts=texts)
     if lesson is None:
         abort(404)
     return lesson
@@ -58,32 +56,8 @@ def _local_today() -> date:
 
 @bp.get("/")
 def today():
-    # Normally the plan-refreshers job has planned it already; planning is idempotent.
-    refresher = plan_for_user(db.session, current_user)
-    remaining = minutes = None
-    if refresher is not None and refresher.completed_at is None and refresher.item_ids:
-        remaining = len(refresher.item_ids) - _answered(refresher)
-        # The plan fitted its items into the budget; the rest take their share of it.
-        share = remaining / len(refresher.item_ids)
-        minutes = max(1, round(share * refresher.budget_seconds / 60))
-    return render_template(
-        "learn/today.html",
-        progress=services.path_progress(db.session, current_user),
-        assigned=services.assigned_lessons(db.session, current_user),
-        refresher=refresher,
-        remaining=remaining,
-        refresher_minutes=minutes,
-        streak=streak(db.session, current_user),
-        skills=skill_overview(db.session, current_user),
-        today=_local_today(),
-        coaching_note=latest_note(db.session, current_user),
-    )
-
-
-def _answered(refresher: Refresher) -> int:
-    return db.session.scalar(
-        select(func.count()).select_from(Attempt).where(Attempt.refresher_id == refresher.id)
-    )
+    page = today_for(db.session, current_user)
+    return render_template("learn/today.html", **vars(page))
 
 
 @bp.get("/lessons/<key>")
@@ -113,11 +87,10 @@ def _item(lesson: Lesson, n: int):
 
 @bp.route("/lessons/<key>/quiz/<int:n>", methods=["GET", "POST"])
 def quiz_item(key: str, n: int):
-    lesson = _lesson(key)
+    lesson = _lesson(key, texts=False)
     item = _item(lesson, n)
     progress = progress_at(lesson, "quiz", n)
-    run = services.open_run(db.session, current_user, lesson)
-    attempt = services.answer_in_run(db.session, run, item)
+    attempt = services.run_and_answer(db.session, current_user, lesson, item)[1]
     form = AnswerForm()
 
     if attempt is None and form.validate_on_submit():
@@ -159,7 +132,7 @@ def _roleplay(lesson: Lesson, n: int):
 
 @bp.route("/lessons/<key>/roleplay/<int:n>", methods=["GET", "POST"])
 def roleplay(key: str, n: int):
-    lesson = _lesson(key)
+    lesson = _lesson(key, texts=False)
     rp = _roleplay(lesson, n)
     progress = progress_at(lesson, "roleplay", n)
     run = services.open_run(db.session, current_user, lesson)

@@ -12,7 +12,7 @@ from functools import wraps
 from flask import abort
 from flask_login import current_user, login_required
 from sqlalchemy import Select, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 from trainer.models import Team, User, team_managers
 
@@ -31,12 +31,23 @@ def manager_required(view):
 
 
 def visible_teams(session: Session, viewer: User) -> list[Team]:
+    """The teams the viewer sees, by name; read once per transaction (a page's scope checks
+    and its team picker both ask)."""
+    if isinstance(session, scoped_session):
+        session = session()
+    key = ("visible_teams", viewer.id)
+    transaction = session.get_transaction()
+    known = session.info.get(key)
+    if known is not None and transaction is not None and known[0] is transaction:
+        return list(known[1])
     query = select(Team).order_by(Team.name)
     if viewer.role != "admin":
         query = query.join(team_managers, team_managers.c.team_id == Team.id).where(
             team_managers.c.user_id == viewer.id
         )
-    return list(session.scalars(query))
+    teams = list(session.scalars(query))
+    session.info[key] = (session.get_transaction(), teams)
+    return list(teams)
 
 
 def visible_team_ids(session: Session, viewer: User) -> list[int]:

@@ -13,7 +13,19 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Select, func, select, union_all
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Integer,
+    Select,
+    cast,
+    func,
+    literal,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session, selectinload
 
 from trainer.learn.conversations import OUTCOMES, Turn, turns
@@ -26,6 +38,7 @@ from trainer.models import (
     Enrolment,
     Lesson,
     LessonRun,
+    Notification,
     Observation,
     Path,
     Refresher,
@@ -34,6 +47,8 @@ from trainer.models import (
     User,
     utcnow,
 )
+from trainer.notify.nudges import KIND as NUDGE
+from trainer.notify.nudges import nudge_key
 from trainer.review.planning import local_date, zone_of
 from trainer.review.refresher import streak_from_days
 from trainer.web import page_number, parse_id
@@ -226,6 +241,8 @@ class TeamView:
     chart: list[tuple[str, float]] = field(default_factory=list)
     summary: TeamSummary = field(default_factory=lambda: summarise([]))
     attention: list[TeamRow] = field(default_factory=list)  # before the filters
+    reminded: set[int] = field(default_factory=set)  # nudged on their own today
+    waiting: list[User] = field(default_factory=list)  # joiners waiting for approval
 
 
 @dataclass
@@ -247,15 +264,21 @@ def team_view(
     the filters). Inactive people are left out. Everything the team page shows comes from
     here, in the fixed number of queries of `team_rows`."""
     now = now or utcnow()
-    everyone, chart = team_rows(session, viewer, team_id=filters.team_id, now=now)
-    rows = filter_rows(everyone, filters)
+    facts = team_facts(session, viewer, team_id=filters.team_id, now=now)
+    rows = filter_rows(facts.rows, filters)
     rows = sort_rows(rows, filters.sort, filters.direction)
+    waiting = sorted(
+        (user for user in facts.people.values() if user.awaiting_approval),
+        key=lambda user: (user.created_at, user.id),
+    )
     return TeamView(
         rows=rows,
         page=paginate_list(rows, filters.page, PER_PAGE),
-        chart=chart,
-        summary=summarise(everyone),
-        attention=needs_attention(everyone),
+        chart=facts.chart,
+        summary=summarise(facts.rows),
+        attention=needs_attention(facts.rows),
+        reminded=facts.reminded,
+        waiting=waiting,
     )
 
 
@@ -290,37 +313,58 @@ def sort_rows(rows: list[TeamRow], sort: str, direction: str = "asc") -> list[Te
 def team_rows(
     session: Session, viewer: User, *, team_id: int | None = None, now: datetime | None = None
 ) -> tuple[list[TeamRow], list[tuple[str, float]]]:
-    """A row per active person in scope, and the completion chart, in a fixed number of
-    queries: one per kind of fact, each over everyone's ids at once."""
+    """A row per active person in scope, and the completion chart."""
+    facts = team_facts(session, viewer, team_id=team_id, now=now)
+    return facts.rows, facts.chart
+
+
+@dataclass
+class TeamFacts:
+    rows: list[TeamRow]
+    chart: list[tuple[str, float]]
+    people: dict[int, User]  # by id, in the order of the rows
+    reminded: set[int]  # who got a nudge on their own today
+
+
+def team_facts(
+    session: Session, viewer: User, *, team_id: int | None = None, now: datetime | None = None
+) -> TeamFacts:
+    """team_rows(), the people themselves and who was nudged today, in a fixed number of
+    statements whatever the team's size or history: the people (with their latest nudge),
+    their enrolments, the paths, and one union of everything they did, each over everyone's
+    ids at once."""
     now = now or utcnow()
     scope = people_query(session, viewer, team_id).where(User.active.is_(True))
     ids = scope.with_only_columns(User.id)  # a subquery: no long list of ids is sent
 
     people: dict[int, _Person] = {}
-    for user, team_name in session.execute(
-        scope.add_columns(Team.name).join(Team, Team.id == User.team_id)
+    users: dict[int, User] = {}
+    reminded: set[int] = set()
+    latest_nudge = (
+        select(func.max(Notification.key))
+        .where(Notification.user_id == User.id, Notification.kind == NUDGE)
+        .scalar_subquery()
+    )
+    for user, team_name, nudged in session.execute(
+        scope.add_columns(Team.name, latest_nudge).join(Team, Team.id == User.team_id)
     ):
+        users[user.id] = user
+        if nudged is not None and nudged == nudge_key(user, now):
+            reminded.add(user.id)
         people[user.id] = _Person(
             user.id, user.name, team_name, user.timezone, local_date(user.timezone, now)
         )
     # Path and assigned lessons by the same rule as the learner's Today page.
-    plans = onboarding(session, ids)
+    plans = onboarding(
+        session,
+        ids,
+        {u.id: (u.job_role_id, u.hire_date or u.created_at.date()) for u in users.values()},
+    )
     for user_id, person in people.items():
         person.lessons = plans[user_id].path_lessons
 
-    # First completion of each lesson by each person: progress now, and the chart's history.
-    first_done: dict[int, dict[int, datetime]] = defaultdict(dict)
-    for user_id, lesson_id, at in session.execute(
-        select(LessonRun.user_id, LessonRun.lesson_id, func.min(LessonRun.completed_at))
-        .where(LessonRun.user_id.in_(ids), LessonRun.completed_at.is_not(None))
-        .group_by(LessonRun.user_id, LessonRun.lesson_id)
-    ):
-        first_done[user_id][lesson_id] = at
-
-    last_active = _last_activity(session, ids)
-    streak_days = _activity_days(session, ids, people, now)
-    refreshers = _refreshers(session, ids, people, now)
-
+    facts = _activity(session, ids, people, now)
+    first_done = facts.first_done
     rows = []
     for person in people.values():
         done = first_done[person.id]
@@ -328,8 +372,8 @@ def team_rows(
             lesson_id
             for _where, lesson_id, _due in plans[person.id].overdue(set(done), person.today)
         }
-        last = last_active.get(person.id)
-        planned, finished, this_week = refreshers.get(person.id, (0, 0, 0))
+        last = facts.last_active.get(person.id)
+        planned, finished, this_week = facts.refreshers.get(person.id, (0, 0, 0))
         rows.append(
             TeamRow(
                 user_id=person.id,
@@ -339,17 +383,47 @@ def team_rows(
                 total=len(person.lessons),
                 overdue=len(overdue),
                 last_activity=local_date(person.timezone, last) if last else None,
-                streak=streak_from_days(streak_days.get(person.id, set()), person.today),
+                streak=streak_from_days(facts.days.get(person.id, set()), person.today),
                 refreshers_done=finished,
                 refreshers_planned=planned,
                 refreshers_week=this_week,
             )
         )
-    return rows, completion_chart(list(people.values()), first_done, now)
+    chart = completion_chart(list(people.values()), first_done, now)
+    return TeamFacts(rows, chart, users, reminded)
 
 
-def _last_activity(session: Session, ids: Select) -> dict[int, datetime]:
-    """The latest answer, lesson or refresher moment per person, in one grouped query."""
+@dataclass
+class _Activity:
+    # First completion of each lesson by each person: progress now, and the chart's history.
+    first_done: dict[int, dict[int, datetime]] = field(default_factory=lambda: defaultdict(dict))
+    # The latest answer, lesson or refresher moment per person.
+    last_active: dict[int, datetime] = field(default_factory=dict)
+    # The days (their own calendar) on which they finished a refresher or a lesson.
+    days: dict[int, set[date]] = field(default_factory=lambda: defaultdict(set))
+    # (daily refreshers planned, completed) over their last 30 days, and how many of them
+    # were completed in their last seven.
+    refreshers: dict[int, tuple[int, int, int]] = field(default_factory=dict)
+
+
+def _fact(kind: str, user_id, lesson_id=None, at=None, day=None, flag=None):
+    """One part of _activity's union: (kind, user, lesson, moment, day, yes/no)."""
+    return select(
+        literal(kind).label("kind"),
+        user_id.label("user_id"),
+        (lesson_id if lesson_id is not None else cast(null(), Integer)).label("lesson_id"),
+        (at if at is not None else cast(null(), DateTime)).label("at"),
+        (day if day is not None else cast(null(), Date)).label("day"),
+        (flag if flag is not None else cast(null(), Boolean)).label("flag"),
+    )
+
+
+def _activity(
+    session: Session, ids: Select, people: dict[int, _Person], now: datetime
+) -> _Activity:
+    """What the people did, read in one statement: a union of the lessons they first
+    completed, their latest moment, what they finished within the streak's reach, and their
+    daily refreshers of the last 30 days."""
     sources = [
         (Attempt.user_id, Attempt.answered_at),
         (LessonRun.user_id, LessonRun.started_at),
@@ -365,60 +439,53 @@ def _last_activity(session: Session, ids: Select) -> dict[int, datetime]:
             for user_col, at_col in sources
         )
     ).subquery()
-    return {
-        user_id: at
-        for user_id, at in session.execute(
-            select(moments.c.user_id, func.max(moments.c.at)).group_by(moments.c.user_id)
-        )
-        if at is not None
-    }
-
-
-def _activity_days(
-    session: Session, ids: Select, people: dict[int, _Person], now: datetime
-) -> dict[int, set[date]]:
-    """Per person, the days (their own calendar) on which they finished a refresher or a
-    lesson: what the streak counts."""
     since = now - timedelta(days=STREAK_DAYS)
-    finished = union_all(
-        select(Refresher.user_id, Refresher.completed_at.label("at")).where(
+    earliest = now.date() - timedelta(days=REFRESHER_DAYS + 1)  # any zone's 30 days
+    parts = union_all(
+        _fact("done", LessonRun.user_id, LessonRun.lesson_id, func.min(LessonRun.completed_at))
+        .where(LessonRun.user_id.in_(ids), LessonRun.completed_at.is_not(None))
+        .group_by(LessonRun.user_id, LessonRun.lesson_id),
+        _fact("last", moments.c.user_id, at=func.max(moments.c.at)).group_by(moments.c.user_id),
+        _fact("finished", Refresher.user_id, at=Refresher.completed_at).where(
             Refresher.user_id.in_(ids), Refresher.completed_at >= since
         ),
-        select(LessonRun.user_id, LessonRun.completed_at.label("at")).where(
+        _fact("finished", LessonRun.user_id, at=LessonRun.completed_at).where(
             LessonRun.user_id.in_(ids), LessonRun.completed_at >= since
         ),
-    ).subquery()
-    utc = zone_of("UTC")
-    days: dict[int, set[date]] = defaultdict(set)
-    for user_id, at in session.execute(select(finished.c.user_id, finished.c.at)):
-        zone = zone_of(people[user_id].timezone)
-        days[user_id].add(at.replace(tzinfo=utc).astimezone(zone).date())
-    return days
-
-
-def _refreshers(
-    session: Session, ids: Select, people: dict[int, _Person], now: datetime
-) -> dict[int, tuple[int, int, int]]:
-    """(daily refreshers planned, completed) per person over their last 30 days, and how many
-    were completed in their last seven. Today's counts once done, or not at all: the day is
-    not over."""
-    earliest = now.date() - timedelta(days=REFRESHER_DAYS + 1)  # any zone's 30 days
-    result: dict[int, tuple[int, int, int]] = {}
-    for user_id, day, completed in session.execute(
-        select(Refresher.user_id, Refresher.local_date, Refresher.completed_at.is_not(None)).where(
+        _fact(
+            "daily",
+            Refresher.user_id,
+            day=Refresher.local_date,
+            flag=Refresher.completed_at.is_not(None),
+        ).where(
             Refresher.user_id.in_(ids),
             Refresher.kind == "daily",
             Refresher.local_date >= earliest,
-        )
-    ):
-        today = people[user_id].today
-        if not today - timedelta(days=REFRESHER_DAYS) < day <= today:
+        ),
+    )
+    result = _Activity()
+    utc = zone_of("UTC")
+    for kind, user_id, lesson_id, at, day, flag in session.execute(parts):
+        person = people.get(user_id)
+        if person is None:
             continue
-        if day == today and not completed:
-            continue
-        planned, done, week = result.get(user_id, (0, 0, 0))
-        recent = bool(completed) and day > today - timedelta(days=WEEK_DAYS)
-        result[user_id] = (planned + 1, done + bool(completed), week + recent)
+        if kind == "done":
+            result.first_done[user_id][lesson_id] = at
+        elif kind == "last":
+            if at is not None:
+                result.last_active[user_id] = at
+        elif kind == "finished":
+            zone = zone_of(person.timezone)
+            result.days[user_id].add(at.replace(tzinfo=utc).astimezone(zone).date())
+        else:
+            # Today's refresher counts once done, or not at all: the day is not over.
+            if not person.today - timedelta(days=REFRESHER_DAYS) < day <= person.today:
+                continue
+            if day == person.today and not flag:
+                continue
+            planned, finished, week = result.refreshers.get(user_id, (0, 0, 0))
+            recent = bool(flag) and day > person.today - timedelta(days=WEEK_DAYS)
+            result.refreshers[user_id] = (planned + 1, finished + bool(flag), week + recent)
     return result
 
 

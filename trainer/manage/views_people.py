@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from trainer.extensions import db
 from trainer.learn.services import assigned_lessons, path_progress
@@ -13,9 +12,8 @@ from trainer.manage.charts import line_chart
 from trainer.manage.forms import AssignForm, CommentForm
 from trainer.manage.join_forms import ButtonForm
 from trainer.manage.scope import manager_required, visible_teams
-from trainer.models import User, utcnow
+from trainer.models import utcnow
 from trainer.notify import nudges
-from trainer.people import joining
 from trainer.review.planning import local_date
 from trainer.web import page_number
 
@@ -34,25 +32,14 @@ def team_page():
     filters = team.TeamFilters.from_args(request.args)
     view = team.team_view(db.session, current_user, filters)
     chart = line_chart(view.chart, title="Path lessons completed") if view.chart else None
-    teams = visible_teams(db.session, current_user)
-    shown = [filters.team_id] if filters.team_id else [t.id for t in teams]
     return render_template(
         "manage/team.html",
         view=view,
         filters=filters,
-        teams=teams,
-        waiting=joining.waiting(db.session, shown),
+        teams=visible_teams(db.session, current_user),
+        waiting=view.waiting,
         button=ButtonForm(formdata=None),
-        reminded=nudges.reminded_today(
-            db.session,
-            list(
-                db.session.scalars(
-                    select(User).where(
-                        User.id.in_({row.user_id for row in view.page.items + view.attention})
-                    )
-                )
-            ),
-        ),  # fmt: skip
+        reminded=view.reminded,
         columns=team.COLUMNS,
         statuses=team.STATUSES,
         chart=chart,

@@ -22,7 +22,8 @@ from trainer.review.planning import end_of_local_day, local_date
 KIND = "nudge"
 
 
-def _today(user: User, now: datetime) -> str:
+def nudge_key(user: User, now: datetime) -> str:
+    """A nudge's key: the person's own day, so they get at most one a day."""
     return local_date(user.timezone, now).isoformat()
 
 
@@ -37,7 +38,7 @@ def remind(session: Session, manager: User, person: User, now: datetime | None =
     now = now or utcnow()
     if not can_reach(session, person):
         return "unreachable"
-    key = _today(person, now)
+    key = nudge_key(person, now)
     if session.scalar(
         select(Notification.id).where(
             Notification.user_id == person.id, Notification.kind == KIND, Notification.key == key
@@ -87,7 +88,7 @@ def reminded_today(session: Session, people: list[User], now: datetime | None = 
     now = now or utcnow()
     if not people:
         return set()
-    keys = {person.id: _today(person, now) for person in people}
+    keys = {person.id: nudge_key(person, now) for person in people}
     rows = session.execute(
         select(Notification.user_id, Notification.key).where(
             Notification.kind == KIND, Notification.user_id.in_(list(keys))

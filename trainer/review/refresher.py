@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 
 from trainer.models import (
     Attempt,
+    Conversation,
+    Lesson,
     LessonRun,
     QuizItem,
     Refresher,
@@ -115,6 +117,36 @@ def learner_cards(session: Session, user: User, now: datetime, skills=None) -> l
     return [(i, skills.get(i, "general"), s, lr, d) for i, s, lr, d in rows]
 
 
+def learner_cards_with_skills(session: Session, user: User) -> list[tuple]:
+    """learner_cards() in one statement: each card's skill is looked up beside it (the
+    conversation's whose decision it is, else the lesson's that uses its quiz), instead of
+    reading every item's skill first."""
+    lesson_skill = (
+        select(func.max(Lesson.skill)).where(Lesson.quiz_id == QuizItem.quiz_id).scalar_subquery()
+    )
+    conversation_skill = (
+        select(func.max(Conversation.skill))
+        .where(Conversation.quiz_id == QuizItem.quiz_id)
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        select(
+            ReviewCard.item_id,
+            func.coalesce(conversation_skill, lesson_skill, "general"),
+            ReviewCard.stability,
+            ReviewCard.last_review,
+            ReviewCard.due,
+        )
+        .join(QuizItem, QuizItem.id == ReviewCard.item_id)
+        .where(ReviewCard.user_id == user.id, QuizItem.retired.is_(False))
+    )
+    return [tuple(row) for row in rows]
+
+
+# How far back a streak is looked for.
+STREAK_DAYS = 400
+
+
 @dataclass
 class SkillRecall:
     skill: str
@@ -139,10 +171,15 @@ def skill_overview(session: Session, user: User, now: datetime | None = None) ->
     """Per skill, the mean predicted recall of the learner's items now and 30 days on if they
     do no review at all; weakest first."""
     now = now or utcnow()
+    return overview_of(learner_cards(session, user, now), now)
+
+
+def overview_of(cards: list[tuple], now: datetime) -> list[SkillRecall]:
+    """skill_overview() of learner_cards() rows."""
     model = RecallModel()
     later = now + timedelta(days=30)
     per_skill: dict[str, list[tuple[float, float]]] = {}
-    for _item, skill, stability, last_review, _due in learner_cards(session, user, now):
+    for _item, skill, stability, last_review, _due in cards:
         per_skill.setdefault(skill, []).append(
             (model.recall(stability, last_review, now), model.recall(stability, last_review, later))
         )
@@ -249,7 +286,7 @@ def streak(session: Session, user: User, now: datetime | None = None) -> int:
     """Days in a row, up to today (or yesterday, if today is not done yet), on which the
     learner finished a refresher or a lesson, counted in their own time zone."""
     now = now or utcnow()
-    since = now - timedelta(days=400)
+    since = now - timedelta(days=STREAK_DAYS)
     moments = list(
         session.scalars(
             select(Refresher.completed_at).where(
@@ -263,10 +300,15 @@ def streak(session: Session, user: User, now: datetime | None = None) -> int:
             )
         )
     )
-    zone = zone_of(user.timezone)
+    return streak_of(moments, user.timezone, now)
+
+
+def streak_of(moments, timezone: str, now: datetime) -> int:
+    """streak() of the moments (naive UTC) at which refreshers and lessons were finished."""
+    zone = zone_of(timezone)
     utc = zone_of("UTC")
     days = {m.replace(tzinfo=utc).astimezone(zone).date() for m in moments if m}
-    return streak_from_days(days, local_date(user.timezone, now))
+    return streak_from_days(days, local_date(timezone, now))
 
 
 def streak_from_days(days: set[date], today: date) -> int:
