@@ -12,6 +12,8 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
+from trainer.jobs.queue import QUEUES
+
 log = logging.getLogger("trainer.jobs")
 
 jobs = AppGroup("jobs", help="The scheduled jobs: list them, or run one now.")
@@ -193,9 +195,56 @@ def _run_scheduler(app: Flask, lock) -> bool:
     return scheduler.lost_lock
 
 
+@click.command("worker")
+@click.option(
+    "--processes",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes to run (default: the WORKER_PROCESSES setting, 1).",
+)
+@click.option(
+    "--threads",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Tasks each process runs at once (default: the WORKER_THREADS setting, 8).",
+)
+@click.option(
+    "--queue",
+    "queues",
+    multiple=True,
+    type=click.Choice(list(QUEUES)),
+    help="Take tasks from this queue only (repeat for several; default: all).",
+)
+@with_appcontext
+def worker_command(processes: int | None, threads: int | None, queues: tuple[str, ...]) -> None:
+    """Do the tasks the scheduler hands out (BROKER_URL), until Ctrl-C or SIGTERM.
+
+    Run as many as the work needs, on any machines that reach the database and the broker.
+    A worker that stops finishes the tasks it has started; one that dies leaves its messages
+    claimed until DELIVERY_LEASE_SECONDS pass, then they go out from another."""
+    from trainer.jobs import worker
+
+    app = current_app._get_current_object()
+    if not app.config.get("BROKER_URL"):
+        click.echo(
+            "No BROKER_URL set: there is no task queue, and the scheduler does all the work "
+            "itself. Set BROKER_URL (e.g. redis://127.0.0.1:6379/0) for the scheduler and "
+            "the workers alike.",
+            err=True,
+        )
+        raise SystemExit(2)
+    _log_to_stderr(app)
+    processes = processes or app.config["WORKER_PROCESSES"]
+    threads = threads or app.config["WORKER_THREADS"]
+    if processes > 1:
+        raise SystemExit(worker.supervise(processes, threads, queues))
+    raise SystemExit(worker.serve(app, threads, queues))
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(jobs)
     app.cli.add_command(scheduler_command)
+    app.cli.add_command(worker_command)
     if app.config.get("SCHEDULER_IN_PROCESS"):
         from trainer.jobs.scheduler import init_in_process
 

@@ -1,0 +1,277 @@
+"""The task queue with its real parts: `flask worker` processes, Redis, PostgreSQL, and an SMTP
+server that counts every message it accepts. Whatever happens to a worker or the broker, each
+message arrives exactly once."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.conftest import make_app
+from tests.queue_support import (
+    REDIS_URL,
+    SENDER,
+    CountingSMTP,
+    RedisServer,
+    WorkerProcess,
+    drop_namespace,
+    machine_redis,
+    wait_until,
+)
+from trainer.extensions import db
+from trainer.jobs import queue
+from trainer.messages import deliver_pending, queue_message
+from trainer.messages.delivery import HandOut, claim_batch
+from trainer.models import EMAIL, OutboxMessage, utcnow
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def namespace():
+    name = f"test-{uuid.uuid4().hex[:10]}"
+    yield name
+    queue.forget_brokers()
+    drop_namespace(REDIS_URL, name)
+
+
+@pytest.fixture
+def smtp():
+    with CountingSMTP(delay=0.02) as server:
+        yield server
+
+
+def settings(namespace: str, smtp: CountingSMTP, broker_url: str = REDIS_URL, **more) -> dict:
+    return {
+        "BROKER_URL": broker_url,
+        "BROKER_NAMESPACE": namespace,
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": smtp.port,
+        "MAIL_TIMEOUT": 10,
+        "MAIL_DEFAULT_SENDER": SENDER,
+        "DELIVERY_BATCH": 10,
+        "DELIVERY_LEASE_SECONDS": 10,
+        **more,
+    }
+
+
+@pytest.fixture
+def make_queue_app(tmp_path, request, postgres_schema):
+    """An app on a fresh PostgreSQL schema using the broker, and workers on the same."""
+    made = []
+    workers: list[WorkerProcess] = []
+
+    def make(config: dict):
+        app = make_app(tmp_path, "postgresql", request, **config)
+        with app.app_context():
+            db.create_all()
+        made.append(app)
+        return app
+
+    def start_worker(config: dict, threads: int = 4) -> WorkerProcess:
+        worker = WorkerProcess(tmp_path, postgres_schema, config, threads, name=str(len(workers)))
+        workers.append(worker)
+        return worker
+
+    make.worker = start_worker
+    yield make
+    for worker in workers:
+        worker.stop()
+        print(f"--- {worker.log.name}\n{worker.output()[-4000:]}")  # shown when a test fails
+    for app in made:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def fill_outbox(app, count: int) -> list[int]:
+    with app.app_context():
+        now = utcnow() - timedelta(seconds=1)
+        ids = [
+            queue_message(
+                db.session,
+                to=f"person{n}@example.com",
+                subject="Your refresher is ready",
+                text="Three questions are waiting for you.",
+                now=now,
+            ).id
+            for n in range(count)
+        ]
+        db.session.commit()
+        return ids
+
+
+def hand_out(app) -> HandOut:
+    """What the scheduler's `deliver-mail` run does with a broker."""
+    with app.app_context():
+        result = deliver_pending(db.session)
+        db.session.remove()
+        return result
+
+
+def sent_count(app) -> int:
+    with app.app_context():
+        count = db.session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.sent_at.is_not(None))
+        )
+        unsent = db.session.execute(
+            select(OutboxMessage.attempts, OutboxMessage.last_error, func.count())
+            .where(OutboxMessage.sent_at.is_(None))
+            .group_by(OutboxMessage.attempts, OutboxMessage.last_error)
+        ).all()
+        print(f"sent {count}; unsent by (attempts, last error): {unsent}")  # on a failure
+        db.session.remove()
+        return count
+
+
+def message_ids(app, ids: list[int]) -> set[str]:
+    from trainer.messages.email import message_id
+
+    with app.app_context():
+        rows = db.session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids))).all()
+        found = {message_id(row, app.config) for row in rows}
+        db.session.remove()
+        return found
+
+
+def test_several_workers_send_every_message_once_on_a_few_reused_connections_at_once(
+    make_queue_app, namespace, smtp
+):
+    machine_redis()
+    config = settings(namespace, smtp)
+    app = make_queue_app(config)
+    ids = fill_outbox(app, 300)
+    result = hand_out(app)
+    assert (result.due, result.queued) == (300, 30)
+    assert (
+        str(result)
+        == "300 messages due: 30 delivery tasks queued for the workers (0 already waiting)."
+    )
+    make_queue_app.worker(config, threads=3)
+    make_queue_app.worker(config, threads=3)
+
+    wait_until(lambda: sent_count(app) == 300, "every message sent")
+
+    assert set(smtp.handler.ids) == message_ids(app, ids)
+    assert smtp.handler.total() == 300 and smtp.handler.twice() == {}
+    # One SMTP session per worker thread, kept from task to task, several at once.
+    assert smtp.handler.connections <= 6
+    assert smtp.handler.most_at_once >= 2
+
+
+def test_the_same_tasks_enqueued_twice_send_nothing_twice(make_queue_app, namespace, smtp):
+    machine_redis()
+    config = settings(namespace, smtp)
+    app = make_queue_app(config)
+    ids = fill_outbox(app, 200)
+    with app.app_context():
+        # Every delivery task twice over, and the scheduler's own run besides.
+        assert queue.enqueue("deliver-messages", 20) == 20
+        assert queue.enqueue("deliver-messages", 20) == 20
+    assert hand_out(app).waiting == 40
+    make_queue_app.worker(config, threads=4)
+    make_queue_app.worker(config, threads=4)
+
+    wait_until(lambda: sent_count(app) == 200, "every message sent")
+    with app.app_context():
+        wait_until(lambda: queue.waiting(queue.MESSAGES) == 0, "the queue to empty")
+
+    assert set(smtp.handler.ids) == message_ids(app, ids)
+    assert smtp.handler.total() == 200 and smtp.handler.twice() == {}
+
+
+def test_claims_of_two_workers_at_the_same_moment_never_overlap(make_queue_app, namespace, smtp):
+    config = settings(namespace, smtp)
+    app = make_queue_app(config)
+    fill_outbox(app, 400)
+    claims: list[list[int]] = []
+    start = threading.Barrier(8)
+
+    def claim():
+        with app.app_context():
+            start.wait()
+            now = utcnow()
+            for _ in range(5):
+                claims.append(claim_batch(db.session, now, 10, [EMAIL], timedelta(minutes=5)))
+            db.session.remove()
+
+    threads = [threading.Thread(target=claim) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    every = [outbox_id for batch in claims for outbox_id in batch]
+    assert len(every) == len(set(every)) == 400
+    with app.app_context():
+        assert set(db.session.scalars(select(OutboxMessage.attempts))) == {1}
+
+
+def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(
+    make_queue_app, namespace, smtp
+):
+    machine_redis()
+    config = settings(namespace, smtp)
+    app = make_queue_app(config)
+    ids = fill_outbox(app, 200)
+    hand_out(app)
+    doomed = make_queue_app.worker(config, threads=4)
+    wait_until(lambda: smtp.handler.total() >= 40, "the first messages to arrive")
+    # Every thread of the worker stops inside a send, its batch claimed and half sent.
+    smtp.handler.hold()
+    wait_until(lambda: smtp.handler.held == 4, "each of the worker's threads to be in a send")
+    before = smtp.handler.total()
+    doomed.kill()
+    smtp.handler.release()
+    assert 40 <= before < 200 and sent_count(app) == before
+
+    make_queue_app.worker(config, threads=4)
+
+    def delivered():
+        hand_out(app)  # as the scheduler does every minute
+        return sent_count(app) == 200
+
+    wait_until(delivered, "the rest sent by the other worker", every=0.5)
+    assert set(smtp.handler.ids) == message_ids(app, ids)
+    assert smtp.handler.total() == 200 and smtp.handler.twice() == {}
+    with app.app_context():
+        tried_twice = db.session.scalar(
+            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.attempts == 2)
+        )
+    assert tried_twice >= 4  # the dead worker's claims lapsed and were taken again
+
+
+def test_a_broker_restart_mid_run_loses_nothing_and_sends_nothing_twice(
+    make_queue_app, namespace, smtp, tmp_path
+):
+    broker = RedisServer(tmp_path)
+    broker.start()
+    try:
+        config = settings(namespace, smtp, broker.url)
+        app = make_queue_app(config)
+        ids = fill_outbox(app, 300)
+        hand_out(app)
+        make_queue_app.worker(config, threads=3)
+        make_queue_app.worker(config, threads=3)
+        wait_until(lambda: smtp.handler.total() >= 60, "the first messages to arrive")
+
+        broker.shutdown()  # the waiting tasks are gone with it
+        assert sent_count(app) < 300
+        broker.start()
+        queue.forget_brokers()
+
+        def delivered():
+            hand_out(app)  # as the scheduler does every minute
+            return sent_count(app) == 300
+
+        wait_until(delivered, "every message sent after the restart", every=0.5)
+        assert set(smtp.handler.ids) == message_ids(app, ids)
+        assert smtp.handler.total() == 300 and smtp.handler.twice() == {}
+    finally:
+        broker.stop()
