@@ -57,6 +57,8 @@ class CountingHandler:
         self.in_data = 0
         self.most_at_once = 0
         self.held = 0
+        self.refuse: set[str] = set()  # 550 at RCPT: no such mailbox, for good
+        self.defer: set[str] = set()  # 451 at RCPT: try again later
         self._gate: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._lock = threading.Lock()
@@ -89,6 +91,10 @@ class CountingHandler:
             self.held += 1
             await gate.wait()
             self.held -= 1
+        if address in self.refuse:
+            return "550 5.1.1 No such user here"
+        if address in self.defer:
+            return "451 4.2.1 Mailbox busy, try again later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -136,8 +142,10 @@ class WorkerProcess:
         self.log = tmp_path / f"worker-{name}-{uuid.uuid4().hex[:6]}.log"
         full_env = {
             **os.environ,
-            "FLASK_CONFIG": "test",
-            "TEST_DATABASE_URL": POSTGRES_URL,
+            # Configured from the environment as a deployment's worker is (the test config
+            # keeps the message channels off whatever the environment says).
+            "FLASK_CONFIG": "development",
+            "DATABASE_URL": POSTGRES_URL,
             "PGOPTIONS": f"-csearch_path={schema}",
             "PYTHONUNBUFFERED": "1",
             **{key: str(value) for key, value in env.items()},
@@ -242,3 +250,35 @@ def drop_namespace(url: str, namespace: str) -> None:
             client.delete(*keys)
     except redis.ConnectionError:
         pass
+
+
+class SlowTextService:
+    """Apprise's json:// posts (a text message service's stand-in), answered after `delay`
+    seconds, counting how many it was handling at once."""
+
+    def __init__(self, delay: float):
+        from tests.channel_support import JsonService
+
+        outer = self
+
+        class Service(JsonService):
+            def handle(self, path, headers, body):
+                with self.lock:
+                    outer.now += 1
+                    outer.most_at_once = max(outer.most_at_once, outer.now)
+                time.sleep(delay)
+                try:
+                    return super().handle(path, headers, body)
+                finally:
+                    with self.lock:
+                        outer.now -= 1
+
+        self.now = self.most_at_once = 0
+        self.service = Service()
+
+    def __enter__(self):
+        self.service.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.service.stop()

@@ -275,3 +275,53 @@ def test_a_broker_restart_mid_run_loses_nothing_and_sends_nothing_twice(
         assert smtp.handler.total() == 300 and smtp.handler.twice() == {}
     finally:
         broker.stop()
+
+
+def test_workers_text_at_once_refuse_for_good_on_5xx_and_back_off_on_4xx(
+    make_queue_app, namespace, smtp
+):
+    from tests.queue_support import SlowTextService
+    from trainer.messages.delivery import BACKOFF
+    from trainer.models import SMS
+    from trainer.people.services import create_user
+
+    machine_redis()
+    smtp.handler.refuse.add("gone@example.com")
+    smtp.handler.defer.add("busy@example.com")
+    with SlowTextService(delay=0.1) as texts:
+        config = settings(namespace, smtp, SMS_URL=texts.service.sms_url())
+        app = make_queue_app(config)
+        with app.app_context():
+            now = utcnow() - timedelta(seconds=1)
+            for n in range(24):
+                person = create_user(db.session, name=f"Kai {n}", phone=f"+4479111234{n:02d}")
+                db.session.flush()
+                queue_message(
+                    db.session, to=person.phone, subject="Refresher", text="Five minutes.",
+                    short="Your refresher is ready", channels=(SMS,), user_id=person.id, now=now,
+                )  # fmt: skip
+            for address in ("gone@example.com", "busy@example.com", "fine@example.com"):
+                queue_message(db.session, to=address, subject="Hello", text="Hi.", now=now)
+            db.session.commit()
+        assert hand_out(app).due == 27
+        make_queue_app.worker(config, threads=4)
+
+        def settled():
+            with app.app_context():
+                rows = db.session.scalars(select(OutboxMessage)).all()
+                db.session.remove()
+            return all(r.sent_at or r.failed_at or r.last_error for r in rows) and rows
+
+        rows = {row.to: row for row in wait_until(settled, "every message tried")}
+        assert len(texts.service.taken()) == 24
+        assert texts.most_at_once >= 2  # text messages went out side by side
+        assert rows["gone@example.com"].failed_at is not None
+        assert "550" in rows["gone@example.com"].last_error
+        busy = rows["busy@example.com"]
+        assert busy.sent_at is None and busy.failed_at is None and "451" in busy.last_error
+        assert rows["fine@example.com"].sent_at is not None
+        with app.app_context():
+            busy = db.session.get(OutboxMessage, busy.id)
+            tried_at = busy.next_attempt_at - BACKOFF[0]
+            assert abs((utcnow() - tried_at).total_seconds()) < 60  # due again a minute after
+            db.session.remove()
