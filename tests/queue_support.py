@@ -203,12 +203,13 @@ class RedisServer:
     def start(self) -> None:
         with open(self.dir / "redis.log", "ab") as log:
             self.process = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT)
-        client = redis.Redis.from_url(self.url)
-        wait_until(lambda: _pings(client), "Redis to answer", timeout=20)
+        with redis.Redis.from_url(self.url) as client:
+            wait_until(lambda: _pings(client), "Redis to answer", timeout=20)
 
     def shutdown(self) -> None:
         """As `redis-cli shutdown nosave`: what it held in memory is gone."""
-        redis.Redis.from_url(self.url).shutdown(nosave=True)
+        with redis.Redis.from_url(self.url) as client:
+            client.shutdown(nosave=True)
         self.process.wait(timeout=20)
 
     def stop(self) -> None:
@@ -226,30 +227,32 @@ def _pings(client) -> bool:
 
 def _machine_redis_settings() -> dict[str, str]:
     try:
-        client = redis.Redis.from_url(REDIS_URL)
-        return {
-            "save": client.config_get("save").get("save", ""),
-            "appendonly": client.config_get("appendonly").get("appendonly", "no"),
-        }
+        with redis.Redis.from_url(REDIS_URL, decode_responses=True) as client:
+            return {
+                "save": client.config_get("save").get("save", ""),
+                "appendonly": client.config_get("appendonly").get("appendonly", "no"),
+            }
     except redis.RedisError:
         return {}
 
 
-def machine_redis() -> redis.Redis:
-    client = redis.Redis.from_url(REDIS_URL)
-    if not _pings(client):
-        pytest.fail(f"Redis is not reachable at {REDIS_URL}: run `make redis` (README, 'Tests').")
-    return client
+def machine_redis() -> None:
+    """Fails the test, saying what to do, when the machine's Redis is not there."""
+    with redis.Redis.from_url(REDIS_URL) as client:
+        if not _pings(client):
+            pytest.fail(
+                f"Redis is not reachable at {REDIS_URL}: run `make redis` (README, 'Tests')."
+            )
 
 
 def drop_namespace(url: str, namespace: str) -> None:
-    client = redis.Redis.from_url(url)
-    try:
-        keys = list(client.scan_iter(f"{namespace}:*", count=1000))
-        if keys:
-            client.delete(*keys)
-    except redis.ConnectionError:
-        pass
+    with redis.Redis.from_url(url) as client:
+        try:
+            keys = list(client.scan_iter(f"{namespace}:*", count=1000))
+            if keys:
+                client.delete(*keys)
+        except redis.ConnectionError:
+            pass
 
 
 class SlowTextService:

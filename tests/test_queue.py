@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -22,6 +22,7 @@ from tests.queue_support import (
     machine_redis,
     wait_until,
 )
+from trainer import ROOT
 from trainer.extensions import db
 from trainer.jobs import queue
 from trainer.messages import deliver_pending, queue_message
@@ -325,3 +326,92 @@ def test_workers_text_at_once_refuse_for_good_on_5xx_and_back_off_on_4xx(
             tried_at = busy.next_attempt_at - BACKOFF[0]
             assert abs((utcnow() - tried_at).total_seconds()) < 60  # due again a minute after
             db.session.remove()
+
+
+def test_planning_in_shards_on_workers_plans_what_one_process_plans_and_nothing_twice(
+    make_queue_app, namespace, smtp
+):
+    from tests.conftest import sync_starter_library
+    from tests.test_review import make_learner, take_quiz
+    from trainer.models import Refresher
+    from trainer.review.planning import Shards, plan_refreshers
+
+    machine_redis()
+    config = settings(namespace, smtp, PLANNING_SHARD_LEARNERS=3, CONTENT_DIR=str(ROOT))
+    app = make_queue_app(config)
+    sync_starter_library(app)
+    zones = ["America/Los_Angeles", "Europe/London", "Australia/Sydney"]
+    with app.app_context():
+        for n in range(12):
+            learner = make_learner(f"learner{n}@example.com", zones[n % 3])
+            if n != 7:  # one has no cards: nothing to plan for them
+                take_quiz(learner, when=utcnow() - timedelta(days=15))
+        now = datetime.combine(utcnow().date(), datetime.min.time()) + timedelta(hours=7)
+        shards = plan_refreshers(db.session, now)
+        again = plan_refreshers(db.session, now)  # the same shards handed out twice
+        db.session.remove()
+    # At 07:00 UTC London and Sydney are in one day (8 learners: 3 shards of at most 3), Los
+    # Angeles still in the day before (4 learners: 2 shards).
+    assert shards == again and isinstance(shards, Shards)
+    assert (shards.learners, shards.days, shards.tasks) == (12, 2, 5)
+    assert str(shards) == "Planning for 12 learners handed out as 5 shard tasks (2 local days)."
+    make_queue_app.worker(config, threads=2)
+    make_queue_app.worker(config, threads=2)
+
+    def planned():
+        with app.app_context():
+            rows = db.session.execute(
+                select(Refresher.user_id, Refresher.local_date, Refresher.item_ids)
+            ).all()
+            db.session.remove()
+            return sorted(rows)
+
+    def settled():
+        with app.app_context():
+            done = queue.waiting(queue.PLANNING) == 0 and len(planned()) == 11
+        return done
+
+    wait_until(settled, "the shards to be planned")
+    by_workers = planned()
+    with app.app_context():
+        db.session.execute(Refresher.__table__.delete())
+        db.session.commit()
+        app.config["BROKER_URL"] = None
+        assert plan_refreshers(db.session, now) == 11
+        db.session.remove()
+    assert planned() == by_workers
+
+
+def test_managers_digests_are_written_by_workers_once_each(make_queue_app, namespace, smtp):
+    from tests.conftest import sync_starter_library
+    from tests.test_notify import manage, person
+    from trainer.notify import jobs
+
+    machine_redis()
+    config = settings(namespace, smtp, CONTENT_DIR=str(ROOT))
+    app = make_queue_app(config)
+    sync_starter_library(app)
+    for n, team in enumerate(("Millbrook", "Riverside", "Harbour")):
+        person(app, f"staff{n}@example.com", job_role="teller", team=team)
+        boss = person(app, f"boss{n}@example.com", role="manager", timezone="UTC")
+        manage(app, boss, team)
+    monday = datetime(2026, 11, 23, 9, 0)
+    with app.app_context():
+        said = jobs.manager_digest(db.session, monday)
+        assert jobs.manager_digest(db.session, monday) == said  # handed out twice
+        db.session.remove()
+    assert said == "Digests for 3 managers handed out as 1 tasks."
+    make_queue_app.worker(config, threads=2)
+
+    def digests():
+        with app.app_context():
+            rows = db.session.scalars(
+                select(OutboxMessage.to).where(OutboxMessage.kind == "digest")
+            ).all()
+            waiting = queue.waiting(queue.PLANNING)
+            db.session.remove()
+        return sorted(rows) if waiting == 0 and len(rows) >= 3 else None
+
+    assert wait_until(digests, "the digests") == [f"boss{n}@example.com" for n in range(3)]
+    with app.app_context():
+        assert jobs.manager_digest(db.session, monday) == 0  # this week's are all written
