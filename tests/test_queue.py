@@ -415,3 +415,53 @@ def test_managers_digests_are_written_by_workers_once_each(make_queue_app, names
     assert wait_until(digests, "the digests") == [f"boss{n}@example.com" for n in range(3)]
     with app.app_context():
         assert jobs.manager_digest(db.session, monday) == 0  # this week's are all written
+
+
+def test_jobs_list_and_the_admin_outbox_show_what_waits_and_how_fast_it_goes(
+    make_queue_app, namespace, smtp
+):
+    import re
+
+    from trainer.people.services import create_user
+
+    machine_redis()
+    config = settings(namespace, smtp)
+    app = make_queue_app(config)
+    with app.app_context():
+        create_user(db.session, email="admin@example.com", name="Ada", password="correct horse",
+                    role="admin")  # fmt: skip
+        db.session.commit()
+    fill_outbox(app, 120)
+    hand_out(app)
+
+    listing = app.test_cli_runner().invoke(args=["jobs", "list"])
+    assert listing.exit_code == 0, listing.output
+    assert f"Task queue: redis://127.0.0.1:6379/0 (keys {namespace}:*)" in listing.output
+    waiting = re.search(
+        r"messages +12 tasks waiting; the oldest enqueued (\S+ \S+) UTC", listing.output
+    )
+    assert waiting, listing.output
+    assert re.search(r"planning +0 tasks waiting\n", listing.output)
+    assert re.search(
+        r"Outbox: 120 messages waiting \(120 due now\), the oldest queued \d+ s ago; "
+        r"0 sent in the last hour \(0\.0 a minute\)\.", listing.output
+    ), listing.output  # fmt: skip
+
+    client = app.test_client()
+    client.post("/login", data={"email": "admin@example.com", "password": "correct horse"})
+    before = client.get("/admin/outbox").get_data(as_text=True)
+    assert (
+        "<strong>120</strong> messages waiting to be sent (120 due now, the oldest queued" in before
+    )
+    assert "Delivered in the last hour: <strong>0</strong> (0.0 a minute)." in before
+    assert "Delivery tasks waiting for a worker: 12." in before
+
+    make_queue_app.worker(config, threads=4)
+    wait_until(lambda: sent_count(app) == 120, "every message sent")
+    after = client.get("/admin/outbox").get_data(as_text=True)
+    assert "<strong>0</strong> messages waiting to be sent (0 due now)." in after
+    assert "Delivered in the last hour: <strong>120</strong> (2.0 a minute)." in after
+    listing = app.test_cli_runner().invoke(args=["jobs", "list"])
+    assert "Outbox: 0 messages waiting (0 due now); 120 sent in the last hour (2.0 a minute)." in (
+        listing.output
+    )

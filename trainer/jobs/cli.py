@@ -80,6 +80,46 @@ def list_command() -> None:
             when = format_time(job.next_run_time)
         click.echo(f"{spec.name:<16} {spec.schedule:<18} next run {when}")
         click.echo(f"{'':<16} {spec.description}")
+    for line in _queue_lines(current_app.config) + _outbox_lines(db):
+        click.echo(line)
+
+
+def _queue_lines(config) -> list[str]:
+    """The task queue: where, and each queue's depth and oldest waiting task."""
+    from trainer.jobs import queue
+    from trainer.jobs.scheduler import format_time
+    from trainer.models import utcnow
+
+    if not queue.enabled(config):
+        return ["Task queue: none (no BROKER_URL): the scheduler does all the work itself."]
+    lines = [f"Task queue: {queue.describe_broker(config)}"]
+    try:
+        depths = queue.depths(config)
+    except Exception as error:  # the broker is down: say so, and still list the rest
+        return [*lines, f"  (queue depth unknown: {error.__class__.__name__}: {error})"]
+    now = utcnow()
+    for depth in depths:
+        line = f"  {depth.queue:<10} {depth.waiting:>7,} tasks waiting"
+        if depth.delayed:
+            line += f", {depth.delayed:,} waiting to be retried"
+        if depth.oldest is not None:
+            age = int((now - depth.oldest).total_seconds())
+            line += f"; the oldest enqueued {format_time(depth.oldest)} ({max(age, 0)} s ago)"
+        lines.append(line)
+    return lines
+
+
+def _outbox_lines(db) -> list[str]:
+    from trainer.messages.backlog import backlog
+    from trainer.models import utcnow
+
+    try:
+        found = backlog(db.session, current_app.config)
+    except Exception as error:  # no database yet: the jobs are listed all the same
+        return [f"Outbox: unknown ({error.__class__.__name__})"]
+    finally:
+        db.session.remove()
+    return [f"Outbox: {found.describe(utcnow())}."]
 
 
 @jobs.command("run")
