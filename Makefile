@@ -6,7 +6,7 @@ FLASK   := $(BIN)/flask --app trainer
 HOST    ?= 127.0.0.1
 PORT    ?= 5000
 
-.PHONY: install install-test translations messages run scheduler test lint format db content demo chromium wrk postgres oidc-provider oidc-dev clean bench
+.PHONY: install install-test translations messages run scheduler test lint format db content demo chromium wrk postgres redis worker oidc-provider oidc-dev clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,10 @@ run: demo
 scheduler: db
 	$(FLASK) scheduler
 
+# A task worker, in the foreground: with BROKER_URL set, the scheduler hands its work to these.
+worker: db
+	$(FLASK) worker
+
 # Debian's Chromium for the browser tests (Playwright drives it; it never downloads one).
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
@@ -75,6 +79,15 @@ postgres:
 	@pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null || { \
 	  command -v pg_ctlcluster >/dev/null 2>&1 && \
 	  pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | head -n1) main start; } || true
+
+# The task queue's tests need Redis on 127.0.0.1:6379; start the machine's if it is installed but
+# down (as its service does, or as a daemon of its own).
+redis:
+	@redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO service redis-server start >/dev/null 2>&1 || \
+	  $$SUDO redis-server --bind 127.0.0.1 --port 6379 --daemonize yes --save "" \
+	    --appendonly no >/dev/null; } || true
 
 # The OpenID provider the company sign-in tests start (node-oidc-provider, pinned in tests/oidc),
 # run by the machine's Node.js. npm writes node_modules/.package-lock.json last.
@@ -100,7 +113,7 @@ format: install-test
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: install-test chromium postgres oidc-provider
+test: install-test chromium postgres redis oidc-provider
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 

@@ -152,6 +152,18 @@ class Config:
     # only). Production runs `flask --app trainer scheduler` as its own process instead.
     SCHEDULER_IN_PROCESS = _bool("SCHEDULER_IN_PROCESS", False)
 
+    # The task queue (trainer/jobs/queue.py): with a broker, the scheduler hands the work of
+    # its jobs to `flask --app trainer worker` processes; without one, it does it itself.
+    BROKER_URL = os.environ.get("BROKER_URL") or None  # redis://host:6379/0
+    BROKER_NAMESPACE = os.environ.get("BROKER_NAMESPACE", "trainer")  # prefix of its Redis keys
+    WORKER_PROCESSES = _int("WORKER_PROCESSES", 1)
+    WORKER_THREADS = _int("WORKER_THREADS", 8)  # tasks at once per process (SMTP connections)
+    DELIVERY_BATCH = _int("DELIVERY_BATCH", 20)  # messages one delivery task claims
+    # A claimed message not sent within this is due again (its worker died): longer than a
+    # batch can take to send.
+    DELIVERY_LEASE_SECONDS = _int("DELIVERY_LEASE_SECONDS", 300)
+    PLANNING_SHARD_LEARNERS = _int("PLANNING_SHARD_LEARNERS", 20000)  # learners per task
+
 
 class DevelopmentConfig(Config):
     DEBUG = True

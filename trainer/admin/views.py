@@ -22,13 +22,15 @@ from trainer.admin.forms import (
     UploadForm,
 )
 from trainer.extensions import db
+from trainer.jobs import queue
 from trainer.manage.insight import skill_label
 from trainer.manage.observations import ChecklistError, create_checklist, known_skills
 from trainer.messages import sms
+from trainer.messages.backlog import backlog
 from trainer.messages.channels import LABELS, setup_lines
 from trainer.messages.delivery import delivery_status, message_status
 from trainer.messages.email import message_id
-from trainer.models import ObservationChecklist, OutboxMessage, Team, User
+from trainer.models import ObservationChecklist, OutboxMessage, Team, User, utcnow
 from trainer.people.services import PersonError
 from trainer.people.zones import timezone_names
 from trainer.web import page_number
@@ -64,15 +66,29 @@ def outbox():
     )
     config = current_app.config
     rows = [(message, message_status(message, config)) for message in page.items]
+    now = utcnow()
     return render_template(
         "admin/outbox.html",
         links={message.id: one_time_link(message) for message in page.items},
         page=page,
         rows=rows,
+        backlog=backlog(db.session, config, now),
+        tasks=_delivery_tasks_waiting(config),
+        now=now,
         server=config.get("MAIL_SERVER"),
         setup=setup_lines(config),
         labels=LABELS,
     )
+
+
+def _delivery_tasks_waiting(config) -> int | str | None:
+    """Delivery tasks in the task queue; None without one; a sentence when it cannot be read."""
+    if not queue.enabled(config):
+        return None
+    try:
+        return queue.waiting(queue.MESSAGES, config)
+    except Exception as error:  # the page still shows the outbox when the broker is down
+        return f"unknown (the task queue cannot be reached: {error.__class__.__name__})"
 
 
 @bp.get("/outbox/<int:outbox_id>")

@@ -12,6 +12,8 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
+from trainer.jobs.queue import QUEUES
+
 log = logging.getLogger("trainer.jobs")
 
 jobs = AppGroup("jobs", help="The scheduled jobs: list them, or run one now.")
@@ -78,6 +80,46 @@ def list_command() -> None:
             when = format_time(job.next_run_time)
         click.echo(f"{spec.name:<16} {spec.schedule:<18} next run {when}")
         click.echo(f"{'':<16} {spec.description}")
+    for line in _queue_lines(current_app.config) + _outbox_lines(db):
+        click.echo(line)
+
+
+def _queue_lines(config) -> list[str]:
+    """The task queue: where, and each queue's depth and oldest waiting task."""
+    from trainer.jobs import queue
+    from trainer.jobs.scheduler import format_time
+    from trainer.models import utcnow
+
+    if not queue.enabled(config):
+        return ["Task queue: none (no BROKER_URL): the scheduler does all the work itself."]
+    lines = [f"Task queue: {queue.describe_broker(config)}"]
+    try:
+        depths = queue.depths(config)
+    except Exception as error:  # the broker is down: say so, and still list the rest
+        return [*lines, f"  (queue depth unknown: {error.__class__.__name__}: {error})"]
+    now = utcnow()
+    for depth in depths:
+        line = f"  {depth.queue:<10} {depth.waiting:>7,} tasks waiting"
+        if depth.delayed:
+            line += f", {depth.delayed:,} waiting to be retried"
+        if depth.oldest is not None:
+            age = int((now - depth.oldest).total_seconds())
+            line += f"; the oldest enqueued {format_time(depth.oldest)} ({max(age, 0)} s ago)"
+        lines.append(line)
+    return lines
+
+
+def _outbox_lines(db) -> list[str]:
+    from trainer.messages.backlog import backlog
+    from trainer.models import utcnow
+
+    try:
+        found = backlog(db.session, current_app.config)
+    except Exception as error:  # no database yet: the jobs are listed all the same
+        return [f"Outbox: unknown ({error.__class__.__name__})"]
+    finally:
+        db.session.remove()
+    return [f"Outbox: {found.describe(utcnow())}."]
 
 
 @jobs.command("run")
@@ -193,9 +235,56 @@ def _run_scheduler(app: Flask, lock) -> bool:
     return scheduler.lost_lock
 
 
+@click.command("worker")
+@click.option(
+    "--processes",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes to run (default: the WORKER_PROCESSES setting, 1).",
+)
+@click.option(
+    "--threads",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Tasks each process runs at once (default: the WORKER_THREADS setting, 8).",
+)
+@click.option(
+    "--queue",
+    "queues",
+    multiple=True,
+    type=click.Choice(list(QUEUES)),
+    help="Take tasks from this queue only (repeat for several; default: all).",
+)
+@with_appcontext
+def worker_command(processes: int | None, threads: int | None, queues: tuple[str, ...]) -> None:
+    """Do the tasks the scheduler hands out (BROKER_URL), until Ctrl-C or SIGTERM.
+
+    Run as many as the work needs, on any machines that reach the database and the broker.
+    A worker that stops finishes the tasks it has started; one that dies leaves its messages
+    claimed until DELIVERY_LEASE_SECONDS pass, then they go out from another."""
+    from trainer.jobs import worker
+
+    app = current_app._get_current_object()
+    if not app.config.get("BROKER_URL"):
+        click.echo(
+            "No BROKER_URL set: there is no task queue, and the scheduler does all the work "
+            "itself. Set BROKER_URL (e.g. redis://127.0.0.1:6379/0) for the scheduler and "
+            "the workers alike.",
+            err=True,
+        )
+        raise SystemExit(2)
+    _log_to_stderr(app)
+    processes = processes or app.config["WORKER_PROCESSES"]
+    threads = threads or app.config["WORKER_THREADS"]
+    if processes > 1:
+        raise SystemExit(worker.supervise(processes, threads, queues))
+    raise SystemExit(worker.serve(app, threads, queues))
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(jobs)
     app.cli.add_command(scheduler_command)
+    app.cli.add_command(worker_command)
     if app.config.get("SCHEDULER_IN_PROCESS"):
         from trainer.jobs.scheduler import init_in_process
 

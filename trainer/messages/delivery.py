@@ -14,14 +14,23 @@ both kept as `failed_at` with the reason in `last_error`: the last channel of it
 it for good, or it expired (`expires_at`, e.g. a reminder at the end of the learner's day)
 before it went out. A channel that is down, or answers "try later", only delays it.
 
-`deliver_pending` is the `deliver-mail` job: every due message, oldest first. `deliver_one`
-claims and delivers one message, and is what a task queue's worker would call.
+`deliver_pending` is the `deliver-mail` job: every due message, oldest first; with a task queue
+(BROKER_URL) it hands them out to workers instead, as tasks that each run `deliver_batch`: claim
+up to DELIVERY_BATCH due messages in one statement (on PostgreSQL `FOR UPDATE SKIP LOCKED`, so
+workers never wait for each other) and send them on the thread's own connections. A claim is a
+lease: a message whose worker died is due again after DELIVERY_LEASE_SECONDS. A task carries no
+message ids, so one enqueued twice or lost with a broker's memory changes nothing: the outbox
+says what is due, and the next run hands out tasks for it. `deliver_one` claims and delivers
+one message.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import re
+import threading
+import time
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -210,6 +219,10 @@ class Senders:
             sender.close()
         self._open.clear()
 
+    def gave_up(self) -> bool:
+        """True when a sender found its server unreachable (it stops trying for its run)."""
+        return any(getattr(sender, "unreachable", None) for sender in self._open.values())
+
 
 def _modes(config: Mapping[str, Any]) -> dict[str, str]:
     return {channel: channels.mode(channel, config) for channel in CHANNELS}
@@ -233,9 +246,15 @@ def deliver_pending(
     channel that keeps them (email without MAIL_SERVER, SMS_URL=outbox) are left as they are,
     and counted as kept. It commits the session many times, so call it with nothing of the
     caller's pending.
+
+    With a task queue (BROKER_URL) it sends nothing itself: see `hand_out`.
     """
+    from trainer.jobs import queue
+
     config = current_app.config
     now = _naive_utc(now or utcnow())
+    if queue.enabled(config):
+        return hand_out(session, now, limit=max(limit, 10_000))
     modes = _modes(config)
     acting = _acting(modes)
     report = DeliveryReport(
@@ -368,6 +387,162 @@ def _deliver(
             f"{label}: refused for good, passed on to {LABELS[following.channel]}: {error}"
         )
         log.info("Outbox message %s refused for good, passed on: %s", label, error)
+
+
+# -- with a task queue ------------------------------------------------------------------------
+
+
+@dataclass
+class HandOut:
+    """What one `deliver-mail` run did with a task queue: tasks handed to the workers."""
+
+    due: int  # messages due now
+    waiting: int  # delivery tasks already in the queue
+    queued: int  # delivery tasks added
+    expired: int = 0
+    kept: int = 0
+
+    def __str__(self) -> str:
+        line = (
+            f"{_count(self.due, 'message')} due: {_count(self.queued, 'delivery task')} "
+            f"queued for the workers ({self.waiting} already waiting)"
+        )
+        if self.expired:
+            line += f", {self.expired} expired unsent"
+        if self.kept:
+            line += f"; {_count(self.kept, 'message')} kept in the outbox"
+        return line + "."
+
+
+def hand_out(session: Session, now: datetime, limit: int = 10_000) -> HandOut:
+    """Mark failed what expired (up to `limit`), and queue enough `deliver-messages` tasks for
+    every due message: one per DELIVERY_BATCH of them, less the tasks already waiting. A
+    message is never named in a task, so tasks lost, doubled or left over do no harm."""
+    from trainer.jobs import queue
+
+    config = current_app.config
+    modes = _modes(config)
+    acting = _acting(modes)
+    expired = len(_expire(session, now, limit, acting))
+    keeping = [channel for channel in CHANNELS if modes[channel] == KEEP]
+    kept = 0
+    if keeping:
+        kept = session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(_is_open(), OutboxMessage.channel.in_(keeping))
+        ) or 0  # fmt: skip
+    due = session.scalar(
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(_is_due(now), OutboxMessage.channel.in_(acting))
+    ) or 0  # fmt: skip
+    session.commit()
+    waiting = queue.waiting(queue.MESSAGES, config)
+    wanted = math.ceil(due / max(1, config["DELIVERY_BATCH"]))
+    queued = queue.enqueue("deliver-messages", max(0, wanted - waiting), config)
+    return HandOut(due=due, waiting=waiting, queued=queued, expired=expired, kept=kept)
+
+
+def deliver_batch(session: Session, now: datetime | None = None) -> DeliveryReport:
+    """A worker's delivery task: claim up to DELIVERY_BATCH due messages no other worker holds,
+    each for DELIVERY_LEASE_SECONDS, and deliver them one after the other on this thread's
+    senders (its SMTP session stays open for the thread's next task). Past half the lease it
+    stops and lets the rest go, so no message is sent after its claim could have lapsed."""
+    config = current_app.config
+    modes = _modes(config)
+    lease = timedelta(seconds=config["DELIVERY_LEASE_SECONDS"])
+    claimed_at = _naive_utc(now or utcnow())
+    ids = claim_batch(session, claimed_at, config["DELIVERY_BATCH"], _acting(modes), lease)
+    report = DeliveryReport(server=channels.where(EMAIL, config))
+    senders = thread_senders(config)
+    started = time.monotonic()
+    for index, outbox_id in enumerate(ids):
+        if time.monotonic() - started > lease.total_seconds() / 2:
+            release(session, ids[index:])
+            log.warning(
+                "Delivery task let %s claimed messages go after %.1f s (half its lease)",
+                len(ids) - index,
+                time.monotonic() - started,
+            )
+            from trainer.jobs import queue
+
+            queue.enqueue("deliver-messages", 1, config)  # someone else sends them now
+            break
+        message = session.get(OutboxMessage, outbox_id)
+        report.add(_deliver(session, message, _naive_utc(now or utcnow()), senders, modes))
+        session.expunge_all()  # a worker thread's session must not grow with every message
+    return report
+
+
+def claim_batch(
+    session: Session, now: datetime, limit: int, acting: list[str], lease: timedelta
+) -> list[int]:
+    """Take up to `limit` due messages, oldest due first, in one committed statement: each
+    gets one more attempt and is not due again before `now + lease`. Rows another worker is
+    claiming at the same moment are skipped, never waited for (PostgreSQL); SQLite writes one
+    at a time anyway. Returns their ids."""
+    due = (
+        select(OutboxMessage.id)
+        .where(_is_due(now), OutboxMessage.channel.in_(acting))
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    ids = session.scalars(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(due.scalar_subquery()))
+        .values(attempts=OutboxMessage.attempts + 1, next_attempt_at=now + lease)
+        .returning(OutboxMessage.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    session.commit()
+    return sorted(ids)
+
+
+def release(session: Session, ids: list[int]) -> None:
+    """Let claimed, unsent messages go: due at once, for another worker."""
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids), _is_open())
+        .values(next_attempt_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+
+
+_thread = threading.local()
+_all_senders: list[Senders] = []
+_all_senders_lock = threading.Lock()
+IDLE_SECONDS = 30  # a sender unused this long is closed and opened afresh
+
+
+def thread_senders(config: Mapping[str, Any]) -> Senders:
+    """This thread's senders, kept from task to task (one SMTP session per worker thread).
+    Made afresh when idle a while or when a server could not be reached: a task must not
+    inherit the last one's verdict, nor a session the server has dropped."""
+    senders: Senders | None = getattr(_thread, "senders", None)
+    idle = time.monotonic() - getattr(_thread, "used", 0.0)
+    if senders is not None and (idle > IDLE_SECONDS or senders.gave_up()):
+        senders.close()
+        with _all_senders_lock:
+            _all_senders.remove(senders)
+        senders = None
+    if senders is None:
+        senders = _thread.senders = Senders(config)
+        with _all_senders_lock:
+            _all_senders.append(senders)
+    _thread.used = time.monotonic()
+    return senders
+
+
+def close_thread_senders() -> None:
+    """Close every thread's senders (a worker that stops, after its threads have)."""
+    with _all_senders_lock:
+        for senders in _all_senders:
+            senders.close()
+        _all_senders.clear()
 
 
 def _current(message: OutboxMessage) -> Delivery:

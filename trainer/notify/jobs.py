@@ -455,16 +455,27 @@ def iso_week(day: date) -> str:
     return f"{year}-W{week:02d}"
 
 
-def manager_digest(session: Session, now: datetime) -> int:
+DIGESTS_PER_TASK = 50  # managers whose digests one worker's task writes
+
+
+def manager_digest(
+    session: Session, now: datetime, manager_ids: list[int] | None = None
+) -> int | str:
     """Once per ISO week, from Monday 08:00 on the manager's own clock, send each active
     manager (or admin) who manages a team a digest of every team they manage: each member's
     onboarding progress and overdue lessons, their daily refreshers done over the last 7 days,
-    and the team's weakest skills. Returns the number of mails queued."""
+    and the team's weakest skills. Returns the number of mails queued. Only `manager_ids`,
+    when given; with a task queue (BROKER_URL) and none given, it writes none itself but hands
+    the managers due a digest to the workers, DIGESTS_PER_TASK to a task."""
+    from trainer.jobs import queue
+
+    only = [User.id.in_(manager_ids)] if manager_ids is not None else []
     managers = session.execute(
         select(User.id, User.timezone).where(
             User.active.is_(True),
             User.role.in_(("manager", "admin")),
             User.managed_teams.any(),
+            *only,
         )
     ).all()
     week_of: dict[int, str] = {}
@@ -485,6 +496,12 @@ def manager_digest(session: Session, now: datetime) -> int:
     week_of = {m: w for m, w in week_of.items() if (m, w) not in sent_before}
     if not week_of:
         return 0
+    if manager_ids is None and queue.enabled(current_app.config):
+        due = sorted(week_of)
+        chunks = [due[i : i + DIGESTS_PER_TASK] for i in range(0, len(due), DIGESTS_PER_TASK)]
+        for chunk in chunks:
+            queue.enqueue("manager-digests", now=now.isoformat(), manager_ids=chunk)
+        return f"Digests for {len(due)} managers handed out as {len(chunks)} tasks."
     teams_of: dict[int, list[int]] = defaultdict(list)
     for manager_id, team_id in session.execute(
         select(team_managers.c.user_id, team_managers.c.team_id).where(
@@ -610,3 +627,9 @@ def _team_weeks(session: Session, team_ids: set[int], now: datetime) -> dict[int
             [(_skill_label(skill), round(mean * 100)) for mean, skill in means[:WEAKEST_SHOWN]],
         )
     return result
+
+
+def digests_for(session: Session, now: str, manager_ids: list[int]) -> int:
+    """A worker's digest task: `manager_digest` for these managers, as the run at `now` (ISO,
+    naive UTC) saw them. A digest already queued for the week is not queued again."""
+    return manager_digest(session, datetime.fromisoformat(now), manager_ids=manager_ids)

@@ -185,40 +185,75 @@ def _insert_refreshers(session: Session, rows: list[dict]) -> None:
     session.connection().execute(stmt, rows)
 
 
-def plan_refreshers(session: Session, now: datetime | None = None, batch: int = 5000) -> int:
-    """Plan today's refresher for every active learner who has cards due and none planned yet.
+@dataclass(frozen=True)
+class Shards:
+    """What the `plan-refreshers` job did with a task queue: planning handed out in shards."""
+
+    tasks: int
+    learners: int
+    days: int  # local calendar days the learners' time zones are in now
+
+    def __str__(self) -> str:
+        return (
+            f"Planning for {self.learners} learners handed out as {self.tasks} shard tasks "
+            f"({self.days} local day{'' if self.days == 1 else 's'})."
+        )
+
+
+def plan_refreshers(
+    session: Session,
+    now: datetime | None = None,
+    batch: int = 5000,
+    *,
+    learners: tuple[int, int] | None = None,
+    zones: list[str] | None = None,
+) -> int | Shards:
+    """Plan today's refresher for every active learner who has cards due and none planned yet;
+    only those with ids in `learners` (first, last) and time zones in `zones`, when given.
 
     One pass over the due cards in user order, so memory holds one learner's cards at a time
     plus a batch of rows to insert. Safe to run twice, and from two processes at once.
-    Returns how many refreshers were planned.
+    Returns how many refreshers were planned. With a task queue (BROKER_URL) and no shard
+    given, it plans nothing itself: it hands out shards to the workers (`hand_out_shards`).
     """
+    from trainer.jobs import queue
+
     now = now or utcnow()
-    learners = session.execute(
-        select(User.id, User.timezone).where(User.active.is_(True), User.role == "learner")
-    ).all()
-    zones: dict[str, tuple[date, datetime]] = {}
+    if learners is None and zones is None and queue.enabled(current_app.config):
+        return hand_out_shards(session, now)
+    in_shard = [User.active.is_(True), User.role == "learner"]
+    card_filter = []
+    if learners is not None:
+        in_shard.append(User.id.between(*learners))
+        card_filter.append(ReviewCard.user_id.between(*learners))
+    if zones is not None:
+        in_shard.append(User.timezone.in_(zones))
+    learners_rows = session.execute(select(User.id, User.timezone).where(*in_shard)).all()
+    zone_days: dict[str, tuple[date, datetime]] = {}
     learner_day: dict[int, tuple[date, datetime]] = {}
-    for user_id, tz in learners:
-        if tz not in zones:
+    for user_id, tz in learners_rows:
+        if tz not in zone_days:
             day = local_date(tz, now)
-            zones[tz] = (day, end_of_local_day(tz, day))
-        learner_day[user_id] = zones[tz]
+            zone_days[tz] = (day, end_of_local_day(tz, day))
+        learner_day[user_id] = zone_days[tz]
     if not learner_day:
         return 0
-    days = {day for day, _ in zones.values()}
+    days = {day for day, _ in zone_days.values()}
+    in_range = [Refresher.user_id.between(*learners)] if learners is not None else []
+    by_range = [Attempt.user_id.between(*learners)] if learners is not None else []
     # (learner, day) pairs: yesterday's refresher in London is not today's in Los Angeles.
     planned = {
         (user_id, day)
         for user_id, day in session.execute(
             select(Refresher.user_id, Refresher.local_date).where(
-                Refresher.kind == "daily", Refresher.local_date.in_(days)
+                Refresher.kind == "daily", Refresher.local_date.in_(days), *in_range
             )
         )
     }
     pace = dict(
         session.execute(
             select(Attempt.user_id, func.avg(Attempt.seconds))
-            .where(Attempt.answered_at >= now - timedelta(days=PACE_WINDOW_DAYS))
+            .where(Attempt.answered_at >= now - timedelta(days=PACE_WINDOW_DAYS), *by_range)
             .group_by(Attempt.user_id)
         ).all()
     )
@@ -226,14 +261,14 @@ def plan_refreshers(session: Session, now: datetime | None = None, batch: int = 
     skills = item_skills(session)
     model = RecallModel()
     budget = _budget_seconds()
-    latest_horizon = max(h for _, h in zones.values())
+    latest_horizon = max(h for _, h in zone_days.values())
 
     # Core rows from the session's connection: the ORM's row processing would double the cost
     # of reading a million due cards.
     rows = session.connection().execute(
         select(ReviewCard.user_id, ReviewCard.item_id, ReviewCard.stability,
                ReviewCard.last_review, ReviewCard.due)
-        .where(ReviewCard.due <= latest_horizon)
+        .where(ReviewCard.due <= latest_horizon, *card_filter)
         .order_by(ReviewCard.user_id)
         .execution_options(yield_per=10000)
     )  # fmt: skip
@@ -278,3 +313,51 @@ def plan_refreshers(session: Session, now: datetime | None = None, batch: int = 
     _insert_refreshers(session, pending)
     session.commit()
     return count
+
+
+def hand_out_shards(session: Session, now: datetime) -> Shards:
+    """Queue one `plan-refreshers-shard` task per shard: the learners whose time zones are in
+    the same local day now, cut by id into ranges of PLANNING_SHARD_LEARNERS. Each shard is
+    idempotent (a learner-day planned twice is inserted once), so a shard run twice, or while
+    the next run hands out the same one again, plans nothing twice."""
+    from trainer.jobs import queue
+
+    size = max(1, current_app.config["PLANNING_SHARD_LEARNERS"])
+    learner = (User.active.is_(True), User.role == "learner")
+    by_day: dict[date, list[str]] = defaultdict(list)
+    for tz in session.scalars(select(User.timezone).where(*learner).distinct()):
+        by_day[local_date(tz, now)].append(tz)
+    tasks = learners = 0
+    for zones in by_day.values():
+        numbered = (
+            select(User.id, func.row_number().over(order_by=User.id).label("n"))
+            .where(*learner, User.timezone.in_(zones))
+            .subquery()
+        )
+        starts = session.scalars(
+            select(numbered.c.id).where((numbered.c.n - 1) % size == 0).order_by(numbered.c.id)
+        ).all()
+        last, count = session.execute(
+            select(func.max(User.id), func.count()).where(*learner, User.timezone.in_(zones))
+        ).one()
+        learners += count
+        for index, first in enumerate(starts):
+            end = starts[index + 1] - 1 if index + 1 < len(starts) else last
+            queue.enqueue(
+                "plan-refreshers-shard",
+                now=now.isoformat(),
+                first_id=first,
+                last_id=end,
+                zones=sorted(zones),
+            )
+            tasks += 1
+    session.commit()
+    return Shards(tasks=tasks, learners=learners, days=len(by_day))
+
+
+def plan_shard(session: Session, now: str, first_id: int, last_id: int, zones: list[str]) -> int:
+    """A worker's planning task: the learners with ids first_id..last_id in `zones`, as the
+    `plan-refreshers` run at `now` (ISO, naive UTC) saw them."""
+    return plan_refreshers(
+        session, datetime.fromisoformat(now), learners=(first_id, last_id), zones=zones
+    )
