@@ -959,7 +959,7 @@ def test_outbox_shows_one_time_links_with_copy_link(admin, client):
         db.session.commit()
         other_id = other.id
     page = text(client.get(f"/admin/outbox/{other_id}"))
-    assert "Copy link" not in page and "copy-link.js" not in page
+    assert "Copy link" not in page and "/static/copy-link." not in page
 
 
 @pytest.mark.browser
