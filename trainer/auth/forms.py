@@ -180,6 +180,7 @@ class LanguageForm(FlaskForm):
 
     language = SelectField(
         "Language",
+        id="language-choice",  # "language" is the id of the Account page's section
         choices=[
             SelectChoice("en", "English"),
             SelectChoice("es", "Español"),
