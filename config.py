@@ -85,8 +85,6 @@ class Config:
     SIGN_IN_CARD_DAYS = _int("SIGN_IN_CARD_DAYS", 14)
 
     DEFAULT_TIMEZONE = os.environ.get("DEFAULT_TIMEZONE", "Europe/London")
-    # The language lessons are read in by people who have not chosen one (en, es, pl).
-    DEFAULT_LANGUAGE = os.environ.get("DEFAULT_LANGUAGE", "en")
     # Phone numbers written without a country code (07911 123456) are read as from here.
     DEFAULT_PHONE_REGION = os.environ.get("DEFAULT_PHONE_REGION", "GB")
     # Behind a reverse proxy, how many proxies set X-Forwarded-For/-Proto/-Host. Without it every
