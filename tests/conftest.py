@@ -161,10 +161,18 @@ def form_token(html: str) -> str:
     return match.group(1)
 
 
+# Translations are named `<id>.<language>.<ending>`.
+SOURCES_ONLY = shutil.ignore_patterns("*.es.*", "*.pl.*")
+
+
 @pytest.fixture
 def content_dir(tmp_path):
-    """A writable copy of the starter library, for tests that edit content files."""
+    """A writable copy of the starter library's sources, for tests that edit content files.
+
+    Its translations (`<id>.es.md`, ...) are left out: a test that edits a source would see
+    them reported as behind it. Tests of translations write their own.
+    """
     target = tmp_path / "content"
-    shutil.copytree(ROOT / "lessons", target / "lessons")
-    shutil.copytree(ROOT / "quizzes", target / "quizzes")
+    shutil.copytree(ROOT / "lessons", target / "lessons", ignore=SOURCES_ONLY)
+    shutil.copytree(ROOT / "quizzes", target / "quizzes", ignore=SOURCES_ONLY)
     return target

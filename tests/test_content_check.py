@@ -860,9 +860,14 @@ def test_check_passes_a_valid_library(check) -> None:
 def test_check_passes_the_starter_library(runner) -> None:
     result = runner.invoke(args=["content", "check"])
     assert result.exit_code == 0, result.output
-    lessons = len(list((ROOT / "lessons").glob("*.md")))
-    quizzes = len(list((ROOT / "quizzes").glob("*.yaml"))) + len(
-        list((ROOT / "quizzes").glob("*.gift"))
+    # Sources only: a translation (`<id>.es.md`) is no lesson of its own.
+    lessons = len([f for f in (ROOT / "lessons").glob("*.md") if "." not in f.stem])
+    quizzes = len(
+        [
+            f
+            for f in (ROOT / "quizzes").iterdir()
+            if f.suffix in {".yaml", ".gift"} and "." not in f.stem
+        ]
     )
     assert result.output.startswith(f"OK: {lessons} lessons, {quizzes} quizzes (")
     assert "problem" not in result.output

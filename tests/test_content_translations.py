@@ -350,3 +350,38 @@ def test_a_paths_translation_changes_only_the_titles(library):
         '"teller-onboarding": its role, lessons and due days must stay as in '
         "lessons/paths.yaml; a translation changes only the titles"
     )
+
+
+def test_a_translation_the_source_has_outgrown_is_left_out_with_warnings(
+    library, tmp_path, request
+):
+    """The English author is not held up by a translation: it waits, and learners read English."""
+    write(library, QUIZ_ES, quiz_translation(library))
+    source = source_of(library, QUIZ)
+    start = source.index("  - id: tone-carries")
+    edited = source[:start] + source[source.index("  - id: after-a-long-wait") :]
+    write(library, QUIZ, edited)
+
+    loaded = load_library(library)
+    assert loaded.problems == []
+    assert loaded.translations == []
+    translation = source_of(library, QUIZ_ES)
+    assert [str(w) for w in loaded.warnings] == [
+        f"{QUIZ_ES}:1: {QUIZ} changed since this translation was made (source "
+        f"{source_hash(source)}, now {source_hash(edited)}) and it no longer fits: learners read "
+        f'{QUIZ} until the translation is brought up to date and says "source: '
+        f'{source_hash(edited)}"',
+        f'{QUIZ_ES}:{line_of(translation, "id: tone-carries")}: item "tone-carries" is not in '
+        f"{QUIZ}: a translation adds no items",
+    ]
+    assert check(library, tmp_path, request).exit_code == 0
+    assert check(library, tmp_path, request, "--strict").exit_code == 1
+
+
+def test_a_new_translation_without_a_source_hash_is_still_held_to_the_answer_key(library):
+    text = quiz_translation(library, with_source=False).replace(
+        "    answer: true\n", "    answer: false\n", 1
+    )
+    write(library, QUIZ_ES, text)
+    [problem] = load_library(library).problems
+    assert "changes the answer key" in problem.message

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import make_app
+from tests.conftest import SOURCES_ONLY, make_app
 from tests.conversation_samples import CONVERSATION, TWEE, TWEE_PATH, YAML_PATH, line_of
 from tests.test_content_check import LESSON, LESSON_PATH, edited, write_library
 from trainer import ROOT
@@ -773,8 +773,8 @@ def test_the_guides_check_of_the_starter_library_with_its_examples_is_what_check
     """The starter library, with the guide's lesson, quiz and conversation added and the lesson
     on the teller path, checks as the guide says."""
     root = tmp_path / "content"
-    shutil.copytree(ROOT / "lessons", root / "lessons")
-    shutil.copytree(ROOT / "quizzes", root / "quizzes")
+    shutil.copytree(ROOT / "lessons", root / "lessons", ignore=SOURCES_ONLY)
+    shutil.copytree(ROOT / "quizzes", root / "quizzes", ignore=SOURCES_ONLY)
     lesson = guide_block("`lessons/when-you-dont-know.md`:", "markdown")
     (root / "lessons" / "when-you-dont-know.md").write_text(lesson, encoding="utf-8")
     quiz = guide_block("`quizzes/when-you-dont-know.yaml`:", "yaml")

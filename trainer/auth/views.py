@@ -174,7 +174,7 @@ def language():
             form.language.errors = [error.message]
         else:
             flash("Your language is saved.", "success")
-            return redirect(url_for("auth.account", _anchor="language"), 303)
+            return redirect(url_for("auth.account", _anchor="language-settings"), 303)
     return _account_page(language=form, status=400)
 
 

@@ -132,14 +132,44 @@ def load_translations(
             translation = _parse(kind, text, rel, key, language, file.suffix, library.problems)
             if translation is None:
                 continue
+            current = hashes.get(source.path, "")
             found = compare(source, translation.spec)
+            if found and _behind(translation, current):
+                _left_out(library, translation, source.path, current, file.suffix, found)
+                continue
             if found:
                 library.problems.extend(found)
                 continue
-            _check_source(
-                library, translation, source.path, hashes.get(source.path, ""), file.suffix
-            )
+            _check_source(library, translation, source.path, current, file.suffix)
             library.translations.append(translation)
+
+
+def _behind(translation: TranslationSpec, current: str) -> bool:
+    """Whether `translation` names an older version of its source than the one there now."""
+    return bool(translation.source) and translation.source != current
+
+
+def _left_out(
+    library: Library,
+    translation: TranslationSpec,
+    source: str,
+    current: str,
+    suffix: str,
+    differences: list[Problem],
+) -> None:
+    """A translation of an older source that no longer fits it is left out, with warnings: the
+    source's author is not held up, and learners read the source until it is brought up to
+    date."""
+    library.warnings.append(
+        Problem(
+            translation.path,
+            translation.source_line,
+            f"{source} changed since this translation was made (source {translation.source}, "
+            f"now {current}) and it no longer fits: learners read {source} until the "
+            f'translation is brought up to date and says "{_source_line(suffix, current)}"',
+        )
+    )
+    library.warnings.extend(differences)
 
 
 def load_paths_translations(
@@ -165,11 +195,14 @@ def load_paths_translations(
             library.problems.extend(found)
             continue
         ours = PathsSpec(roles, paths, rel)
+        translation = TranslationSpec("paths", "paths", language, rel, ours, written, line)
         found = _compare_paths(theirs, ours)
+        if found and _behind(translation, hashes[source]):
+            _left_out(library, translation, source, hashes[source], ".yaml", found)
+            continue
         if found:
             library.problems.extend(found)
             continue
-        translation = TranslationSpec("paths", "paths", language, rel, ours, written, line)
         _check_source(library, translation, source, hashes[source], ".yaml")
         library.translations.append(translation)
 
