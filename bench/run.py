@@ -16,6 +16,7 @@ import argparse
 import dataclasses
 import json
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -294,6 +295,17 @@ for a year and compressed (see the README), so a page view costs one request."""
 }
 
 
+def _earlier_run() -> str:
+    """When the sections a partial run keeps were measured, as docs/benchmarks.md says."""
+    text = DOCS.read_text() if DOCS.exists() else ""
+    earlier = re.search(r"<!-- earlier run: (.*) -->", text)
+    if earlier:
+        return earlier.group(1)
+    date = re.search(r"- \*\*Date:\*\* ([0-9-]+ [0-9:]+ UTC)", text)
+    command = re.search(r"- \*\*Command:\*\* `([^`]*)`", text)
+    return f"{date.group(1) if date else 'date unknown'}, `{command.group(1) if command else '?'}`"
+
+
 def _earlier_sections(run: set[str]) -> dict[str, tuple[str, str]]:
     """For the benchmarks not in `run`: their summary row and section as docs/benchmarks.md
     has them, so a partial run with --write-docs replaces only its own."""
@@ -356,9 +368,9 @@ def write_docs(
     if kept:
         lines += [
             "",
-            "Not re-run this time, and kept with the figures of their own earlier run: "
-            + ", ".join(name for name in NAMES if name in kept)
-            + ".",
+            f"<!-- earlier run: {_earlier_run()} -->",
+            f"Not re-run this time, and kept with the figures of their own earlier run "
+            f"({_earlier_run()}): " + ", ".join(name for name in NAMES if name in kept) + ".",
         ]
     sections: dict[str, list[str]] = {}
     for r in results:

@@ -431,21 +431,23 @@ def _activity(
         (Refresher.user_id, Refresher.completed_at),
         (RolePlayAnswer.user_id, RolePlayAnswer.created_at),
     ]
-    moments = union_all(
-        *(
-            select(user_col.label("user_id"), func.max(at_col).label("at"))
-            .where(user_col.in_(ids))
-            .group_by(user_col)
-            for user_col, at_col in sources
-        )
-    ).subquery()
+    # Per person and source, the latest moment as its own little lookup (an index probe for
+    # the answers), not an aggregate over everyone's history.
+    latest = [
+        _fact(
+            "last",
+            User.id,
+            at=select(func.max(at_col)).where(user_col == User.id).scalar_subquery(),
+        ).where(User.id.in_(ids))
+        for user_col, at_col in sources
+    ]
     since = now - timedelta(days=STREAK_DAYS)
     earliest = now.date() - timedelta(days=REFRESHER_DAYS + 1)  # any zone's 30 days
     parts = union_all(
         _fact("done", LessonRun.user_id, LessonRun.lesson_id, func.min(LessonRun.completed_at))
         .where(LessonRun.user_id.in_(ids), LessonRun.completed_at.is_not(None))
         .group_by(LessonRun.user_id, LessonRun.lesson_id),
-        _fact("last", moments.c.user_id, at=func.max(moments.c.at)).group_by(moments.c.user_id),
+        *latest,
         _fact("finished", Refresher.user_id, at=Refresher.completed_at).where(
             Refresher.user_id.in_(ids), Refresher.completed_at >= since
         ),
@@ -472,8 +474,10 @@ def _activity(
         if kind == "done":
             result.first_done[user_id][lesson_id] = at
         elif kind == "last":
-            if at is not None:
+            if at is not None and at > result.last_active.get(user_id, at):
                 result.last_active[user_id] = at
+            elif at is not None:
+                result.last_active.setdefault(user_id, at)
         elif kind == "finished":
             zone = zone_of(person.timezone)
             result.days[user_id].add(at.replace(tzinfo=utc).astimezone(zone).date())
