@@ -239,6 +239,23 @@ def roleplay_answer_in_run(
     )
 
 
+def finished_roleplay_answer(
+    session: Session, user: User, roleplay: RolePlay
+) -> RolePlayAnswer | None:
+    """The answer to the role-play in the person's latest completed pass of its lesson."""
+    return session.scalar(
+        select(RolePlayAnswer)
+        .join(LessonRun, LessonRun.id == RolePlayAnswer.run_id)
+        .where(
+            RolePlayAnswer.user_id == user.id,
+            RolePlayAnswer.roleplay_id == roleplay.id,
+            LessonRun.completed_at.is_not(None),
+        )
+        .order_by(LessonRun.completed_at.desc())
+        .limit(1)
+    )
+
+
 def record_roleplay(
     session: Session, user: User, lesson: Lesson, roleplay: RolePlay, text: str, token: str
 ) -> RolePlayAnswer:

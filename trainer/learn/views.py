@@ -12,8 +12,10 @@ from sqlalchemy import func, select
 
 from trainer.extensions import db
 from trainer.learn import bp, services
+from trainer.learn.ending import lesson_end, missed_answers
 from trainer.learn.forms import AnswerForm, RolePlayForm, RubricForm
 from trainer.learn.steps import progress_at
+from trainer.learn.today import catch_up, due_phrase, merge_assigned
 from trainer.manage.coaching import coach_names, coached_answers, latest_note
 from trainer.models import Attempt, Lesson, Refresher
 from trainer.review.answers import AnswerError
@@ -54,18 +56,27 @@ def today():
         # The plan fitted its items into the budget; the rest take their share of it.
         share = remaining / len(refresher.item_ids)
         minutes = max(1, round(share * refresher.budget_seconds / 60))
+    progress = services.path_progress(db.session, current_user)
+    assigned = merge_assigned(progress, services.assigned_lessons(db.session, current_user))
+    today = _local_today()
     return render_template(
         "learn/today.html",
-        progress=services.path_progress(db.session, current_user),
-        assigned=services.assigned_lessons(db.session, current_user),
+        progress=progress,
+        assigned=assigned,
+        catch_up=catch_up((progress.lessons if progress else []) + assigned, today),
         refresher=refresher,
         remaining=remaining,
         refresher_minutes=minutes,
         streak=streak(db.session, current_user),
         skills=skill_overview(db.session, current_user),
-        today=_local_today(),
+        today=today,
         coaching_note=latest_note(db.session, current_user),
     )
+
+
+@bp.app_template_filter("due")
+def due_filter(due: date | None, today: date) -> str:
+    return due_phrase(due, today)
 
 
 def _answered(refresher: Refresher) -> int:
@@ -80,6 +91,16 @@ def scenario(key: str):
     return render_template(
         "learn/scenario.html", lesson=lesson, progress=progress_at(lesson, "scenario")
     )
+
+
+@bp.get("/lessons/<key>/continue")
+def resume(key: str):
+    """Back into a lesson where the learner left it: the first step not yet done."""
+    lesson = _lesson(key)
+    run = services.open_run(db.session, current_user, lesson)
+    if run is None:
+        return redirect(url_for("learn.scenario", key=key))
+    return redirect(_first_gap(lesson, run))
 
 
 @bp.get("/lessons/<key>/key-points")
@@ -152,10 +173,13 @@ def roleplay(key: str, n: int):
     answer = services.roleplay_answer_in_run(db.session, run, rp)
     form = RolePlayForm()
     if answer is None and form.validate_on_submit():
-        services.record_roleplay(
-            db.session, current_user, lesson, rp, form.text.data, form.token.data
-        )
+        text = "" if form.aloud.data else form.text.data
+        services.record_roleplay(db.session, current_user, lesson, rp, text, form.token.data)
         return redirect(url_for("learn.roleplay", key=key, n=n), code=303)
+    finished = None
+    if answer is None and run is None and request.method == "GET":
+        # A lesson already finished (Back from its end): its answer, read-only.
+        finished = services.finished_roleplay_answer(db.session, current_user, rp)
     if answer is None and not form.token.data:
         form.token.data = uuid.uuid4().hex
     status = 400 if form.errors else 200
@@ -163,7 +187,8 @@ def roleplay(key: str, n: int):
         "learn/roleplay.html",
         lesson=lesson,
         roleplay=rp,
-        answer=answer,
+        answer=answer or finished,
+        finished=finished is not None,
         form=form,
         rubric_form=RubricForm(),
         progress=progress,
@@ -180,10 +205,8 @@ def rubric(key: str, n: int):
     if answer is None or not form.validate_on_submit():
         return redirect(url_for("learn.roleplay", key=key, n=n), code=303)
     services.tick_rubric(db.session, answer, form.ticked.data or [])
-    progress = progress_at(lesson, "roleplay", n)
-    if progress.next and progress.next.kind == "done":
-        services.complete_run(db.session, run)
-    return redirect(progress.next.url(lesson), code=303)
+    # Back to the role-play, which now shows what the learner covered and the way on.
+    return redirect(url_for("learn.roleplay", key=key, n=n), code=303)
 
 
 @bp.get("/lessons/<key>/done")
@@ -203,6 +226,20 @@ def done(key: str):
         run=finished,
         conversation_run=talk and services.conversation_ended_in(db.session, finished, talk),
         progress=progress_at(lesson, "done"),
+        end=lesson_end(db.session, current_user, lesson, finished),
+        streak=streak(db.session, current_user),
+    )
+
+
+@bp.get("/lessons/<key>/missed")
+def missed(key: str):
+    """The questions missed in the learner's last finished pass, with the right answers."""
+    lesson = _lesson(key)
+    finished = services.last_completed_run(db.session, current_user, lesson)
+    if finished is None:
+        return redirect(url_for("learn.scenario", key=key))
+    return render_template(
+        "learn/missed.html", lesson=lesson, missed=missed_answers(db.session, finished)
     )
 
 
