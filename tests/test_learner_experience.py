@@ -193,3 +193,29 @@ def test_a_finished_roleplay_shows_its_answer_read_only(learner, client):
     assert "Save and continue" not in page
     assert "You finished this lesson" in page
     assert "You covered 1 of" in page
+
+
+def test_the_library_groups_path_role_and_other_roles_with_a_search(learner, client):
+    page = client.get("/lessons").get_data(as_text=True)
+    assert 'role="search"' in page and 'type="search"' in page
+    path = page.index('id="group-path"')
+    role = page.find('id="group-role"')
+    other = page.index('id="group-other"')
+    assert path < other and (role == -1 or path < role < other)
+    assert "Teller onboarding" in page[path:]
+    teller = page.index('href="/lessons/teller-greeting-at-the-counter"')
+    waiter = page.index('href="/lessons/table-greeting-first-minute"')
+    assert path < teller < other < waiter
+    # Each lesson once.
+    assert page.count('href="/lessons/teller-greeting-at-the-counter"') == 1
+
+    found = client.get("/lessons?q=phone").get_data(as_text=True)
+    links = re.findall(r'<a href="/lessons/([a-z0-9-]+)">', found)
+    assert links and len(links) < page.count('<a href="/lessons/')
+    with learner.app_context():
+        for key in links:
+            lesson = db.session.scalar(select(Lesson).where(Lesson.key == key))
+            haystack = f"{lesson.title} {lesson.skill} {' '.join(lesson.roles)}".lower()
+            assert "phone" in haystack
+    nothing = client.get("/lessons?q=zzzz").get_data(as_text=True)
+    assert "No lesson matches “zzzz”" in nothing

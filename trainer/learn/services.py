@@ -143,6 +143,49 @@ def library_for(session: Session, user: User) -> list[Lesson]:
     return sorted(lessons, key=lambda lesson: role not in lesson.roles)
 
 
+@dataclass
+class LibraryGroup:
+    key: str  # path | role | other
+    title: str
+    lessons: list[Lesson]
+
+
+def library_groups(session: Session, user: User, query: str = "") -> list[LibraryGroup]:
+    """The live lessons in three groups: the learner's path (in its order), the rest of their
+    job role's lessons, and other roles' lessons; only those matching `query` (in the title,
+    the skill or a role), and only groups with a lesson in them."""
+    words = query.casefold().split()
+
+    def matches(lesson: Lesson) -> bool:
+        text = " ".join([lesson.title, lesson.skill.replace("-", " "), *lesson.roles]).casefold()
+        return all(word in text for word in words)
+
+    lessons = [lesson for lesson in library_for(session, user) if matches(lesson)]
+    progress = path_progress(session, user)
+    on_path = [pl.lesson for pl in progress.lessons] if progress else []
+    path_ids = {lesson.id for lesson in on_path}
+    wanted = {lesson.id for lesson in lessons}
+    role = user.job_role.key if user.job_role else None
+    groups = [
+        LibraryGroup(
+            "path",
+            progress.path.title if progress else "Your path",
+            [lesson for lesson in on_path if lesson.id in wanted],
+        ),
+        LibraryGroup(
+            "role",
+            f"More for {user.job_role.name}" if user.job_role else "For your role",
+            [ls for ls in lessons if ls.id not in path_ids and role in ls.roles],
+        ),
+        LibraryGroup(
+            "other",
+            "Other roles",
+            [ls for ls in lessons if ls.id not in path_ids and role not in ls.roles],
+        ),
+    ]
+    return [group for group in groups if group.lessons]
+
+
 def live_lesson(session: Session, key: str) -> Lesson | None:
     return session.scalar(select(Lesson).where(Lesson.key == key, Lesson.retired.is_(False)))
 

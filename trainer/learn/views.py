@@ -259,9 +259,10 @@ def _first_gap(lesson: Lesson, run) -> str:
 
 @bp.get("/lessons")
 def library():
-    lessons = services.library_for(db.session, current_user)
+    query = (request.args.get("q") or "").strip()[:100]
+    groups = services.library_groups(db.session, current_user, query)
     done = services.completed_lesson_ids(db.session, current_user)
-    return render_template("learn/library.html", lessons=lessons, done=done)
+    return render_template("learn/library.html", groups=groups, done=done, query=query)
 
 
 @bp.get("/coaching")
