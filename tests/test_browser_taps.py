@@ -204,6 +204,8 @@ def test_the_site_links_fit_one_row_on_a_phone_and_a_lesson_shows_a_compact_bar(
         rights.append(box["x"] + box["width"])
     assert max(tops) - min(tops) <= 2, f"the links sit on more than one row: {tops}"
     assert max(rights) <= PHONE["width"], f"a link runs off the screen: {rights}"
+    hidden = nav.evaluate("el => el.scrollWidth - el.clientWidth")
+    assert hidden <= 0, f"{hidden}px of the links are cut off"
     header = page.locator("header.site").bounding_box()
     assert header["height"] <= 64, header
     expect(page.get_by_role("link", name="Frontline Trainer")).to_be_visible()

@@ -133,7 +133,7 @@ def _finish(client, app, wrong_first=True, aloud=False):
         client.post(url, data={**data, "token": token})
         response = client.post(f"{url}/rubric", data={"ticked": ["0"]})
         # Ticking shows what was covered, on the role-play, before moving on.
-        assert response.location.endswith(url)
+        assert response.location.endswith(f"{url}#covered-title")
         page = client.get(url).get_data(as_text=True)
         assert f"You covered 1 of {len(rubric)}" in page
         assert "Save and continue" not in page

@@ -206,7 +206,7 @@ def rubric(key: str, n: int):
         return redirect(url_for("learn.roleplay", key=key, n=n), code=303)
     services.tick_rubric(db.session, answer, form.ticked.data or [])
     # Back to the role-play, which now shows what the learner covered and the way on.
-    return redirect(url_for("learn.roleplay", key=key, n=n), code=303)
+    return redirect(url_for("learn.roleplay", key=key, n=n, _anchor="covered-title"), code=303)
 
 
 @bp.get("/lessons/<key>/done")
