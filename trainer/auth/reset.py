@@ -12,17 +12,18 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
+from flask_babel import gettext as _
 from markupsafe import escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from trainer.auth import throttle
 from trainer.auth.services import normalise_email
+from trainer.languages import speaking
 from trainer.messages.outbox import queue_message
 from trainer.models import Invitation, User, utcnow
 
 LIFETIME = timedelta(hours=1)
-SUBJECT = "Reset your Frontline Trainer password"
 KIND = "password-reset"
 WINDOW = timedelta(hours=1)
 PER_CLIENT = 10  # requests from one client address in WINDOW
@@ -35,24 +36,26 @@ def reset_link(token: str) -> str:
     return f"{current_app.config['PUBLIC_URL']}/password/reset/{token}"
 
 
-def _mail(user: User, link: str) -> tuple[str, str]:
-    text = (
-        f"Hello {user.first_name},\n\n"
+def _mail(user: User, link: str) -> tuple[str, str, str]:
+    """Subject, text and HTML of the reset mail, in the person's language."""
+    hello = _("Hello %(name)s,", name=user.first_name)
+    asked = _(
         "Someone asked to reset the password of your Frontline Trainer account. If it was you, "
-        f"open this link to choose a new password:\n\n{link}\n\n"
+        "open this link to choose a new password:"
+    )
+    lasts = _(
         "The link works once, for one hour. If you did not ask, ignore this mail: your "
-        "password stays as it is.\n"
+        "password stays as it is."
     )
+    text = f"{hello}\n\n{asked}\n\n{link}\n\n{lasts}\n"
+    button = _("Choose a new password")
+    copy = _("Or copy this address into your browser:")
     html = (
-        f"<p>Hello {escape(user.first_name)},</p>"
-        "<p>Someone asked to reset the password of your Frontline Trainer account. If it was "
-        "you, open this link to choose a new password:</p>"
-        f'<p><a href="{escape(link)}">Choose a new password</a></p>'
-        f"<p>Or copy this address into your browser: {escape(link)}</p>"
-        "<p>The link works once, for one hour. If you did not ask, ignore this mail: your "
-        "password stays as it is.</p>"
+        f"<p>{escape(hello)}</p><p>{escape(asked)}</p>"
+        f'<p><a href="{escape(link)}">{escape(button)}</a></p>'
+        f"<p>{escape(copy)} {escape(link)}</p><p>{escape(lasts)}</p>"
     )
-    return text, html
+    return _("Reset your Frontline Trainer password"), text, html
 
 
 def request_reset(session: Session, email: str, client: str) -> throttle.Refusal | None:
@@ -88,11 +91,12 @@ def _send(session: Session, user: User) -> Invitation:
         user_id=user.id, token_hash=token_hash(token), created_at=now, expires_at=now + LIFETIME
     )
     session.add(link)
-    text, html = _mail(user, reset_link(token))
+    with speaking(user):
+        subject, text, html = _mail(user, reset_link(token))
     queue_message(
         session,
         to=user.email,
-        subject=SUBJECT,
+        subject=subject,
         text=text,
         html=html,
         kind=KIND,
