@@ -6,7 +6,7 @@ FLASK   := $(BIN)/flask --app trainer
 HOST    ?= 127.0.0.1
 PORT    ?= 5000
 
-.PHONY: install install-test translations messages run scheduler test lint format db content demo chromium wrk postgres redis worker oidc-provider oidc-dev clean bench
+.PHONY: install install-test translations messages run scheduler test lint format db content demo chromium wrk postgres redis worker oidc-provider oidc-dev axe clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -96,6 +96,12 @@ $(OIDC_PROVIDER): tests/oidc/package.json tests/oidc/package-lock.json
 	cd tests/oidc && npm ci --no-audit --no-fund --loglevel=error
 oidc-provider: $(OIDC_PROVIDER)
 
+# axe-core (pinned in tests/axe), which the browser tests run on every page they visit.
+AXE := tests/axe/node_modules/.package-lock.json
+$(AXE): tests/axe/package.json tests/axe/package-lock.json
+	cd tests/axe && npm ci --no-audit --no-fund --loglevel=error
+axe: $(AXE)
+
 # That provider on http://127.0.0.1:5556 to try company sign-in by hand, beside `make run` with
 # OIDC_ISSUER=http://127.0.0.1:5556 OIDC_CLIENT_ID=frontline-trainer
 # OIDC_CLIENT_SECRET=dev-only-not-secret OIDC_ALLOW_HTTP=1 (README, "Company sign-in").
@@ -113,7 +119,7 @@ format: install-test
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: install-test chromium postgres redis oidc-provider
+test: install-test chromium postgres redis oidc-provider axe
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
@@ -125,4 +131,4 @@ bench: install-test wrk postgres
 	$(BIN)/python -m bench.run
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache test-artifacts tests/oidc/node_modules
+	rm -rf $(VENV) instance .pytest_cache test-artifacts tests/oidc/node_modules tests/axe/node_modules

@@ -34,9 +34,13 @@ def log_in(page: Page, email: str, password: str = PASSWORD) -> None:
 
 
 def assert_focus_visible(page: Page) -> None:
-    """The focused element draws an outline."""
+    """The focused element draws an outline (a choice's, round its whole answer card)."""
     style, width = page.evaluate(
-        "(s => [s.outlineStyle, s.outlineWidth])(getComputedStyle(document.activeElement))"
+        """(() => {
+          const el = document.activeElement;
+          const s = getComputedStyle(el.closest('.choice') || el);
+          return [s.outlineStyle, s.outlineWidth];
+        })()"""
     )
     assert style != "none" and width != "0px", (style, width)
 
@@ -123,7 +127,7 @@ def test_whole_lesson_on_a_phone_without_javascript(page: Page, live_server):
         )
         page.get_by_role("button", name="Show me the model answer").click()
         expect(page.get_by_role("heading", name="A model answer")).to_be_visible()
-        expect(page.locator("blockquote.mine")).to_contain_text("I'm Sam")
+        expect(page.locator(".bubble.mine")).to_contain_text("I'm Sam")
         assert_fits(page)
         rubric = page.locator("label.choice")
         assert rubric.count() >= 2
@@ -131,6 +135,12 @@ def test_whole_lesson_on_a_phone_without_javascript(page: Page, live_server):
         rubric.nth(1).click()
         expect(page.get_by_role("checkbox", checked=True)).to_have_count(2)
         page.get_by_role("button", name="Save and continue").click()
+        # What the learner covered, before moving on.
+        covered = page.get_by_role("heading", name=re.compile(r"You covered 2 of \d+"))
+        expect(covered).to_be_visible()
+        assert_fits(page)
+        last = n == roleplays
+        page.get_by_role("link", name="Finish" if last else "Next role-play").click()
 
     expect(page.get_by_role("heading", name="Lesson complete")).to_be_visible()
     expect(page.locator(".score")).to_contain_text(f"You got {right} of {total}")

@@ -557,7 +557,8 @@ def test_the_end_of_a_lesson_or_refresher_says_done_sign_out_on_the_tablet_only(
     assert 'class="button primary">Back to Today' not in lesson_done
     on_phone = text(phone.get(f"/lessons/{LESSON}/done"))
     assert "Done — sign out" not in on_phone
-    assert 'class="button primary" href="/">Back to Today' in on_phone
+    assert re.search(r'class="button primary" href="/lessons/[a-z0-9-]+">Next: ', on_phone)
+    assert 'class="button" href="/">Back to Today' in on_phone
 
     refresher = tab.get("/refresher").location
     refresher_id = int(re.search(r"/refresher/(\d+)/1$", refresher).group(1))

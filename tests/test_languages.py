@@ -228,6 +228,7 @@ def test_the_pseudo_check_sees_a_word_left_in_english(pseudo_app):
 
 def test_other_mails_are_translatable_too(pseudo_app):
     from trainer.admin.invites import _mail
+    from trainer.auth.reset import _mail as reset_mail
     from trainer.auth.services import password_changed_mail
 
     class Person:
@@ -236,12 +237,13 @@ def test_other_mails_are_translatable_too(pseudo_app):
 
     with pseudo_app.app_context(), force_locale(PSEUDO):
         invitation = _mail(Person(), "https://t.example/welcome/abc")
+        reset = reset_mail(Person(), "https://t.example/password/reset/abc")
         now = datetime(2026, 12, 1, 14, 5)
         notices = [
             password_changed_mail(Person.first_name, marked("Chrome on Android"), now),
             password_changed_mail(Person.first_name, "", now),
         ]
-        for subject, text, html in [invitation, *notices]:
+        for subject, text, html in [invitation, reset, *notices]:
             for part in (subject, text, visible(html)):
                 assert unmarked(part, "Frontline Trainer", "December 1, 2026", "UTC") == [], part
 

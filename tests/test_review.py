@@ -289,7 +289,7 @@ def test_taking_the_refresher_to_its_summary(learner_with_history, client):
     summary = client.get(f"/refresher/{refresher_id}/done").get_data(as_text=True)
     assert "Refresher done" in summary
     assert re.search(rf"You got <strong>\d+ of {count}</strong>", summary)
-    assert "What you strengthened" in summary
+    assert "What got stronger" in summary or "Worth another look" in summary
     assert "Your next refresher" in summary
     with learner_with_history.app_context():
         assert (
@@ -367,3 +367,55 @@ def test_a_refresher_of_another_zones_today_does_not_block_the_learners_own(app)
         days = {(r.user_id, r.local_date) for r in db.session.scalars(select(Refresher))}
         assert (london.id, date(2026, 11, 24)) in days
         assert (west.id, date(2026, 11, 23)) in days
+
+
+def _take_refresher(app, client, right: bool) -> str:
+    """Answer every item of today's refresher, all right or all wrong; the summary page."""
+    refresher_id = int(re.search(r"/refresher/(\d+)/1$", client.get("/refresher").location)[1])
+    with app.app_context():
+        refresher = db.session.get(Refresher, refresher_id)
+        items = [db.session.get(QuizItem, i) for i in refresher.item_ids]
+        picks = [
+            [n for n, c in enumerate(item.choices) if item.is_right(c) == right] for item in items
+        ]
+        picks = picks if right else [pick[:1] for pick in picks]
+    for n, pick in enumerate(picks, start=1):
+        url = f"/refresher/{refresher_id}/{n}"
+        token = form_token(client.get(url).get_data(as_text=True))
+        client.post(url, data={"choice": [str(p) for p in pick], "token": token, "shown": "0"})
+    return client.get(f"/refresher/{refresher_id}/done").get_data(as_text=True)
+
+
+def _section(page: str, heading: str) -> str:
+    start = page.index(heading)
+    end = page.find("<h2", start + 1)
+    return page[start : end if end > 0 else page.index("</section>", start)]
+
+
+def test_the_summary_of_a_refresher_all_right_lists_only_what_got_stronger(
+    learner_with_history, client
+):
+    page = _take_refresher(learner_with_history, client, right=True)
+    assert "What got stronger" in page
+    assert "Worth another look" not in page
+    stronger = _section(page, "What got stronger")
+    for before, after in re.findall(r"recall (\d+)% → (\d+)%", stronger):
+        assert int(after) > int(before)
+    assert "Every one right" in page
+    # One refresher a day: the next is tomorrow at the earliest, said in words.
+    assert "Your next refresher: <strong>tomorrow</strong>" in page or re.search(
+        r"Your next refresher: <strong>\w+day \d+ \w+</strong>", page
+    )
+
+
+def test_the_summary_of_a_refresher_all_wrong_lists_what_is_worth_another_look(
+    learner_with_history, client
+):
+    page = _take_refresher(learner_with_history, client, right=False)
+    assert "What got stronger" not in page
+    look = _section(page, "Worth another look")
+    assert re.search(r"\d+ questions? to get right next time", look)
+    assert re.search(r"\d+ missed", look)
+    # Missed items are due again soon, but never twice in a day: tomorrow.
+    tomorrow = local_date("UTC", utcnow()) + timedelta(days=1)
+    assert f"<strong>tomorrow</strong> ({tomorrow:%A %-d %B})" in page

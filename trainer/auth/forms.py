@@ -75,6 +75,14 @@ class SetPasswordForm(FlaskForm):
     submit = SubmitField(_l("Set password and sign in"))
 
 
+class ForgotPasswordForm(FlaskForm):
+    email = StringField(
+        "Email",
+        validators=[DataRequired(message="Write the email you sign in with."), Length(max=254)],
+    )
+    submit = SubmitField("Send me a link")
+
+
 class JoinLookupForm(FlaskForm):
     code = StringField(
         _l("Code"),

@@ -13,10 +13,11 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
-from trainer.auth import bp, company_accounts, oidc, sessions, signin
+from trainer.auth import bp, company_accounts, oidc, reset, sessions, signin
 from trainer.auth.forms import (
     EndSessionForm,
     EndSessionsForm,
+    ForgotPasswordForm,
     LanguageForm,
     LoginForm,
     LogoutForm,
@@ -254,6 +255,49 @@ def welcome(token: str):
         "auth/set_password.html", form=form, person=person, min_length=MIN_LENGTH
     )
     return page, status
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+def forgot_password():
+    """Ask for a link to choose a new password; the answer is the same for any address."""
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        refusal = reset.request_reset(db.session, form.email.data, request.remote_addr)
+        if refusal is not None:
+            page = render_template("auth/forgot.html", form=form, error=refusal.message)
+            return _with_retry_after(page, 429, refusal.retry_after)
+        return render_template("auth/forgot.html", form=None, sent_to=form.email.data.strip())
+    status = 400 if form.errors else 200
+    return render_template("auth/forgot.html", form=form, error=None), status
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    """The link from a reset mail: choose a new password, then straight in."""
+    from trainer.admin import invites
+
+    link = invites.find_invitation(db.session, token)
+    if link is None:
+        return render_template("auth/set_password.html", form=None, resetting=True), 404
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = invites.accept_invitation(db.session, token, form.new.data)
+        except invites.InvitationInvalid:
+            return render_template("auth/set_password.html", form=None, resetting=True), 404
+        except ValueError as error:
+            form.new.errors.append(str(error))
+        else:
+            flash("Your new password is set.", "success")
+            return signin.finish(user, status=303)
+    page = render_template(
+        "auth/set_password.html",
+        form=form,
+        person=db.session.get(User, link.user_id),
+        min_length=MIN_LENGTH,
+        resetting=True,
+    )
+    return page, 400 if form.errors else 200
 
 
 # -- Company sign-in (OpenID Connect, trainer/auth/oidc.py) --------------------------------------

@@ -1,6 +1,6 @@
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, SelectMultipleField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length
+from wtforms.validators import DataRequired, InputRequired, Length, StopValidation
 from wtforms.widgets import HiddenInput
 
 
@@ -14,15 +14,19 @@ class AnswerForm(FlaskForm):
 
 
 class RolePlayForm(FlaskForm):
+    """What the learner would say, written; or nothing written, said out loud (`aloud`)."""
+
     text = TextAreaField(
         "What would you say?",
-        validators=[
-            DataRequired(message="Write what you would say to the customer."),
-            Length(max=4000, message="Keep it under 4,000 characters."),
-        ],
+        validators=[Length(max=4000, message="Keep it under 4,000 characters.")],
     )
     token = HiddenField(validators=[DataRequired(), Length(max=64)])
     submit = SubmitField("Show me the model answer")
+    aloud = SubmitField("I said it out loud")
+
+    def validate_text(self, field):
+        if not self.aloud.data and not (field.data or "").strip():
+            raise StopValidation("Write what you would say to the customer.")
 
 
 class RubricForm(FlaskForm):

@@ -165,6 +165,49 @@ def library_for(session: Session, user: User) -> list[Lesson]:
     return sorted(lessons, key=lambda lesson: role not in lesson.roles)
 
 
+@dataclass
+class LibraryGroup:
+    key: str  # path | role | other
+    title: str
+    lessons: list[Lesson]
+
+
+def library_groups(session: Session, user: User, query: str = "") -> list[LibraryGroup]:
+    """The live lessons in three groups: the learner's path (in its order), the rest of their
+    job role's lessons, and other roles' lessons; only those matching `query` (in the title,
+    the skill or a role), and only groups with a lesson in them."""
+    words = query.casefold().split()
+
+    def matches(lesson: Lesson) -> bool:
+        text = " ".join([lesson.title, lesson.skill.replace("-", " "), *lesson.roles]).casefold()
+        return all(word in text for word in words)
+
+    lessons = [lesson for lesson in library_for(session, user) if matches(lesson)]
+    progress = path_progress(session, user)
+    on_path = [pl.lesson for pl in progress.lessons] if progress else []
+    path_ids = {lesson.id for lesson in on_path}
+    wanted = {lesson.id for lesson in lessons}
+    role = user.job_role.key if user.job_role else None
+    groups = [
+        LibraryGroup(
+            "path",
+            progress.path.title if progress else "Your path",
+            [lesson for lesson in on_path if lesson.id in wanted],
+        ),
+        LibraryGroup(
+            "role",
+            f"More for {user.job_role.name}" if user.job_role else "For your role",
+            [ls for ls in lessons if ls.id not in path_ids and role in ls.roles],
+        ),
+        LibraryGroup(
+            "other",
+            "Other roles",
+            [ls for ls in lessons if ls.id not in path_ids and role not in ls.roles],
+        ),
+    ]
+    return [group for group in groups if group.lessons]
+
+
 def live_lesson(session: Session, key: str, *, texts: bool = True) -> Lesson | None:
     """The lesson with its quiz items, role-plays and conversation, in one statement: every
     step of the player needs them to draw its progress bar. Without `texts`, the scenario,
@@ -288,6 +331,23 @@ def roleplay_answer_in_run(
         select(RolePlayAnswer).where(
             RolePlayAnswer.run_id == run.id, RolePlayAnswer.roleplay_id == roleplay.id
         )
+    )
+
+
+def finished_roleplay_answer(
+    session: Session, user: User, roleplay: RolePlay
+) -> RolePlayAnswer | None:
+    """The answer to the role-play in the person's latest completed pass of its lesson."""
+    return session.scalar(
+        select(RolePlayAnswer)
+        .join(LessonRun, LessonRun.id == RolePlayAnswer.run_id)
+        .where(
+            RolePlayAnswer.user_id == user.id,
+            RolePlayAnswer.roleplay_id == roleplay.id,
+            LessonRun.completed_at.is_not(None),
+        )
+        .order_by(LessonRun.completed_at.desc())
+        .limit(1)
     )
 
 

@@ -1,6 +1,7 @@
-"""The learner's home ("Today"), read in a fixed number of statements however long their
-history: the session row, then one each for refreshers, enrolments, lesson runs (with recent
-coaching notes) and review cards."""
+"""The learner's home ("Today"): what it puts first (one line per lesson, due dates in words,
+a catch-up plan), read in a fixed number of statements however long their history: the
+session row, then one each for refreshers, enrolments, lesson runs (with recent coaching
+notes) and review cards."""
 
 from __future__ import annotations
 
@@ -52,6 +53,7 @@ class Today:
     skills: list[SkillRecall]
     today: date
     coaching_note: RolePlayAnswer | None
+    catch_up: CatchUp | None  # how far behind, when the learner is
 
 
 def today_for(session: Session, user: User, now: datetime | None = None) -> Today:
@@ -74,12 +76,15 @@ def today_for(session: Session, user: User, now: datetime | None = None) -> Toda
 
     done, started, lesson_moments, note = _lesson_runs(session, user, now)
     path_enrolment, lesson_enrolments = _enrolments(session, user)
+    progress = progress_on(session, user, path_enrolment, done, started)
+    assigned = merge_assigned(progress, assigned_of(lesson_enrolments, done, started))
     return Today(
         refresher=refresher,
         remaining=remaining,
         refresher_minutes=minutes,
-        progress=progress_on(session, user, path_enrolment, done, started),
-        assigned=assigned_of(lesson_enrolments, done, started),
+        progress=progress,
+        assigned=assigned,
+        catch_up=catch_up((progress.lessons if progress else []) + assigned, day),
         streak=streak_of(finished + lesson_moments, user.timezone, now),
         skills=overview_of(learner_cards_with_skills(session, user), now),
         today=day,
@@ -158,3 +163,54 @@ def _enrolments(session: Session, user: User):
     )
     on_path = next((e for e in rows if e.path_id is not None), None)
     return on_path, [e for e in rows if e.lesson_id is not None]
+
+
+def due_phrase(due: date | None, today: date) -> str:
+    """ "due today", "due tomorrow", "2 days late", "due in 3 days", "due Mon 7 Dec"."""
+    if due is None:
+        return ""
+    days = (due - today).days
+    if days < 0:
+        return f"{-days} day{'s' if days != -1 else ''} late"
+    if days == 0:
+        return "due today"
+    if days == 1:
+        return "due tomorrow"
+    if days < 7:
+        return f"due in {days} days"
+    return f"due {due:%a %-d %b}"
+
+
+def merge_assigned(progress: PathProgress | None, assigned: list[PathLesson]) -> list[PathLesson]:
+    """A lesson both on the path and assigned shows once, on the path, with the earlier date.
+    Returns the assigned lessons that are not on the path."""
+    on_path = {pl.lesson.id: pl for pl in progress.lessons} if progress else {}
+    rest = []
+    for al in assigned:
+        pl = on_path.get(al.lesson.id)
+        if pl is None:
+            rest.append(al)
+        elif al.due is not None and (pl.due is None or al.due < pl.due):
+            pl.due = al.due
+    return rest
+
+
+@dataclass(frozen=True)
+class CatchUp:
+    lessons: int
+    minutes: int
+
+    @property
+    def line(self) -> str:
+        """ "9 lessons ≈ 40 min — one today"."""
+        if self.lessons == 1:
+            return f"1 lesson ≈ {self.minutes} min — do it today"
+        return f"{self.lessons} lessons ≈ {self.minutes} min — one today"
+
+
+def catch_up(lessons: list[PathLesson], today: date) -> CatchUp | None:
+    """How far behind the learner is: the late lessons and their minutes, or None."""
+    late = [pl for pl in lessons if pl.overdue(today)]
+    if not late:
+        return None
+    return CatchUp(len(late), sum(pl.lesson.minutes or 0 for pl in late))

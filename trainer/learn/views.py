@@ -12,12 +12,14 @@ from flask_login import current_user, login_required
 from trainer.content.translated import language_of, shown
 from trainer.extensions import db
 from trainer.learn import bp, services
+from trainer.learn.ending import lesson_end, missed_answers
 from trainer.learn.forms import AnswerForm, RolePlayForm, RubricForm
 from trainer.learn.steps import progress_at
-from trainer.learn.today import today_for
+from trainer.learn.today import due_phrase, today_for
 from trainer.manage.coaching import coach_names, coached_answers
 from trainer.models import Lesson
 from trainer.review.answers import AnswerError
+from trainer.review.refresher import streak
 from trainer.web import page_number, seconds_since, shown_now
 
 
@@ -60,12 +62,27 @@ def today():
     return render_template("learn/today.html", **vars(page))
 
 
+@bp.app_template_filter("due")
+def due_filter(due: date | None, today: date) -> str:
+    return due_phrase(due, today)
+
+
 @bp.get("/lessons/<key>")
 def scenario(key: str):
     lesson = _lesson(key)
     return render_template(
         "learn/scenario.html", lesson=_shown(lesson), progress=progress_at(lesson, "scenario")
     )
+
+
+@bp.get("/lessons/<key>/continue")
+def resume(key: str):
+    """Back into a lesson where the learner left it: the first step not yet done."""
+    lesson = _lesson(key)
+    run = services.open_run(db.session, current_user, lesson)
+    if run is None:
+        return redirect(url_for("learn.scenario", key=key))
+    return redirect(_first_gap(lesson, run))
 
 
 @bp.get("/lessons/<key>/key-points")
@@ -145,11 +162,15 @@ def roleplay(key: str, n: int):
             current_user,
             lesson,
             rp,
-            form.text.data,
+            "" if form.aloud.data else form.text.data,
             form.token.data,
             rubric=_shown(rp).rubric,
         )
         return redirect(url_for("learn.roleplay", key=key, n=n), code=303)
+    finished = None
+    if answer is None and run is None and request.method == "GET":
+        # A lesson already finished (Back from its end): its answer, read-only.
+        finished = services.finished_roleplay_answer(db.session, current_user, rp)
     if answer is None and not form.token.data:
         form.token.data = uuid.uuid4().hex
     status = 400 if form.errors else 200
@@ -157,7 +178,8 @@ def roleplay(key: str, n: int):
         "learn/roleplay.html",
         lesson=_shown(lesson),
         roleplay=_shown(rp),
-        answer=answer,
+        answer=answer or finished,
+        finished=finished is not None,
         form=form,
         rubric_form=RubricForm(),
         progress=progress,
@@ -174,10 +196,8 @@ def rubric(key: str, n: int):
     if answer is None or not form.validate_on_submit():
         return redirect(url_for("learn.roleplay", key=key, n=n), code=303)
     services.tick_rubric(db.session, answer, form.ticked.data or [])
-    progress = progress_at(lesson, "roleplay", n)
-    if progress.next and progress.next.kind == "done":
-        services.complete_run(db.session, run)
-    return redirect(progress.next.url(lesson), code=303)
+    # Back to the role-play, which now shows what the learner covered and the way on.
+    return redirect(url_for("learn.roleplay", key=key, n=n, _anchor="covered-title"), code=303)
 
 
 @bp.get("/lessons/<key>/done")
@@ -197,6 +217,20 @@ def done(key: str):
         run=finished,
         conversation_run=talk and services.conversation_ended_in(db.session, finished, talk),
         progress=progress_at(lesson, "done"),
+        end=lesson_end(db.session, current_user, lesson, finished),
+        streak=streak(db.session, current_user),
+    )
+
+
+@bp.get("/lessons/<key>/missed")
+def missed(key: str):
+    """The questions missed in the learner's last finished pass, with the right answers."""
+    lesson = _lesson(key)
+    finished = services.last_completed_run(db.session, current_user, lesson)
+    if finished is None:
+        return redirect(url_for("learn.scenario", key=key))
+    return render_template(
+        "learn/missed.html", lesson=lesson, missed=missed_answers(db.session, finished)
     )
 
 
@@ -216,9 +250,10 @@ def _first_gap(lesson: Lesson, run) -> str:
 
 @bp.get("/lessons")
 def library():
-    lessons = services.library_for(db.session, current_user)
+    query = (request.args.get("q") or "").strip()[:100]
+    groups = services.library_groups(db.session, current_user, query)
     done = services.completed_lesson_ids(db.session, current_user)
-    return render_template("learn/library.html", lessons=lessons, done=done)
+    return render_template("learn/library.html", groups=groups, done=done, query=query)
 
 
 @bp.get("/coaching")

@@ -572,15 +572,15 @@ def _sending(channel: str, config: Mapping[str, Any]) -> str:
 
 
 # A password link is a key to an account: once it is sent, the outbox keeps no copy.
-_SECRET_LINK = re.compile(r"/welcome/[A-Za-z0-9_\-]+")
-_SECRET_KINDS = {"invitation"}
+_SECRET_LINK = re.compile(r"/(welcome|password/reset)/[A-Za-z0-9_\-]+")
+_SECRET_KINDS = {"invitation", "password-reset"}
 
 
 def _forget_secrets(message: OutboxMessage) -> None:
     if message.kind in _SECRET_KINDS:
-        message.text = _SECRET_LINK.sub("/welcome/(link removed once sent)", message.text)
+        message.text = _SECRET_LINK.sub(r"/\1/(link removed once sent)", message.text)
         if message.html:
-            message.html = _SECRET_LINK.sub("/welcome/(link removed once sent)", message.html)
+            message.html = _SECRET_LINK.sub(r"/\1/(link removed once sent)", message.html)
 
 
 def _is_open():
@@ -601,6 +601,7 @@ _EXPIRY_REASONS = {
     "reminder": "the end of the learner's day",
     "digest": "it was two days old",
     "invitation": "its password link stopped working",
+    "password-reset": "its password link stopped working",
 }
 
 

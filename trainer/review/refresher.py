@@ -247,11 +247,24 @@ def plan_practice(session: Session, user: User, now: datetime | None = None) -> 
 @dataclass
 class Summary:
     refresher: Refresher
-    improved: list[tuple[str, int, int]]  # skill label, recall before %, after %
+    stronger: list[tuple[str, int, int]]  # skill label, recall before %, after %
+    another_look: list[tuple[str, int]]  # skill label, questions of it missed
     next_due: date | None
+    missed: int = 0  # questions answered wrong in this refresher
+    today: date | None = None  # in the learner's zone
+
+    @property
+    def improved(self) -> list[tuple[str, int, int]]:
+        return self.stronger
 
 
 def summary(session: Session, user: User, refresher: Refresher) -> Summary:
+    """What got stronger, what is worth another look, and the day of the next refresher.
+
+    A skill whose questions were all answered right got stronger (recall when planned, and
+    tomorrow); a skill with a question missed is worth another look. The next
+    refresher is never before tomorrow (one a day), and may be later when nothing is due.
+    """
     now = utcnow()
     model = RecallModel()
     skills = item_skills(session)
@@ -265,21 +278,43 @@ def summary(session: Session, user: User, refresher: Refresher) -> Summary:
                 model.recall(stability, last_review, now + timedelta(days=1))
             )
     before = refresher.recall_before or {}
-    improved = []
-    for skill, values in sorted(after.items()):
-        if skill in before:
-            improved.append(
-                (
-                    skill.replace("-", " ").capitalize(),
-                    round(before[skill] * 100),
-                    round(sum(values) / len(values) * 100),
-                )
+    missed_items = set(
+        session.scalars(
+            select(Attempt.item_id).where(
+                Attempt.refresher_id == refresher.id, Attempt.correct.is_(False)
             )
-    future = [due for *_rest, due in cards if due > now]
+        )
+    )
+    missed_by_skill: dict[str, int] = {}
+    for item in missed_items:
+        skill = skills.get(item, "general")
+        missed_by_skill[skill] = missed_by_skill.get(skill, 0) + 1
+    stronger, another_look = [], []
+    for skill, values in sorted(after.items()):
+        label = skill.replace("-", " ").capitalize()
+        if skill in missed_by_skill:
+            another_look.append((label, missed_by_skill[skill]))
+        elif skill in before:
+            stronger.append(
+                (label, round(before[skill] * 100), round(sum(values) / len(values) * 100))
+            )
+    today = local_date(user.timezone, now)
     next_due = None
-    if future:
-        next_due = local_date(user.timezone, min(future))
-    return Summary(refresher, improved, next_due)
+    dues = [due for *_rest, due in cards]
+    if dues:
+        next_due = max(local_date(user.timezone, min(dues)), today + timedelta(days=1))
+    if refresher.kind != "daily":
+        daily = session.scalar(
+            select(Refresher).where(
+                Refresher.user_id == user.id,
+                Refresher.kind == "daily",
+                Refresher.local_date == today,
+                Refresher.completed_at.is_(None),
+            )
+        )
+        if daily is not None and daily.item_ids:
+            next_due = today  # today's own refresher is still waiting
+    return Summary(refresher, stronger, another_look, next_due, len(missed_items), today)
 
 
 def streak(session: Session, user: User, now: datetime | None = None) -> int:
