@@ -76,6 +76,7 @@ class PersonForm(FlaskForm):
         choices=[SelectChoice("", _l("The usual one here"))]
         + [SelectChoice(code, name) for code, name in LANGUAGES.items()],
         invalid_choice_message=_l("Choose a language from the list."),
+        validators=[Optional()],  # left out by a script: the usual one, or theirs unchanged
     )
     reminder_time = TimeField(
         "Daily reminder time",
