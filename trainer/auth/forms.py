@@ -181,6 +181,7 @@ class LanguageForm(FlaskForm):
 
     language = SelectField(
         _l("Language"),
+        id="language-choice",  # "language" is the id of the Account page's section
         choices=[SelectChoice(code, name) for code, name in LANGUAGES.items()],
         validators=[DataRequired(message=_l("Choose a language."))],
     )
