@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from babel.messages.frontend import CommandLineInterface
 from babel.messages.pofile import read_po
 from flask_babel import force_locale
@@ -17,6 +19,7 @@ from trainer.languages import LANGUAGES, speaking
 from trainer.notify import mails
 from trainer.notify.mails import MemberWeek, OverdueItem, OverdueLesson, TeamWeek
 
+PASSWORD = "correct horse battery"
 CATALOGS = ROOT / "trainer" / "translations"
 
 
@@ -65,8 +68,6 @@ def test_every_string_of_the_code_is_translated(tmp_path, language):
 
 @pytest.mark.parametrize("language", ["es", "pl"])
 def test_translations_keep_every_placeholder(language):
-    import re
-
     placeholder = re.compile(r"%\(\w+\)[sd]")
     for m in catalog(language):
         if not m.id:
@@ -302,3 +303,153 @@ def test_a_mail_is_in_its_readers_language_not_the_senders(app):
                 first_name="Lucía", manager="Marek", lesson=None, minutes=None, url="u"
             )
         assert mail.subject == "Marek te pide que hagas tu repaso"
+
+
+# -- each person's language --------------------------------------------------------------------
+
+
+def test_the_reminder_job_writes_to_each_learner_in_their_language(app):
+    from tests.conftest import sync_starter_library
+    from tests.test_notify import GREETING, answer_lesson, mails, person, run, utc
+    from trainer.notify import jobs
+
+    sync_starter_library(app)
+    lucia = person(app, "lucia@example.com", name="Lucía Fernández", language="es")
+    kasia = person(app, "kasia@example.com", name="Kasia Nowak", language="pl")
+    sam = person(app, "sam@example.com", name="Sam Teller")
+    for learner in (lucia, kasia, sam):
+        answer_lesson(app, learner, GREETING, utc(2026, 1, 4, 9))
+    assert run(app, jobs.send_reminders, utc(2026, 1, 14, 18)) == 3
+    by_address = {mail.to: mail for mail in mails(app)}
+    assert by_address["lucia@example.com"].subject == "Tu repaso de 5 minutos está listo"
+    assert by_address["lucia@example.com"].text.startswith("Hola, Lucía:\n")
+    assert (
+        "Empezar el repaso: http://127.0.0.1:5000/refresher" in by_address["lucia@example.com"].text
+    )
+    assert by_address["kasia@example.com"].subject == "Twoja powtórka (5 min) jest gotowa"
+    assert "Zacznij powtórkę" in by_address["kasia@example.com"].html
+    assert by_address["sam@example.com"].subject == "Your 5-minute refresher is ready"
+
+
+def test_a_persons_own_language_wins_over_their_browser(app, client):
+    from trainer.extensions import db
+    from trainer.people.services import create_user
+
+    with app.app_context():
+        create_user(
+            db.session, email="kasia@example.com", name="Kasia Nowak", password=PASSWORD,
+            language="pl",
+        )  # fmt: skip
+        db.session.commit()
+    response = client.post("/login", data={"email": "kasia@example.com", "password": PASSWORD})
+    assert response.status_code == 302
+    page = client.get("/reminders/forged", headers={"Accept-Language": "es"})
+    assert '<html lang="pl">' in page.text
+    assert "Ten link wygasł" in page.text
+
+
+def test_switching_language_on_the_account_page_changes_the_interface(app, client):
+    from trainer.extensions import db
+    from trainer.models import User
+    from trainer.people.services import create_user
+
+    with app.app_context():
+        create_user(db.session, email="lu@example.com", name="Lu Ortiz", password=PASSWORD)
+        db.session.commit()
+    client.post("/login", data={"email": "lu@example.com", "password": PASSWORD})
+    assert '<html lang="en">' in client.get("/account").text
+    saved = client.post("/account/language", data={"language": "pl"})
+    assert saved.status_code == 303
+    account = client.get("/account")
+    assert '<html lang="pl">' in account.text
+    assert "Twój język został zapisany." in account.text and "Zapisz język" in account.text
+    # Pages that answer before loading anyone, like this one, know it from the session.
+    page = client.get("/no/such/page")
+    assert '<html lang="pl">' in page.text
+    assert "Pod tym adresem nic nie ma" in page.text
+    client.post("/logout")
+    assert '<html lang="en">' in client.get("/no/such/page").text
+    with app.app_context():
+        assert (
+            db.session.scalar(sa.select(User.language).where(User.email == "lu@example.com"))
+            == "pl"
+        )
+
+
+def test_a_newcomer_gets_the_language_their_browser_asks_for(app):
+    from trainer.extensions import db
+    from trainer.models import User
+    from trainer.people import joining
+    from trainer.people.services import get_or_create_team
+
+    with app.app_context():
+        team = get_or_create_team(db.session, "Copper Pot")
+        db.session.commit()
+        code = joining.create_code(db.session, team, by=None).code
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "es-ES,es;q=0.9"
+    form = client.get(f"/join/{code}")
+    assert '<html lang="es">' in form.text and "Únete a Copper Pot" in form.text
+    joined = client.post(
+        f"/join/{code}",
+        data={"name": "Lucía Fernández", "employee_number": "4411",
+              "how": "pin", "pin": "384756"},
+    )  # fmt: skip
+    assert joined.status_code == 303, joined.text
+    with app.app_context():
+        lucia = db.session.scalar(sa.select(User).where(User.employee_number == "4411"))
+        assert lucia.language == "es"
+
+
+def test_admins_set_a_language_in_the_form_the_import_and_the_command(app, runner):
+    from trainer.admin.importing import check_rows, read_csv
+    from trainer.extensions import db
+    from trainer.models import User
+    from trainer.people.services import create_user
+
+    result = runner.invoke(
+        args=["users", "create", "--employee-number", "7001", "--name", "Ola Kowalska",
+              "--pin", "482915", "--role", "learner", "--language", "pl"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    bad = runner.invoke(
+        args=["users", "create", "--employee-number", "7002", "--name", "X Y",
+              "--pin", "482916", "--role", "learner", "--language", "fr"],
+    )  # fmt: skip
+    assert bad.exit_code != 0 and "must be one of en, es, pl" in bad.output
+
+    csv = (
+        "name,employee_number,language\nAna Ruiz,7101,Español\nBo Lee,7102,\nCy Dunn,7103,fr\n"
+    ).encode()
+    with app.app_context():
+        preview = check_rows(db.session, read_csv(csv), "Europe/London")
+        assert [row.language for row in preview.rows] == ["es", None, None]
+        [error] = preview.errors
+        assert (error.line, error.field) == (4, "language")
+        assert '"fr" is not one of our languages' in error.message
+        assert (
+            db.session.scalar(sa.select(User.language).where(User.employee_number == "7001"))
+            == "pl"
+        )
+
+    with app.app_context():
+        create_user(
+            db.session, email="ada@example.com", name="Ada", password=PASSWORD, role="admin"
+        )
+        db.session.commit()
+    client = app.test_client()
+    client.post("/login", data={"email": "ada@example.com", "password": PASSWORD})
+    form = client.get("/admin/people/new")
+    assert 'name="language"' in form.text and "Español" in form.text
+    added = client.post(
+        "/admin/people/new",
+        data={"name": "Kasia Nowak", "employee_number": "7201",
+              "role": "learner", "job_role": "", "team": "", "timezone": "Europe/London",
+              "reminder_time": "18:00", "language": "pl"},
+    )  # fmt: skip
+    assert added.status_code in (302, 303), added.text
+    with app.app_context():
+        assert (
+            db.session.scalar(sa.select(User.language).where(User.employee_number == "7201"))
+            == "pl"
+        )

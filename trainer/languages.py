@@ -9,28 +9,40 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-from flask import Flask, current_app, g, has_request_context, request
+from flask import Flask, current_app, g, has_request_context, request, session
 from flask_babel import Babel, force_locale, get_locale
 from sqlalchemy import inspect
 
 # Code -> the language's own name, as a person looking for it would recognise it.
 LANGUAGES = {"en": "English", "es": "Español", "pl": "Polski"}
 SOURCE_LANGUAGE = "en"
+SESSION_KEY = "language"
 
 babel = Babel()
 
 
 def _own_choice() -> str | None:
-    """The signed-in person's language, read only from what is already loaded: the error page of
-    a database outage must not reach for the database to pick its words."""
+    """The signed-in person's language, read only from what is already loaded (or, before they
+    are, from the session cookie): the error page of a database outage must not reach for the
+    database to pick its words."""
+    if not has_request_context():
+        return None  # a command or a job: `speaking` chooses
     user = g.get("_login_user")
-    if user is None or not getattr(user, "is_authenticated", False):
-        return None
-    state = inspect(user, raiseerr=False)
-    if state is None:
-        return None
-    language = state.dict.get("language")
+    if user is not None and getattr(user, "is_authenticated", False):
+        state = inspect(user, raiseerr=False)
+        language = state.dict.get("language") if state is not None else None
+    else:
+        language = session.get(SESSION_KEY) if "_user_id" in session else None
     return language if language in LANGUAGES else None
+
+
+def remember_language(language: str | None) -> None:
+    """Keep the signed-in person's language in their session cookie, for pages that answer
+    before (or without) loading them; None forgets it (signing out)."""
+    if language in LANGUAGES:
+        session[SESSION_KEY] = language
+    else:
+        session.pop(SESSION_KEY, None)
 
 
 def browser_language() -> str | None:
@@ -74,6 +86,7 @@ def current_language() -> str:
 
 
 def init_app(app: Flask) -> None:
+    app.jinja_env.globals["languages"] = LANGUAGES
     default = app.config.setdefault("DEFAULT_LANGUAGE", SOURCE_LANGUAGE)
     if default not in LANGUAGES:
         known = ", ".join(LANGUAGES)

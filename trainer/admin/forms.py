@@ -3,6 +3,7 @@ everything again, and what needs the database (a taken address, say)."""
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
@@ -23,6 +24,7 @@ from wtforms import (
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Optional
 
 from trainer.admin.people import PersonFields
+from trainer.languages import LANGUAGES
 from trainer.models import ROLES
 from trainer.people.services import MAX_EMAIL, MAX_NAME
 from trainer.people.zones import zone_choices
@@ -69,6 +71,13 @@ class PersonForm(FlaskForm):
         invalid_value_message="That is not a date. Pick one from the calendar.",
     )
     timezone = SelectField("Time zone", invalid_choice_message="Choose a time zone from the list.")
+    language = SelectField(
+        _l("Language"),
+        choices=[SelectChoice("", _l("The usual one here"))]
+        + [SelectChoice(code, name) for code, name in LANGUAGES.items()],
+        invalid_choice_message=_l("Choose a language from the list."),
+        validators=[Optional()],  # left out by a script: the usual one, or theirs unchanged
+    )
     reminder_time = TimeField(
         "Daily reminder time",
         validators=[InputRequired(message="Choose the time of the reminder.")],
@@ -100,6 +109,7 @@ class PersonForm(FlaskForm):
             hire_date=self.hire_date.data,
             timezone=self.timezone.data,
             reminder_time=self.reminder_time.data,
+            language=self.language.data or None,
         )
 
 

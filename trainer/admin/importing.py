@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from trainer.admin.invites import send_invitation
 from trainer.auth.services import normalise_email
+from trainer.languages import LANGUAGES
 from trainer.models import ROLES, JobRole, Team, User
 from trainer.people.services import (
     EMPLOYEE_NUMBER,
@@ -46,6 +47,7 @@ COLUMNS = (
     "reminder_time",
     "employee_number",
     "phone",
+    "language",
 )
 REQUIRED = ("name",)
 CONTACT_COLUMNS = ("email", "employee_number", "phone")  # one of them, on every row
@@ -95,6 +97,7 @@ class ImportRow:
     hire_date: date | None = None
     timezone: str = ""
     reminder_time: time = DEFAULT_REMINDER
+    language: str | None = None  # None: the DEFAULT_LANGUAGE setting
 
     def fail(self, field_name: str, message: str) -> None:
         self.errors.append(RowError(self.line, field_name, message))
@@ -234,6 +237,7 @@ def check_rows(session: Session, raw_rows: list[dict], default_timezone: str) ->
         _check_hire_date(row)
         _check_timezone(row, zones, default_timezone)
         _check_reminder(row)
+        _check_language(row)
         rows.append(row)
 
     _flag_repeats(rows)
@@ -363,6 +367,20 @@ def _check_reminder(row: ImportRow) -> None:
         row.fail("reminder_time", f'"{text}" is not a time written HH:MM, like 18:00')
 
 
+def _check_language(row: ImportRow) -> None:
+    """A language code (es) or its own name (Español), in any case; blank: the usual one."""
+    text = row.raw["language"]
+    if not text:
+        return
+    wanted = text.strip().casefold()
+    for code, name in LANGUAGES.items():
+        if wanted in (code, name.casefold()):
+            row.language = code
+            return
+    known = ", ".join(f"{code} ({name})" for code, name in LANGUAGES.items())
+    row.fail("language", f'"{text[:40]}" is not one of our languages: {known}')
+
+
 # The fields no two people may share, with how a clash is told.
 _UNIQUE = (
     ("email", User.email, "{} already has an account"),
@@ -478,6 +496,7 @@ def import_people(
                 team=row.team,
                 timezone=row.timezone,
                 hire_date=row.hire_date,
+                language=row.language,
             )
             user.reminder_time = row.reminder_time
             if user.email:

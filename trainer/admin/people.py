@@ -25,6 +25,7 @@ from trainer.people.services import (
     check_email,
     check_employee_number,
     check_job_role,
+    check_language,
     check_name,
     check_phone,
     check_role,
@@ -144,6 +145,7 @@ class PersonFields:
     employee_number: str = ""
     phone: str = ""
     pin: str = ""  # a new PIN; blank keeps the one they have
+    language: str | None = None  # None: the DEFAULT_LANGUAGE setting
 
 
 def _team(session: Session, team_id: int | None) -> Team | None:
@@ -187,6 +189,7 @@ def create_person(session: Session, fields: PersonFields) -> User:
             job_role=fields.job_role or None,
             timezone=fields.timezone,
             hire_date=fields.hire_date,
+            language=fields.language,
         )
     except PersonError:
         session.rollback()
@@ -222,6 +225,7 @@ def update_user(session: Session, user: User, fields: PersonFields, *, by: User)
         if user.id == by.id and fields.role != "admin":
             raise PersonError("role", "you cannot take away your own admin role")
         check_timezone(fields.timezone)
+        language = check_language(fields.language)
         job = check_job_role(session, fields.job_role)
         team = _team(session, fields.team_id)
     except PersonError:
@@ -236,6 +240,7 @@ def update_user(session: Session, user: User, fields: PersonFields, *, by: User)
     user.job_role, user.team = job, team
     user.hire_date, user.timezone = fields.hire_date, fields.timezone
     user.reminder_time = fields.reminder_time
+    user.language = language
     if user.role not in MANAGING_ROLES:
         user.managed_teams.clear()
     session.flush()

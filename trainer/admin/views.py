@@ -202,6 +202,7 @@ def _person_form(person: User | None = None, **kwargs) -> PersonForm:
             "hire_date": person.hire_date,
             "timezone": person.timezone,
             "reminder_time": person.reminder_time,
+            "language": person.language or "",
         }
     return PersonForm(
         job_roles=people_service.all_job_roles(db.session),

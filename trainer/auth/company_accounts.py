@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from trainer.auth.oidc import CompanySignInError, Identity, Settings
 from trainer.auth.services import normalise_email
+from trainer.languages import LANGUAGES, browser_language
 from trainer.models import CompanyAccount, User, utcnow
 
 
@@ -117,6 +118,16 @@ def _name(claims: dict, fallback: str) -> str:
     return name.strip() if name and name.strip() else fallback
 
 
+def _language(claims: dict) -> str | None:
+    """The company's `locale` for the person ("es-MX"), else what their browser asks for."""
+    locale = claims.get("locale")
+    if isinstance(locale, str):
+        code = locale.replace("_", "-").split("-")[0].lower()
+        if code in LANGUAGES:
+            return code
+    return browser_language()
+
+
 def _create(session: Session, settings: Settings, claims: dict) -> User:
     # Imported here: people.services imports auth's services, and auth imports this module.
     from trainer.people.services import PersonError, create_user
@@ -142,6 +153,7 @@ def _create(session: Session, settings: Settings, claims: dict) -> User:
             name=_name(claims, email.split("@")[0] if email else f"Employee {value}"),
             team=settings.default_team,
             timezone=current_app.config["DEFAULT_TIMEZONE"],
+            language=_language(claims),
         )
     except PersonError as error:
         session.rollback()

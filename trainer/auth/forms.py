@@ -15,6 +15,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, Regexp, Validation
 
 from trainer.auth.passwords import password_problem
 from trainer.auth.pins import pin_problem
+from trainer.languages import LANGUAGES
 
 
 def new_password(_form, field) -> None:
@@ -184,16 +185,12 @@ class CardForm(FlaskForm):
 
 
 class LanguageForm(FlaskForm):
-    """The language a person reads lessons in; each named in its own language."""
+    """The language a person reads pages, mail and lessons in; each named in its own."""
 
     language = SelectField(
-        "Language",
+        _l("Language"),
         id="language-choice",  # "language" is the id of the Account page's section
-        choices=[
-            SelectChoice("en", "English"),
-            SelectChoice("es", "Español"),
-            SelectChoice("pl", "Polski"),
-        ],
-        validators=[DataRequired(message="Choose a language.")],
+        choices=[SelectChoice(code, name) for code, name in LANGUAGES.items()],
+        validators=[DataRequired(message=_l("Choose a language."))],
     )
-    submit = SubmitField("Save language")
+    submit = SubmitField(_l("Save language"))

@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 from trainer.auth import bp, signin, throttle
 from trainer.auth.forms import JoinForm, JoinLookupForm, LogoutForm
 from trainer.extensions import db
+from trainer.languages import browser_language
 from trainer.people import joining
 from trainer.people.services import PersonError
 
@@ -78,6 +79,7 @@ def join(code: str):
             how=form.how.data,
             pin=form.pin.data or "",
             password=form.password.data or "",
+            language=browser_language(),
         )
         try:
             user = joining.join(db.session, found.code, joiner)

@@ -17,6 +17,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from trainer.auth import device, sessions
 from trainer.extensions import db
+from trainer.languages import remember_language
 from trainer.models import User, utcnow
 
 # A browser remembers which accounts signed in on it, so their owners are not slowed down
@@ -110,6 +111,7 @@ def start(user: User, *, remember: bool = False) -> None:
     renew_csrf()
     days = current_app.config["REMEMBER_DAYS"]
     login_user(user, remember=remember, duration=timedelta(days=days))
+    remember_language(user.language)
 
 
 def finish(user: User, *, remember: bool = False, to: str | None = None, status: int = 302):
@@ -127,6 +129,7 @@ def end_here() -> None:
     if current_user.is_authenticated:
         sessions.end(db.session, current_user)
     logout_user()
+    remember_language(None)
     renew_csrf()
 
 

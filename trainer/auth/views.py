@@ -11,6 +11,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from trainer.auth import bp, company_accounts, oidc, reset, sessions, signin
@@ -28,6 +29,7 @@ from trainer.auth.passwords import MIN_LENGTH
 from trainer.auth.services import authenticate, change_password
 from trainer.content.translated import language_of
 from trainer.extensions import db
+from trainer.languages import remember_language
 from trainer.messages import push
 from trainer.models import User, UserSession
 from trainer.notify.forms import RemindersForm
@@ -174,7 +176,8 @@ def language():
         except PersonError as error:
             form.language.errors = [error.message]
         else:
-            flash("Your language is saved.", "success")
+            remember_language(current_user.language)
+            flash(_("Your language is saved."), "success")
             return redirect(url_for("auth.account", _anchor="language-settings"), 303)
     return _account_page(language=form, status=400)
 

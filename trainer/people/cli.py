@@ -24,8 +24,11 @@ users = AppGroup("users", help="Manage accounts from the command line.")
     "--password", default=None, help="Password (asked for when neither it nor --pin is given)."
 )
 @click.option("--pin", default=None, help="Six-digit PIN for the team's enrolled tablet.")
+@click.option(
+    "--language", default=None, help="en, es or pl (default: the DEFAULT_LANGUAGE setting)."
+)
 def create_command(
-    email, employee_number, phone, name, role, job_role, team, timezone, password, pin
+    email, employee_number, phone, name, role, job_role, team, timezone, password, pin, language
 ) -> None:
     """Create an account, e.g. the first admin, or someone without email who signs in on the
     team's tablet (--employee-number and --pin)."""
@@ -49,6 +52,7 @@ def create_command(
             job_role=job_role,
             team=team,
             timezone=timezone,
+            language=language,
         )
     except PersonError as error:
         db.session.rollback()

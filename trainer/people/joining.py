@@ -140,6 +140,7 @@ class Joiner:
     pin: str = ""
     password: str = ""
     timezone: str = ""
+    language: str | None = None  # what their browser asks for; None: DEFAULT_LANGUAGE
 
 
 def join(session: Session, code_text: str, joiner: Joiner) -> User:
@@ -177,6 +178,7 @@ def join(session: Session, code_text: str, joiner: Joiner) -> User:
             role="learner",
             timezone=joiner.timezone or current_app.config["DEFAULT_TIMEZONE"],
             hire_date=utcnow().date(),
+            language=joiner.language,
         )
     except PersonError:
         session.rollback()

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from trainer.auth.passwords import hash_password, password_problem
 from trainer.auth.pins import hash_pin, pin_problem
 from trainer.auth.services import normalise_email
+from trainer.languages import LANGUAGES
 from trainer.learn.enrolment import enrol_by_role
 from trainer.models import ROLES, JobRole, Team, User
 
@@ -186,10 +187,11 @@ def create_user(
     employee_number: str | None = None,
     phone: str | None = None,
     pin: str | None = None,
+    language: str | None = None,
 ) -> User:
     """Validate and add a person (not committed), enrolled on their job role's path if they are
-    a learner. They need an email, an employee number or a phone number. Raises `PersonError`
-    naming the bad field."""
+    a learner. They need an email, an employee number or a phone number; `language` None means
+    the DEFAULT_LANGUAGE setting. Raises `PersonError` naming the bad field."""
     email = check_email(session, email) if (email or "").strip() else None
     employee_number = check_employee_number(session, employee_number)
     phone = check_phone(phone)
@@ -203,6 +205,7 @@ def create_user(
     if problem:
         raise PersonError("pin", _field_problem(problem))
     check_timezone(timezone)
+    language = check_language(language)
     job = check_job_role(session, job_role)
     user = User(
         email=email,
@@ -216,6 +219,7 @@ def create_user(
         team=get_or_create_team(session, team) if team else None,
         timezone=timezone,
         hire_date=hire_date,
+        language=language,
     )
     session.add(user)
     session.flush()
@@ -224,12 +228,19 @@ def create_user(
     return user
 
 
-def change_language(session: Session, user: User, language: str) -> None:
-    """Set the language `user` reads lessons in ("en", or one lessons are translated into) and
-    commit. Their answers, cards and streak stay as they are: they belong to no language."""
-    from trainer.content.specs import LANGUAGES
+def check_language(language: str | None) -> str | None:
+    """One of the platform's languages, or None for the DEFAULT_LANGUAGE setting."""
+    if not language:
+        return None
+    if language not in LANGUAGES:
+        raise PersonError(
+            "language", _("must be one of %(languages)s", languages=", ".join(LANGUAGES))
+        )
+    return language
 
-    if language != "en" and language not in LANGUAGES:
-        raise PersonError("language", "Choose one of the languages offered.")
-    user.language = language
+
+def change_language(session: Session, user: User, language: str) -> None:
+    """Set the language `user` reads pages, mail and lessons in, and commit. Their answers,
+    cards and streak stay as they are: they belong to no language."""
+    user.language = check_language(language) or user.language
     session.commit()
