@@ -295,8 +295,8 @@ def test_the_account_page_sets_the_language_and_keeps_progress(es_app, client):
     client.post(url, data={"choice": ["0"], "token": token, "shown": "0"})
 
     account = page(client, "/account")
-    assert '<label for="language">Language</label>' in account
-    assert account.count('id="language"') == 1  # the label names the select, nothing else
+    assert '<label for="language-choice">Language</label>' in account
+    assert account.count('id="language-choice"') == 1  # the label names the select alone
     assert '<option selected value="en">English</option>' in account
     assert '<option value="es">Español</option>' in account
     assert '<option value="pl">Polski</option>' in account
