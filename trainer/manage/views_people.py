@@ -48,13 +48,17 @@ def team_page():
             list(
                 db.session.scalars(
                     select(User).where(
-                        User.id.in_({row.user_id for row in view.page.items + view.attention})
+                        User.id.in_(
+                            {row.user_id for row in view.page.items}
+                            | {row.user_id for row in view.attention[: team.ATTENTION_SHOWN]}
+                        )
                     )
                 )
             ),
         ),  # fmt: skip
         columns=team.COLUMNS,
         statuses=team.STATUSES,
+        attention_shown=team.ATTENTION_SHOWN,
         chart=chart,
         points=view.chart,
     )
