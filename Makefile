@@ -6,7 +6,7 @@ FLASK   := $(BIN)/flask --app trainer
 HOST    ?= 127.0.0.1
 PORT    ?= 5000
 
-.PHONY: install install-test run scheduler test lint format db content demo chromium postgres oidc-provider oidc-dev clean bench
+.PHONY: install install-test translations messages run scheduler test lint format db content demo chromium postgres oidc-provider oidc-dev clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,8 +20,20 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 	$(BIN)/pip install -q -e '.[test]'
 	touch $@
 
-install: $(VENV)/.installed
-install-test: $(VENV)/.installed-test
+install: $(VENV)/.installed translations
+install-test: $(VENV)/.installed-test translations
+
+# The interface in other languages: English is the source; each catalog is compiled beside its
+# .po file (the .mo files are not kept in git). `make messages` gathers new strings into them.
+CATALOGS := trainer/translations
+PO := $(wildcard $(CATALOGS)/*/LC_MESSAGES/messages.po)
+$(CATALOGS)/%/LC_MESSAGES/messages.mo: $(CATALOGS)/%/LC_MESSAGES/messages.po | $(VENV)/.installed
+	$(BIN)/pybabel compile -i $< -o $@
+translations: $(PO:.po=.mo)
+
+messages: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg --sort-by-file --no-wrap -o $(CATALOGS)/messages.pot .
+	$(BIN)/pybabel update -i $(CATALOGS)/messages.pot -d $(CATALOGS) --no-wrap --ignore-obsolete
 
 db: install
 	$(FLASK) db upgrade

@@ -46,6 +46,9 @@ class Config:
     MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 1024 * 1024)
     IMPORT_MAX_CONTENT_LENGTH = _int("IMPORT_MAX_CONTENT_LENGTH", 5 * 1024 * 1024)
     CONTENT_DIR = os.environ.get("CONTENT_DIR", str(BASE_DIR))
+    # The language of people who have not chosen one and whose browser asks for none we have
+    # (en, es, pl; trainer/languages.py).
+    DEFAULT_LANGUAGE = os.environ.get("DEFAULT_LANGUAGE", "en")
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

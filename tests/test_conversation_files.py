@@ -794,3 +794,17 @@ def test_the_guides_check_of_the_starter_library_with_its_examples_is_what_check
     assert result.exit_code == 0, result.output
     shown = guide_block("well, it says what it found", "text")
     assert "$ flask --app trainer content check\n" + result.output == shown
+
+
+def test_the_shipped_conversations_cover_the_starter_moments_with_room_to_go_wrong() -> None:
+    library = load_library(ROOT)
+    assert library.problems == []
+    conversations = library.conversations
+    assert len(conversations) >= 8
+    assert any(c.path.endswith(".twee") for c in conversations.values())
+    for conversation in conversations.values():
+        decisions = [n for n in conversation.nodes.values() if not n.is_ending]
+        endings = [n.ending for n in conversation.nodes.values() if n.is_ending]
+        assert len(decisions) >= 6, conversation.path
+        assert len(endings) >= 3, conversation.path
+        assert {"good", "mixed", "poor"} <= set(endings), conversation.path

@@ -69,7 +69,7 @@ def create_app(config_class: type | str | None = None, test_config: dict | None 
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
-    from trainer import database, web
+    from trainer import database, languages, web
     from trainer.extensions import csrf, db, login_manager, migrate
 
     database.install()
@@ -79,6 +79,7 @@ def create_app(config_class: type | str | None = None, test_config: dict | None 
     web.init_request_guards(app)  # before CSRF: they decide how much of a body may be read
     csrf.init_app(app)
     login_manager.init_app(app)
+    languages.init_app(app)
 
     from trainer import auth, errors
     from trainer.admin import bp as admin_bp

@@ -11,18 +11,19 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
 from markupsafe import escape
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from trainer.auth import sessions
 from trainer.auth.passwords import hash_password, password_problem
+from trainer.languages import speaking
 from trainer.messages.outbox import queue_message
 from trainer.models import Invitation, User, utcnow
 from trainer.models.base import use_once
 
 LIFETIME = timedelta(days=7)
-SUBJECT = "Set your Frontline Trainer password"
 KIND = "invitation"
 
 
@@ -38,25 +39,28 @@ def invitation_link(token: str) -> str:
     return f"{current_app.config['PUBLIC_URL']}/welcome/{token}"
 
 
-def _mail(user: User, link: str) -> tuple[str, str]:
+def _mail(user: User, link: str) -> tuple[str, str, str]:
+    """Subject, text and HTML of the invitation, in the person's language."""
     days = LIFETIME.days
-    text = (
-        f"Hello {user.first_name},\n\n"
+    hello = _("Hello %(name)s,", name=user.first_name)
+    ready = _(
         "An account on Frontline Trainer is ready for you. Open this link to choose your "
-        f"password and sign in:\n\n{link}\n\n"
-        f"The link works once and for {days} days. If it has expired, ask your admin for a "
-        "new one.\n"
+        "password and sign in:"
     )
+    lasts = _(
+        "The link works once and for %(days)d days. If it has expired, ask your admin for a "
+        "new one.",
+        days=days,
+    )
+    text = f"{hello}\n\n{ready}\n\n{link}\n\n{lasts}\n"
+    button = _("Set your password")
+    copy = _("Or copy this address into your browser:")
     html = (
-        f"<p>Hello {escape(user.first_name)},</p>"
-        "<p>An account on Frontline Trainer is ready for you. Open this link to choose your "
-        "password and sign in:</p>"
-        f'<p><a href="{escape(link)}">Set your password</a></p>'
-        f"<p>Or copy this address into your browser: {escape(link)}</p>"
-        f"<p>The link works once and for {days} days. If it has expired, ask your admin for a "
-        "new one.</p>"
+        f"<p>{escape(hello)}</p><p>{escape(ready)}</p>"
+        f'<p><a href="{escape(link)}">{escape(button)}</a></p>'
+        f"<p>{escape(copy)} {escape(link)}</p><p>{escape(lasts)}</p>"
     )
-    return text, html
+    return _("Set your Frontline Trainer password"), text, html
 
 
 def cancel_invitations(session: Session, user: User) -> None:
@@ -86,11 +90,12 @@ def send_invitation(session: Session, user: User) -> Invitation:
         user_id=user.id, token_hash=token_hash(token), created_at=now, expires_at=now + LIFETIME
     )
     session.add(invitation)
-    text, html = _mail(user, invitation_link(token))
+    with speaking(user):
+        subject, text, html = _mail(user, invitation_link(token))
     queue_message(
         session,
         to=user.email,
-        subject=SUBJECT,
+        subject=subject,
         text=text,
         html=html,
         kind=KIND,

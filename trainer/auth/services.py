@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from babel.dates import format_date
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from markupsafe import escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from trainer.auth import sessions, throttle
 from trainer.auth.passwords import hash_password, needs_rehash, password_problem, verify_password
+from trainer.languages import speaking
 from trainer.messages.outbox import queue_message
 from trainer.models import User, utcnow
 
@@ -143,30 +147,44 @@ def change_password(
     return PasswordChange()
 
 
+def password_changed_mail(first_name: str, device: str, now) -> tuple[str, str, str]:
+    """Subject, text and HTML of the notice, in the current language."""
+    when = _(
+        "%(day)s at %(time)s UTC",
+        day=format_date(now.date(), "long", locale=get_locale() or "en"),
+        time=now.strftime("%H:%M"),
+    )
+    if device and device != "Unknown browser":
+        changed = _(
+            "The password of your Frontline Trainer account was changed on %(device)s on %(when)s.",
+            device=device,
+            when=when,
+        )
+    else:
+        changed = _(
+            "The password of your Frontline Trainer account was changed on %(when)s.", when=when
+        )
+    hello = _("Hello %(name)s,", name=first_name)
+    others = _("Every other device signed in to your account has been signed out.")
+    advice = _(
+        "If this was you, there is nothing to do. If it was not, tell your manager or "
+        "administrator now so they can lock the account and send you a new link."
+    )
+    text = f"{hello}\n\n{changed} {others}\n\n{advice}\n"
+    html = f"<p>{escape(hello)}</p><p>{escape(changed)} {escape(others)}</p><p>{escape(advice)}</p>"
+    return _("Your Frontline Trainer password was changed"), text, html
+
+
 def tell_password_changed(session: Session, user: User, device: str = "") -> None:
     """Queue the mail that tells a person their password changed (not committed)."""
     if not user.email:
         return
-    on = f" on {device}" if device and device != "Unknown browser" else ""
-    when = f"{utcnow():%-d %B %Y at %H:%M} UTC"
-    text = (
-        f"Hello {user.first_name},\n\n"
-        f"The password of your Frontline Trainer account was changed{on} on {when}. "
-        "Every other device signed in to your account has been signed out.\n\n"
-        "If this was you, there is nothing to do. If it was not, tell your manager or "
-        "administrator now so they can lock the account and send you a new link.\n"
-    )
-    html = (
-        f"<p>Hello {escape(user.first_name)},</p>"
-        f"<p>The password of your Frontline Trainer account was changed{escape(on)} on "
-        f"{escape(when)}. Every other device signed in to your account has been signed out.</p>"
-        "<p>If this was you, there is nothing to do. If it was not, tell your manager or "
-        "administrator now so they can lock the account and send you a new link.</p>"
-    )
+    with speaking(user):
+        subject, text, html = password_changed_mail(user.first_name, device, utcnow())
     queue_message(
         session,
         to=user.email,
-        subject="Your Frontline Trainer password was changed",
+        subject=subject,
         text=text,
         html=html,
         kind="security",

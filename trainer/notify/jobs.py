@@ -18,6 +18,7 @@ from flask import current_app
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
+from trainer.languages import speaking
 from trainer.learn.enrolment import Onboarding, onboarding
 from trainer.messages import channels
 from trainer.models import (
@@ -185,16 +186,17 @@ def _remind(session: Session, user_id: int, day: date, now: datetime) -> bool:
     # The same estimate as the Today page, so the mail and the page agree.
     minutes = max(1, round(questions * refresher.budget_seconds / len(refresher.item_ids) / 60))
     base = _public_url()
-    mail = reminder_mail(
-        first_name=user.first_name,
-        questions=questions,
-        minutes=minutes,
-        started=bool(answered),
-        streak=streak(session, user, now),
-        reminder_time=user.reminder_time,
-        refresher_url=f"{base}/refresher",
-        settings_url=f"{base}/reminders/{reminder_token(user)}",
-    )
+    with speaking(user):
+        mail = reminder_mail(
+            first_name=user.first_name,
+            questions=questions,
+            minutes=minutes,
+            started=bool(answered),
+            streak=streak(session, user, now),
+            reminder_time=user.reminder_time,
+            refresher_url=f"{base}/refresher",
+            settings_url=f"{base}/reminders/{reminder_token(user)}",
+        )
     return notify_once(
         session,
         user,
@@ -392,14 +394,15 @@ def _tell_learner(
     user = session.get(User, learner_id)
     if user is None:
         return False
-    mail = overdue_mail(
-        first_name=user.first_name,
-        lessons=[
-            OverdueLesson(step.title, due, f"{base}/lessons/{step.lesson_key}")
-            for step, due in items
-        ],
-        today_url=f"{base}/",
-    )
+    with speaking(user):
+        mail = overdue_mail(
+            first_name=user.first_name,
+            lessons=[
+                OverdueLesson(step.title, due, f"{base}/lessons/{step.lesson_key}")
+                for step, due in items
+            ],
+            today_url=f"{base}/",
+        )
     return notify_once_for_all(
         session,
         user,
@@ -424,11 +427,12 @@ def _tell_manager(
     manager = session.get(User, manager_id)
     if manager is None:
         return False
-    mail = overdue_report_mail(
-        first_name=manager.first_name,
-        items=[OverdueItem(learner.name, step.title, due) for learner, step, due in items],
-        url=f"{base}/",
-    )
+    with speaking(manager):
+        mail = overdue_report_mail(
+            first_name=manager.first_name,
+            items=[OverdueItem(learner.name, step.title, due) for learner, step, due in items],
+            url=f"{base}/",
+        )
     return notify_once_for_all(
         session,
         manager,
@@ -514,7 +518,8 @@ def _send_digest(
     if manager is None or not team_ids:
         return False
     teams = sorted((weeks[t] for t in team_ids if t in weeks), key=lambda team: team.name)
-    mail = digest_mail(first_name=manager.first_name, week=week, teams=teams, url=f"{base}/")
+    with speaking(manager):
+        mail = digest_mail(first_name=manager.first_name, week=week, teams=teams, url=f"{base}/")
     return notify_once(
         session,
         manager,

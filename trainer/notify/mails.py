@@ -1,7 +1,8 @@
 """The words of each notification mail: plain text for every reader, simple HTML beside it.
 
 Built without templates: jobs run outside a request, where the page templates' context is not
-available. Everything that comes from people or content is escaped in the HTML.
+available. Everything that comes from people or content is escaped in the HTML. The words are in
+the current language: callers wrap a mail in `trainer.languages.speaking(person)`.
 """
 
 from __future__ import annotations
@@ -9,6 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, time
 
+from babel.dates import format_date
+from flask_babel import get_locale, ngettext
+from flask_babel import gettext as _
 from markupsafe import escape
 
 # Inline styles: mail clients drop <style> blocks and linked sheets.
@@ -33,8 +37,8 @@ class Mail:
 
 
 def day_label(day: date) -> str:
-    """'Tue 2 Dec' (no %-d: it is not portable)."""
-    return f"{day:%a} {day.day} {day:%b}"
+    """'Tue 2 Dec' in English, 'mar 2 dic' in Spanish: the day as a calendar shows it."""
+    return format_date(day, "EEE d MMM", locale=get_locale() or "en")
 
 
 def _page(*parts: str) -> str:
@@ -48,6 +52,14 @@ def _p(html: str, style: str = "") -> str:
 def _link(url: str, label: str, style: str = "") -> str:
     style_attr = f' style="{style}"' if style else ""
     return f'<a href="{escape(url)}"{style_attr}>{escape(label)}</a>'
+
+
+def _due(day: date) -> str:
+    return _("due %(day)s", day=day_label(day))
+
+
+def _hi(first_name: str) -> str:
+    return _("Hi %(name)s,", name=first_name)
 
 
 # -- the daily reminder ----------------------------------------------------------------------
@@ -64,22 +76,46 @@ def reminder_mail(
     refresher_url: str,
     settings_url: str,
 ) -> Mail:
-    size = f"{questions} question{'' if questions == 1 else 's'}"
-    length = f"about {minutes} minute{'' if minutes == 1 else 's'}"
+    size = ngettext("%(num)d question", "%(num)d questions", questions)
+    length = ngettext("about %(num)d minute", "about %(num)d minutes", minutes)
     if started:
-        ready = f"You are part way through today's refresher: {size} to go, {length}."
+        ready = _(
+            "You are part way through today's refresher: %(size)s to go, %(length)s.",
+            size=size,
+            length=length,
+        )
+        short = _(
+            "Hi %(name)s, you are part way through today's refresher: %(size)s to go, %(length)s.",
+            name=first_name,
+            size=size,
+            length=length,
+        )
     else:
-        ready = f"Your refresher for today is ready: {size}, {length}."
-    why = "It asks about what you are closest to forgetting, so a few minutes now keeps it fresh."
+        ready = _(
+            "Your refresher for today is ready: %(size)s, %(length)s.", size=size, length=length
+        )
+        short = _(
+            "Hi %(name)s, your refresher for today is ready: %(size)s, %(length)s.",
+            name=first_name,
+            size=size,
+            length=length,
+        )
+    why = _(
+        "It asks about what you are closest to forgetting, so a few minutes now keeps it fresh."
+    )
     if streak:
-        streak_line = f"You're on a {streak}-day streak. Today's refresher keeps it going."
+        streak_line = _(
+            "You're on a %(days)d-day streak. Today's refresher keeps it going.", days=streak
+        )
     else:
-        streak_line = "Do it today to start a streak."
-    action = "Finish your refresher" if started else "Start your refresher"
-    footer = f"You get this reminder at {reminder_time:%H:%M} on days when something is due."
+        streak_line = _("Do it today to start a streak.")
+    action = _("Finish your refresher") if started else _("Start your refresher")
+    at = reminder_time.strftime("%H:%M")
+    footer = _("You get this reminder at %(time)s on days when something is due.", time=at)
+    stop = _("Snooze or stop these reminders")
     text = "\n".join(
         [
-            f"Hi {first_name},",
+            _hi(first_name),
             "",
             ready,
             why,
@@ -90,23 +126,22 @@ def reminder_mail(
             "",
             "--",
             footer,
-            f"Snooze or stop these reminders: {settings_url}",
+            f"{stop}: {settings_url}",
         ]
     )
     html = _page(
-        _p(f"Hi {escape(first_name)},"),
+        _p(escape(_hi(first_name))),
         _p(f"<strong>{escape(ready)}</strong> {escape(why)}"),
         _p(escape(streak_line)),
         _p(_link(refresher_url, action, _BUTTON)),
-        _p(
-            f"{escape(footer)}<br>{_link(settings_url, 'Snooze or stop these reminders')}",
-            _SMALL,
-        ),
+        _p(f"{escape(footer)}<br>{_link(settings_url, stop)}", _SMALL),
     )
-    subject = f"Your {minutes}-minute refresher is {'waiting' if started else 'ready'}"
-    short = f"Hi {first_name}, {ready[0].lower()}{ready[1:]}"
+    if started:
+        subject = _("Your %(minutes)d-minute refresher is waiting", minutes=minutes)
+    else:
+        subject = _("Your %(minutes)d-minute refresher is ready", minutes=minutes)
     if streak:
-        short += f" You're on a {streak}-day streak."
+        short += " " + _("You're on a %(days)d-day streak.", days=streak)
     return Mail(subject, text, html, short, refresher_url)
 
 
@@ -122,33 +157,44 @@ class OverdueLesson:
 
 def overdue_mail(*, first_name: str, lessons: list[OverdueLesson], today_url: str) -> Mail:
     if len(lessons) == 1:
-        subject = f"Overdue: {lessons[0].title}"
-        intro = "This onboarding lesson is past its due date:"
+        subject = _("Overdue: %(lesson)s", lesson=lessons[0].title)
+        intro = _("This onboarding lesson is past its due date:")
     else:
-        subject = f"{len(lessons)} onboarding lessons are overdue"
-        intro = "These onboarding lessons are past their due dates:"
-    outro = "Each lesson takes five minutes or less."
+        subject = ngettext(
+            "%(num)d onboarding lesson is overdue",
+            "%(num)d onboarding lessons are overdue",
+            len(lessons),
+        )
+        intro = _("These onboarding lessons are past their due dates:")
+    outro = _("Each lesson takes five minutes or less.")
+    training = _("Your training")
     text = "\n".join(
-        [f"Hi {first_name},", "", intro, ""]
-        + [f"- {lesson.title} (due {day_label(lesson.due)}): {lesson.url}" for lesson in lessons]
-        + ["", outro, "", f"Your training: {today_url}"]
+        [_hi(first_name), "", intro, ""]
+        + [f"- {lesson.title} ({_due(lesson.due)}): {lesson.url}" for lesson in lessons]
+        + ["", outro, "", f"{training}: {today_url}"]
     )
     items = "".join(
-        f"<li>{_link(lesson.url, lesson.title)} (due {day_label(lesson.due)})</li>"
+        f"<li>{_link(lesson.url, lesson.title)} ({escape(_due(lesson.due))})</li>"
         for lesson in lessons
     )
     html = _page(
-        _p(f"Hi {escape(first_name)},"),
+        _p(escape(_hi(first_name))),
         _p(escape(intro)),
         f"<ul>{items}</ul>",
         _p(escape(outro)),
-        _p(_link(today_url, "Open your training", _BUTTON)),
+        _p(_link(today_url, _("Open your training"), _BUTTON)),
     )
     if len(lessons) == 1:
-        short = f"{lessons[0].title} was due {day_label(lessons[0].due)}. {outro}"
-        return Mail(subject, text, html, short, lessons[0].url)
-    short = f"{len(lessons)} of your onboarding lessons are past their due dates. {outro}"
-    return Mail(subject, text, html, short, today_url)
+        short = _(
+            "%(lesson)s was due %(day)s.", lesson=lessons[0].title, day=day_label(lessons[0].due)
+        )
+        return Mail(subject, text, html, f"{short} {outro}", lessons[0].url)
+    short = ngettext(
+        "%(num)d of your onboarding lessons is past its due date.",
+        "%(num)d of your onboarding lessons are past their due dates.",
+        len(lessons),
+    )
+    return Mail(subject, text, html, f"{short} {outro}", today_url)
 
 
 @dataclass(frozen=True)
@@ -161,31 +207,49 @@ class OverdueItem:
 def overdue_report_mail(*, first_name: str, items: list[OverdueItem], url: str) -> Mail:
     learners = sorted({item.learner for item in items})
     count = len(items)
-    lessons = "lesson is" if count == 1 else "lessons are"
-    who = learners[0] if len(learners) == 1 else f"{len(learners)} people"
-    subject = f"Overdue onboarding: {count} {'lesson' if count == 1 else 'lessons'} ({who})"
-    intro = f"{count} onboarding {lessons} newly past due in your team:"
+    if len(learners) == 1:
+        who = learners[0]
+    else:
+        who = ngettext("%(num)d person", "%(num)d people", len(learners))
+    subject = ngettext(
+        "Overdue onboarding: %(num)d lesson (%(who)s)",
+        "Overdue onboarding: %(num)d lessons (%(who)s)",
+        count,
+        who=who,
+    )
+    intro = ngettext(
+        "%(num)d onboarding lesson is newly past due in your team:",
+        "%(num)d onboarding lessons are newly past due in your team:",
+        count,
+    )
+    short = ngettext(
+        "%(num)d onboarding lesson is newly past due in your team (%(who)s).",
+        "%(num)d onboarding lessons are newly past due in your team (%(who)s).",
+        count,
+        who=who,
+    )
+    once = _("You will hear about each lesson once.")
     rows = sorted(items, key=lambda i: (i.learner, i.due, i.title))
     text = "\n".join(
-        [f"Hi {first_name},", "", intro, ""]
-        + [f"- {i.learner}: {i.title} (due {day_label(i.due)})" for i in rows]
-        + ["", "You will hear about each lesson once.", "", f"Frontline Trainer: {url}"]
+        [_hi(first_name), "", intro, ""]
+        + [f"- {i.learner}: {i.title} ({_due(i.due)})" for i in rows]
+        + ["", once, "", f"Frontline Trainer: {url}"]
     )
     table_rows = "".join(
         f'<tr><td style="{_CELL}">{escape(i.learner)}</td><td style="{_CELL}">'
-        f'{escape(i.title)}</td><td style="{_CELL}">{day_label(i.due)}</td></tr>'
+        f'{escape(i.title)}</td><td style="{_CELL}">{escape(day_label(i.due))}</td></tr>'
         for i in rows
     )
-    html = _page(
-        _p(f"Hi {escape(first_name)},"),
-        _p(escape(intro)),
-        '<table style="border-collapse:collapse">'
-        f'<tr><th style="{_CELL}">Person</th><th style="{_CELL}">Lesson</th>'
-        f'<th style="{_CELL}">Was due</th></tr>{table_rows}</table>',
-        _p("You will hear about each lesson once.", _SMALL),
-        _p(_link(url, "Open Frontline Trainer", _BUTTON)),
+    head = "".join(
+        f'<th style="{_CELL}">{escape(h)}</th>' for h in (_("Person"), _("Lesson"), _("Was due"))
     )
-    short = f"{count} onboarding {lessons} newly past due in your team ({who})."
+    html = _page(
+        _p(escape(_hi(first_name))),
+        _p(escape(intro)),
+        f'<table style="border-collapse:collapse"><tr>{head}</tr>{table_rows}</table>',
+        _p(escape(once), _SMALL),
+        _p(_link(url, _("Open Frontline Trainer"), _BUTTON)),
+    )
     return Mail(subject, text, html, short, url)
 
 
@@ -203,13 +267,18 @@ class MemberWeek:
 
     @property
     def path(self) -> str:
-        return f"{self.done}/{self.total}" if self.total else "no path"
+        return f"{self.done}/{self.total}" if self.total else _("no path")
 
     @property
     def refreshers(self) -> str:
         if not self.refreshers_planned:
-            return "none planned"
-        return f"{self.refreshers_done}/{self.refreshers_planned} days"
+            return _("none planned")
+        return ngettext(
+            "%(done)d/%(num)d day",
+            "%(done)d/%(num)d days",
+            self.refreshers_planned,
+            done=self.refreshers_done,
+        )
 
 
 @dataclass(frozen=True)
@@ -221,41 +290,44 @@ class TeamWeek:
 
 def _weakest_line(team: TeamWeek) -> str:
     if not team.weakest:
-        return "Weakest skills: no answers yet."
-    return "Weakest skills: " + ", ".join(f"{label} ({pct}%)" for label, pct in team.weakest)
+        return _("Weakest skills: no answers yet.")
+    skills = ", ".join(f"{label} ({pct}%)" for label, pct in team.weakest)
+    return _("Weakest skills: %(skills)s", skills=skills)
 
 
-_DIGEST_NOTE = (
-    "Refreshers done counts the daily refreshers finished out of those planned in the last "
-    "7 days. Weakest skills are the skills the team is most likely to have forgotten today."
-)
+def _digest_note() -> str:
+    return _(
+        "Refreshers done counts the daily refreshers finished out of those planned in the last "
+        "7 days. Weakest skills are the skills the team is most likely to have forgotten today."
+    )
 
 
 def digest_mail(*, first_name: str, week: str, teams: list[TeamWeek], url: str) -> Mail:
     names = ", ".join(team.name for team in teams)
-    subject = f"Your team's week in training ({week}): {names}"
-    text_lines = [
-        f"Hi {first_name},",
-        "",
-        f"Here is how your team is doing. {_DIGEST_NOTE}",
-    ]
-    html_parts = [
-        _p(f"Hi {escape(first_name)},"),
-        _p(f"Here is how your team is doing. {_DIGEST_NOTE}"),
-    ]
-    headers = ("Person", "Onboarding path", "Overdue", "Refreshers done")
+    subject = _("Your team's week in training (%(week)s): %(teams)s", week=week, teams=names)
+    intro = _("Here is how your team is doing.") + " " + _digest_note()
+    text_lines = [_hi(first_name), "", intro]
+    html_parts = [_p(escape(_hi(first_name))), _p(escape(intro))]
+    headers = (_("Person"), _("Onboarding path"), _("Overdue"), _("Refreshers done"))
     for team in teams:
         text_lines += ["", team.name, "=" * len(team.name)]
         if not team.members:
-            text_lines.append("No active learners in this team.")
-            html_parts += [f"<h2>{escape(team.name)}</h2>", _p("No active learners.")]
+            text_lines.append(_("No active learners in this team."))
+            html_parts += [f"<h2>{escape(team.name)}</h2>", _p(escape(_("No active learners.")))]
             continue
         for m in team.members:
             text_lines.append(
-                f"- {m.name}: path {m.path}, {m.overdue} overdue, refreshers {m.refreshers}"
+                "- "
+                + _(
+                    "%(name)s: path %(path)s, %(overdue)d overdue, refreshers %(refreshers)s",
+                    name=m.name,
+                    path=m.path,
+                    overdue=m.overdue,
+                    refreshers=m.refreshers,
+                )
             )
         text_lines.append(_weakest_line(team))
-        head = "".join(f'<th style="{_CELL}">{h}</th>' for h in headers)
+        head = "".join(f'<th style="{_CELL}">{escape(h)}</th>' for h in headers)
         body = "".join(
             "<tr>"
             + "".join(
@@ -271,7 +343,7 @@ def digest_mail(*, first_name: str, week: str, teams: list[TeamWeek], url: str) 
             _p(escape(_weakest_line(team))),
         ]
     text_lines += ["", f"Frontline Trainer: {url}"]
-    html_parts.append(_p(_link(url, "Open Frontline Trainer", _BUTTON)))
+    html_parts.append(_p(_link(url, _("Open Frontline Trainer"), _BUTTON)))
     return Mail(subject, "\n".join(text_lines), _page(*html_parts))
 
 
@@ -283,22 +355,23 @@ def nudge_mail(
 ) -> Mail:
     """A manager's one-tap reminder: who asks, and the one thing to do next."""
     if lesson:
-        what = f"your next lesson, “{lesson}” ({minutes} min)"
-        subject = f"{manager} asks you to do your next lesson"
-        button = "Start the lesson"
+        what = _("your next lesson, “%(lesson)s” (%(minutes)d min)", lesson=lesson, minutes=minutes)
+        subject = _("%(manager)s asks you to do your next lesson", manager=manager)
+        button = _("Start the lesson")
     else:
-        what = "your refresher: five minutes on the questions you are closest to forgetting"
-        subject = f"{manager} asks you to do your refresher"
-        button = "Start the refresher"
-    text = (
-        f"Hello {first_name},\n\n"
-        f"{manager} asks you to take a few minutes today for {what}.\n\n"
-        f"{button}: {url}\n"
+        what = _("your refresher: five minutes on the questions you are closest to forgetting")
+        subject = _("%(manager)s asks you to do your refresher", manager=manager)
+        button = _("Start the refresher")
+    hello = _("Hello %(name)s,", name=first_name)
+    ask = _(
+        "%(manager)s asks you to take a few minutes today for %(what)s.", manager=manager, what=what
     )
-    html = _page(
-        _p(f"Hello {escape(first_name)},"),
-        _p(f"{escape(manager)} asks you to take a few minutes today for {escape(what)}."),
-        _p(_link(url, button, _BUTTON)),
+    text = f"{hello}\n\n{ask}\n\n{button}: {url}\n"
+    html = _page(_p(escape(hello)), _p(escape(ask)), _p(_link(url, button, _BUTTON)))
+    short = _(
+        "Hi %(name)s, %(manager)s asks you to take a few minutes today for %(what)s.",
+        name=first_name,
+        manager=manager,
+        what=what,
     )
-    short = f"Hi {first_name}, {manager} asks you to take a few minutes today for {what}."
     return Mail(subject, text, html, short, url)

@@ -11,6 +11,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from trainer.languages import speaking
 from trainer.learn.services import assigned_lessons, path_progress
 from trainer.messages import channels
 from trainer.models import Notification, User, utcnow
@@ -45,13 +46,14 @@ def remind(session: Session, manager: User, person: User, now: datetime | None =
         return "already"
     base = current_app.config["PUBLIC_URL"].rstrip("/")
     lesson = _next_lesson(session, person)
-    mail = nudge_mail(
-        first_name=person.first_name,
-        manager=manager.name,
-        lesson=lesson.title if lesson else None,
-        minutes=lesson.minutes if lesson else None,
-        url=f"{base}/lessons/{lesson.key}" if lesson else f"{base}/refresher",
-    )
+    with speaking(person):
+        mail = nudge_mail(
+            first_name=person.first_name,
+            manager=manager.name,
+            lesson=lesson.title if lesson else None,
+            minutes=lesson.minutes if lesson else None,
+            url=f"{base}/lessons/{lesson.key}" if lesson else f"{base}/refresher",
+        )
     sent = notify_once(
         session,
         person,
