@@ -239,6 +239,10 @@ def test_person_form_hints_match_their_controls(admin, client):
         assert not re.search(r"2025-03-31|YYYY|24-hour|like 18:00|[Ww]ritten like", hint)
     response = client.post("/admin/people/new", data=person_data(reminder_time=""))
     assert "Choose the time of the reminder." in text(response)
+    # Summed up at the top too, with a link to the field.
+    assert (
+        '<a href="#reminder_time">Daily reminder time: Choose the time of the reminder.</a>'
+    ) in text(response)
 
 
 def test_new_person_with_bad_fields_keeps_what_was_typed(admin, client):

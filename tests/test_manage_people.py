@@ -371,6 +371,28 @@ def test_team_summary_and_needs_attention_come_first(manager, client):
     assert table(page)[1][0][0] == "Bob Baker"
 
 
+def test_needs_attention_names_the_most_urgent_and_links_to_the_rest(manager, client):
+    with manager.app.app_context():
+        for n in range(10):
+            create_user(
+                db.session,
+                email=f"late{n}@example.com",
+                name=f"Late {n}",
+                password=None,
+                job_role="teller",
+                team="North branch",
+                hire_date=manager.today - timedelta(days=40),
+            )
+        db.session.commit()
+    page = client.get("/manage/").get_data(as_text=True)
+    attention = page.split('<ul class="attention-list">', 1)[1].split("</ul>", 1)[0]
+    assert attention.count("<li>") == team.ATTENTION_SHOWN == 8
+    # Ten lessons overdue before Ann's nine: the eight most overdue, by name among equals.
+    assert "Late 7" in attention and "Late 8" not in attention and "Ann Archer" not in attention
+    assert 'href="/manage/?status=behind">See all 12 people behind</a>' in page
+    assert len(names(client, "/manage/?status=behind")) == 12
+
+
 def test_nobody_behind_says_so(manager, client):
     with manager.app.app_context():
         s = db.session

@@ -374,3 +374,7 @@ def test_built_in_checklists_of_an_older_database_get_their_job_roles(empty_app)
         "phone-greeting": [],
         "bar": [],
     }
+    # The migration's copy agrees with the checklists new databases get.
+    from trainer.manage.observations import BUILTIN_ROLES
+
+    assert {key: roles[key] for key in BUILTIN_ROLES} == BUILTIN_ROLES

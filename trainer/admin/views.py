@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -30,24 +28,13 @@ from trainer.messages.backlog import backlog
 from trainer.messages.channels import LABELS, setup_lines
 from trainer.messages.delivery import delivery_status, message_status
 from trainer.messages.email import message_id
+from trainer.messages.outbox import one_time_link
 from trainer.models import ObservationChecklist, OutboxMessage, Team, User, utcnow
 from trainer.people.services import PersonError
 from trainer.people.zones import timezone_names
 from trainer.web import page_number
 
 PER_PAGE = 50
-# Messages that carry a link working once, which an admin may have to pass on by hand.
-ONE_TIME_KINDS = frozenset({"invitation", "password-reset"})
-_LINK = re.compile(r"https?://[^\s<>\"']+")
-
-
-def one_time_link(message: OutboxMessage) -> str | None:
-    """The one-time link a message carries (the first link of its text), if it is of a kind
-    that carries one."""
-    if message.kind not in ONE_TIME_KINDS:
-        return None
-    found = _LINK.search(message.text or "")
-    return found.group(0).rstrip(".,;)") if found else None
 
 
 @bp.before_request

@@ -96,7 +96,8 @@ BUILTIN_CHECKLISTS = (
     ),
 )
 _DEFAULT_CHANNEL = {c.key: c.channel for c in BUILTIN_CHECKLISTS}
-BUILTIN_ROLES = {c.key: list(c.roles) for c in BUILTIN_CHECKLISTS}
+# The roles of the built-in checklists that are not for everyone (migration 0017 has a copy).
+BUILTIN_ROLES = {c.key: list(c.roles) for c in BUILTIN_CHECKLISTS if c.roles}
 
 
 class ChecklistError(ValueError):

@@ -55,6 +55,7 @@ from trainer.web import page_number, parse_id
 
 PER_PAGE = 50  # a whole floor's team on one page
 REFRESHER_DAYS = 30
+ATTENTION_SHOWN = 8  # "Needs attention" names the most urgent; the Behind filter lists them all
 WEEK_DAYS = 7  # "refreshers done this week": the last seven days of each person's calendar
 STREAK_DAYS = 400  # as far back as trainer.review.refresher.streak looks
 CHART_WEEKS = 12

@@ -42,6 +42,7 @@ def team_page():
         reminded=view.reminded,
         columns=team.COLUMNS,
         statuses=team.STATUSES,
+        attention_shown=team.ATTENTION_SHOWN,
         chart=chart,
         points=view.chart,
     )

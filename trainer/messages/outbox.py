@@ -4,6 +4,7 @@ notification, an invitation)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -13,6 +14,19 @@ from trainer.models import EMAIL, Delivery, OutboxMessage, utcnow
 
 MAX_SUBJECT = 300  # the column's length
 MAX_URL = 500
+# Kinds of message whose link works once (a password link): while mail is kept in the outbox,
+# an admin passes such a link on by hand.
+ONE_TIME_KINDS = frozenset({"invitation", "password-reset"})
+_LINK = re.compile(r"https?://[^\s<>\"']+")
+
+
+def one_time_link(message: OutboxMessage) -> str | None:
+    """The one-time link a message carries (the first link of its text), if it is of a kind
+    that carries one."""
+    if message.kind not in ONE_TIME_KINDS:
+        return None
+    found = _LINK.search(message.text or "")
+    return found.group(0).rstrip(".,;)") if found else None
 
 
 def queue_message(
