@@ -28,7 +28,7 @@ from bench.common import Figure, Result, fmt, machine, verdict
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "benchmarks.md"
-NAMES = ("planning", "answer", "simulation", "views", "content-check")
+NAMES = ("planning", "answer", "simulation", "views", "content-check", "delivery")
 
 
 def _module(name: str):
@@ -40,6 +40,8 @@ def _module(name: str):
         from bench import simulation as module
     elif name == "views":
         from bench import views as module
+    elif name == "delivery":
+        from bench import delivery as module
     else:
         from bench import content as module
     return module
