@@ -158,9 +158,20 @@ def _workers(app, schema: str, count: int, processes: int, workdir: Path) -> tup
     logs = [open(workdir / f"worker-{processes}-{n}.log", "wb") for n in range(processes)]  # noqa: SIM115
     workers = [
         subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", "trainer", "worker", "--threads",
-             str(THREADS)],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "flask",
+                "--app",
+                "trainer",
+                "worker",
+                "--threads",
+                str(THREADS),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )  # fmt: skip
         for log in logs
     ]
