@@ -28,7 +28,15 @@ from bench.common import Figure, Result, fmt, machine, verdict
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "benchmarks.md"
-NAMES = ("planning", "answer", "simulation", "views", "content-check", "delivery")
+NAMES = (
+    "planning",
+    "answer",
+    "simulation",
+    "views",
+    "content-check",
+    "delivery",
+    "planning-workers",
+)
 
 
 def _module(name: str):
@@ -42,6 +50,8 @@ def _module(name: str):
         from bench import views as module
     elif name == "delivery":
         from bench import delivery as module
+    elif name == "planning-workers":
+        from bench import planning_workers as module
     else:
         from bench import content as module
     return module
