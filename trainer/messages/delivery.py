@@ -454,7 +454,10 @@ def deliver_batch(session: Session, now: datetime | None = None) -> DeliveryRepo
     lease = timedelta(seconds=config["DELIVERY_LEASE_SECONDS"])
     claimed_at = _naive_utc(now or utcnow())
     ids = claim_batch(session, claimed_at, config["DELIVERY_BATCH"], _acting(modes), lease)
-    report = DeliveryReport(server=channels.where(EMAIL, config))
+    report = DeliveryReport(
+        server=channels.where(EMAIL, config),
+        sending=[_sending(channel, config) for channel in CHANNELS if modes[channel] == SEND],
+    )
     if not ids:
         return report
     senders = thread_senders(config)
