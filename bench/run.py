@@ -268,6 +268,20 @@ database says every message is sent. Each run starts from a full outbox and a fr
 "exactly once" is the server's count: as many distinct Message-IDs as messages, and none
 accepted twice. The SMTP server, PostgreSQL, Redis and the workers share the machine's two
 cores (and whatever else runs on it, see the load average above).""",
+    "planning-workers": """\
+The `plan-refreshers` job on PostgreSQL (a fresh schema, dropped at the end), first as it runs
+without a broker, in one process, then with BROKER_URL set: the scheduler's run hands out one
+`plan-refreshers-shard` task per range of learner ids (all six time zones are in one local day
+at 09:00 UTC, so the shards are id ranges only), and 4 `flask --app trainer worker --threads 1
+--queue planning` processes, started and ready before the clock starts, plan them; the clock
+stops when every refresher is in and the queue is empty. The data are one learner and one card
+made through the app's models and copied in SQL (`generate_series`): learners in six time
+zones, 40 cards each, due dates spread over ten days either side, then `VACUUM ANALYZE`. The
+check compares an md5 of every (learner, day, items in order) row of the two runs: the shards
+must plan exactly what one process plans. The issue asks for 1,000,000 learners and 40,000,000
+cards; on this 2-core machine, shared with other work, the run uses a smaller size
+(`BENCH_PLANNING_LEARNERS`) and prints a linear extrapolation to that size, labelled as
+such.""",
     "content-check": """\
 `load_library(root)` is the whole of `flask --app trainer content check` and the first step of
 `content sync`: it lists and reads every file (as regular files inside the library, at most
