@@ -142,7 +142,7 @@ def run(quick: bool = False) -> Result:
     from trainer.jobs import queue
     from trainer.review.planning import plan_refreshers
 
-    learners = 20_000 if quick else int(os.environ.get("BENCH_PLANNING_LEARNERS", 250_000))
+    learners = 20_000 if quick else int(os.environ.get("BENCH_PLANNING_LEARNERS", 100_000))
     cards = learners * ITEMS
     schema = f"bench_planning_{os.getpid()}"
     namespace = f"bench-{uuid.uuid4().hex[:8]}"
