@@ -183,6 +183,7 @@ def _workers(app, schema: str, count: int, processes: int, workdir: Path) -> tup
                 if time.monotonic() > deadline or workers[n].poll() is not None:
                     raise RuntimeError(f"worker did not start: {path.read_text()[-2000:]}")
                 time.sleep(0.1)
+        load = os.getloadavg()[0]
         started = time.perf_counter()
         with app.app_context():
             deliver_pending(db.session)  # the scheduler's run: hands out the tasks
@@ -193,6 +194,7 @@ def _workers(app, schema: str, count: int, processes: int, workdir: Path) -> tup
                 raise RuntimeError(f"only {_sent(app)} of {count} sent in 900 s")
             time.sleep(0.1)
         elapsed = time.perf_counter() - started
+        counts_load = (load, os.getloadavg()[0])
     finally:
         for worker in workers:
             worker.terminate()
@@ -206,7 +208,9 @@ def _workers(app, schema: str, count: int, processes: int, workdir: Path) -> tup
             if keys:
                 client.delete(*keys)
         queue.forget_brokers()
-    return count / elapsed, sink.finish()
+    counts = sink.finish()
+    counts["load"] = counts_load
+    return count / elapsed, counts
 
 
 def _once(counts: dict, count: int) -> bool:
@@ -256,7 +260,8 @@ def run(quick: bool = False) -> Result:
                         baseline_name="in process",
                         note=f"{count:,} messages; accepted {counts['accepted']:,}, distinct "
                         f"{counts['distinct']:,}, twice {counts['twice']}; "
-                        f"{counts['connections']} SMTP connections",
+                        f"{counts['connections']} SMTP connections; load average "
+                        f"{counts['load'][0]:.1f} at the start, {counts['load'][1]:.1f} at the end",
                     )
                 )
                 result.figures.append(
