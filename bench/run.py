@@ -340,7 +340,14 @@ def write_docs(
             f"| [{r.name}](#{r.name}) | {'all targets met' if not missed else 'missed: ' + '; '.join(missed)} |"  # noqa: E501
         )
     for r in results:
-        lines += ["", f"## {r.name}", "", f"**{r.title}.** Ran in {r.seconds:.0f} s.", ""]
+        lines += [
+            "",
+            f"## {r.name}",
+            "",
+            f"**{r.title}.** Ran in {r.seconds:.0f} s, in the run of {started:%Y-%m-%d %H:%M} "
+            f"UTC (load average {load[0][0]:.2f} at its start, {load[1][0]:.2f} at its end).",
+            "",
+        ]
         lines += [EXPLAIN.get(r.name, ""), ""]
         lines += [
             "| figure | value | target | baseline (same run) | ratio | pass/fail | note |",
