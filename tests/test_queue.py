@@ -62,8 +62,9 @@ def settings(namespace: str, smtp: CountingSMTP, broker_url: str = REDIS_URL, **
 
 
 @pytest.fixture
-def make_queue_app(tmp_path, request, postgres_schema):
-    """An app on a fresh PostgreSQL schema using the broker, and workers on the same."""
+def make_queue_app(tmp_path, request, postgres_schema, namespace):
+    """An app on a fresh PostgreSQL schema using the broker, and workers on the same (stopped
+    before the namespace's keys are dropped)."""
     made = []
     workers: list[WorkerProcess] = []
 
