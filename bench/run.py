@@ -29,7 +29,16 @@ from bench.common import Figure, Result, fmt, machine, verdict
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "benchmarks.md"
-NAMES = ("planning", "answer", "simulation", "views", "content-check", "pages")
+NAMES = (
+    "planning",
+    "answer",
+    "simulation",
+    "views",
+    "content-check",
+    "pages",
+    "delivery",
+    "planning-workers",
+)
 
 
 def _module(name: str):
@@ -43,6 +52,10 @@ def _module(name: str):
         from bench import views as module
     elif name == "pages":
         from bench import pages as module
+    elif name == "delivery":
+        from bench import delivery as module
+    elif name == "planning-workers":
+        from bench import planning_workers as module
     else:
         from bench import content as module
     return module
@@ -243,6 +256,36 @@ answers 200, the team view lists 50 people and the skill view links every one of
 team view's (name, path lessons done) pairs, read from its own CSV export (every row, not one
 page), equal the bare SQL's completed-lesson counts. A view that misses
 the 150 ms target is profiled (cProfile over 20 requests) and its profile reported below.""",
+    "delivery": """\
+20,000 emails wait in the outbox (PostgreSQL, a fresh schema) and go to an SMTP server in a
+process of its own (`bench/smtp_sink.py`, aiosmtpd) that answers each message 20 ms after its
+data, as a server across a network would, and counts what it accepted by Message-ID. The
+baseline is today's design, measured in the same run: the `deliver-mail` job
+(`deliver_pending`, 200 messages a run on one SMTP connection) called back to back in one
+process, on the first 2,000 of the same messages (its rate is steady; 20,000 would take it
+several minutes more to say the same). As scheduled, once a minute, that job sends at most 200
+a minute whatever the hardware. Then, with BROKER_URL set (Redis on 127.0.0.1:6379, a key
+namespace of the run's own), 1, 2 and 4 `flask --app trainer worker` processes of 8 threads
+each are started and ready before the clock starts; the clock runs from the scheduler's
+`deliver-mail` run (which hands out one `deliver-messages` task per 20 due messages) until the
+database says every message is sent. Each run starts from a full outbox and a fresh server;
+"exactly once" is the server's count: as many distinct Message-IDs as messages, and none
+accepted twice. The SMTP server, PostgreSQL, Redis and the workers share the machine's two
+cores (and whatever else runs on it, see the load average above).""",
+    "planning-workers": """\
+The `plan-refreshers` job on PostgreSQL (a fresh schema, dropped at the end), first as it runs
+without a broker, in one process, then with BROKER_URL set: the scheduler's run hands out one
+`plan-refreshers-shard` task per range of learner ids (all six time zones are in one local day
+at 09:00 UTC, so the shards are id ranges only), and 4 `flask --app trainer worker --threads 1
+--queue planning` processes, started and ready before the clock starts, plan them; the clock
+stops when every refresher is in and the queue is empty. The data are one learner and one card
+made through the app's models and copied in SQL (`generate_series`): learners in six time
+zones, 40 cards each, due dates spread over ten days either side, then `VACUUM ANALYZE`. The
+check compares an md5 of every (learner, day, items in order) row of the two runs: the shards
+must plan exactly what one process plans. The issue asks for 1,000,000 learners and 40,000,000
+cards; on this 2-core machine, shared with other work, the run uses a smaller size
+(`BENCH_PLANNING_LEARNERS`) and prints a linear extrapolation to that size, labelled as
+such.""",
     "content-check": """\
 `load_library(root)` is the whole of `flask --app trainer content check` and the first step of
 `content sync`: it lists and reads every file (as regular files inside the library, at most
@@ -335,6 +378,7 @@ def write_docs(
     started: datetime,
     load: tuple[tuple[float, ...], tuple[float, ...]],
 ) -> None:
+    kept = _earlier_sections({r.name for r in results})
     lines = [
         "# Benchmarks",
         "",
@@ -353,8 +397,6 @@ def write_docs(
         "too). Wall times carry some noise from whatever else runs on the machine; each ratio "
         "compares two figures measured side by side.",
         "",
-        "| benchmark | result |",
-        "| --- | --- |",
     ]
     kept = _earlier_sections({r.name for r in results})
     rows = {}

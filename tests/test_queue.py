@@ -4,6 +4,7 @@ message arrives exactly once."""
 
 from __future__ import annotations
 
+import re
 import threading
 import uuid
 from datetime import datetime, timedelta
@@ -61,8 +62,9 @@ def settings(namespace: str, smtp: CountingSMTP, broker_url: str = REDIS_URL, **
 
 
 @pytest.fixture
-def make_queue_app(tmp_path, request, postgres_schema):
-    """An app on a fresh PostgreSQL schema using the broker, and workers on the same."""
+def make_queue_app(tmp_path, request, postgres_schema, namespace):
+    """An app on a fresh PostgreSQL schema using the broker, and workers on the same (stopped
+    before the namespace's keys are dropped)."""
     made = []
     workers: list[WorkerProcess] = []
 
@@ -465,3 +467,52 @@ def test_jobs_list_and_the_admin_outbox_show_what_waits_and_how_fast_it_goes(
     assert "Outbox: 0 messages waiting (0 due now); 120 sent in the last hour (2.0 a minute)." in (
         listing.output
     )
+
+
+def test_worker_without_a_broker_says_what_to_set(runner):
+    result = runner.invoke(args=["worker"])
+    assert result.exit_code == 2
+    assert "No BROKER_URL set" in result.output
+    assert "redis://127.0.0.1:6379/0" in result.output
+
+
+def test_a_worker_of_several_processes_starts_again_one_that_dies_and_stops_them_all(
+    tmp_path, postgres_schema, namespace
+):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from tests.conftest import POSTGRES_URL
+
+    machine_redis()
+    log = tmp_path / "supervisor.log"
+    env = {
+        **os.environ,
+        "FLASK_CONFIG": "development",
+        "DATABASE_URL": POSTGRES_URL,
+        "PGOPTIONS": f"-csearch_path={postgres_schema}",
+        "BROKER_URL": REDIS_URL,
+        "BROKER_NAMESPACE": namespace,
+        "PYTHONUNBUFFERED": "1",
+    }
+    with open(log, "wb") as out:
+        supervisor = subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "trainer", "worker", "--processes", "2",
+             "--threads", "1"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        text = lambda: log.read_text(errors="replace")  # noqa: E731
+        wait_until(lambda: text().count("Worker ready") == 2, "two worker processes")
+        pids = [int(pid) for pid in re.findall(r"Worker ready \(pid (\d+)", text())]
+        os.kill(pids[0], signal.SIGKILL)
+        wait_until(lambda: text().count("Worker ready") == 3, "the dead one started again")
+        assert f"Worker process {pids[0]} ended (status -9); starting another." in text()
+        supervisor.terminate()
+        assert supervisor.wait(timeout=90) == 0
+        assert text().count("Worker stopped.") == 2
+    finally:
+        if supervisor.poll() is None:
+            supervisor.kill()

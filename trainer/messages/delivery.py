@@ -39,7 +39,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from trainer.messages import channels
 from trainer.messages.channels import KEEP, LABELS, OFF, SEND
@@ -454,25 +454,44 @@ def deliver_batch(session: Session, now: datetime | None = None) -> DeliveryRepo
     lease = timedelta(seconds=config["DELIVERY_LEASE_SECONDS"])
     claimed_at = _naive_utc(now or utcnow())
     ids = claim_batch(session, claimed_at, config["DELIVERY_BATCH"], _acting(modes), lease)
-    report = DeliveryReport(server=channels.where(EMAIL, config))
+    report = DeliveryReport(
+        server=channels.where(EMAIL, config),
+        sending=[_sending(channel, config) for channel in CHANNELS if modes[channel] == SEND],
+    )
+    if not ids:
+        return report
     senders = thread_senders(config)
     started = time.monotonic()
-    for index, outbox_id in enumerate(ids):
-        if time.monotonic() - started > lease.total_seconds() / 2:
-            release(session, ids[index:])
-            log.warning(
-                "Delivery task let %s claimed messages go after %.1f s (half its lease)",
-                len(ids) - index,
-                time.monotonic() - started,
-            )
-            from trainer.jobs import queue
-
-            queue.enqueue("deliver-messages", 1, config)  # someone else sends them now
-            break
-        message = session.get(OutboxMessage, outbox_id)
-        report.add(_deliver(session, message, _naive_utc(now or utcnow()), senders, modes))
-        session.expunge_all()  # a worker thread's session must not grow with every message
+    # The batch is read in three queries and kept loaded across the commits of each message's
+    # outcome: only this worker writes these rows while it holds their claim.
+    with Session(session.get_bind(), expire_on_commit=False) as batch:
+        messages = batch.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids))
+            .options(selectinload(OutboxMessage.deliveries))
+            .order_by(OutboxMessage.id)
+        ).all()
+        people = {m.user_id for m in messages if m.user_id is not None}
+        if people:
+            batch.scalars(select(User).where(User.id.in_(sorted(people)))).all()
+        for index, message in enumerate(messages):
+            if time.monotonic() - started > lease.total_seconds() / 2:
+                _let_go(session, [m.id for m in messages[index:]], config, started)
+                break
+            report.add(_deliver(batch, message, _naive_utc(now or utcnow()), senders, modes))
     return report
+
+
+def _let_go(session: Session, ids: list[int], config: Mapping[str, Any], started: float) -> None:
+    from trainer.jobs import queue
+
+    release(session, ids)
+    log.warning(
+        "Delivery task let %s claimed messages go after %.1f s (half its lease)",
+        len(ids),
+        time.monotonic() - started,
+    )
+    queue.enqueue("deliver-messages", 1, config)  # someone else sends them now
 
 
 def claim_batch(
