@@ -210,7 +210,7 @@ def test_the_library_groups_path_role_and_other_roles_with_a_search(learner, cli
     assert page.count('href="/lessons/teller-greeting-at-the-counter"') == 1
 
     found = client.get("/lessons?q=phone").get_data(as_text=True)
-    links = re.findall(r'<a href="/lessons/([a-z0-9-]+)">', found)
+    links = re.findall(r'<a href="/lessons/([a-z0-9-]+)"', found)
     assert links and len(links) < page.count('<a href="/lessons/')
     with learner.app_context():
         for key in links:
