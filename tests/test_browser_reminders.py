@@ -24,12 +24,14 @@ NOTIFICATIONS = """async () => {
 }"""
 
 
-def wait_for_notifications(page: Page, limit: float = 10) -> list[dict]:
+def wait_for_notifications(page: Page, limit: float = 10, fail: bool = True) -> list[dict]:
     """The notifications the service worker shows, once it shows any (it handles a push
-    in its own time); fails rather than hangs."""
+    in its own time); fails (or, with `fail` off, gives none) rather than hangs."""
     deadline = time_module.monotonic() + limit
     while not (shown := page.evaluate(NOTIFICATIONS)):
-        assert time_module.monotonic() < deadline, "no notification was shown"
+        if time_module.monotonic() >= deadline:
+            assert not fail, "no notification was shown"
+            return []
         page.wait_for_timeout(50)
     return shown
 
@@ -144,15 +146,21 @@ def test_the_service_worker_shows_pushes_and_an_offline_notice(
         settings_url=f"{live_server.url}/reminders/x",
     )
     message = OutboxMessage(subject=mail.subject, short=mail.short, url=mail.url, kind="reminder")
-    cdp.send(
-        "ServiceWorker.deliverPushMessage",
-        {
-            "origin": live_server.url,
-            "registrationId": registrations[0]["registrationId"],
-            "data": push.payload(message),
-        },
-    )
-    shown = wait_for_notifications(page)
+    push_message = {
+        "origin": live_server.url,
+        "registrationId": registrations[0]["registrationId"],
+        "data": push.payload(message),
+    }
+    # A push handed over while the worker is still starting can be dropped by the browser (a
+    # real push service would deliver it again): hand it over again until one shows. Its tag
+    # makes a second copy replace the first, so exactly one notification is still expected.
+    shown = []
+    for _attempt in range(3):
+        cdp.send("ServiceWorker.deliverPushMessage", push_message)
+        shown = wait_for_notifications(page, limit=5, fail=False)
+        if shown:
+            break
+    assert shown, "no notification was shown"
     assert shown == [
         {
             "title": "Your 3-minute refresher is ready",
