@@ -25,26 +25,21 @@ def marked(text: str) -> str:
     return f"{OPEN}{text}{CLOSE}"
 
 
-def build_catalog(directory: Path) -> Path:
-    """Extract every marked string and write the pseudo catalog under `directory`."""
+def extract(directory: Path, locale: str | None = None):
+    """Every string the code marks for translation (as `make messages` gathers them)."""
     directory.mkdir(parents=True, exist_ok=True)
     pot = directory / "messages.pot"
     CommandLineInterface().run(
-        [
-            "pybabel",
-            "-q",
-            "extract",
-            "-F",
-            str(ROOT / "babel.cfg"),
-            "-k",
-            "_l",
-            "-o",
-            str(pot),
-            str(ROOT),
-        ]
+        ["pybabel", "-q", "extract", "-F", str(ROOT / "babel.cfg"), "-k", "_l"]
+        + ["-o", str(pot), str(ROOT)]
     )
     with pot.open("rb") as f:
-        catalog = read_po(f, locale=PSEUDO)
+        return read_po(f, locale=locale)
+
+
+def build_catalog(directory: Path) -> Path:
+    """Extract every marked string and write the pseudo catalog under `directory`."""
+    catalog = extract(directory, PSEUDO)
     for message in catalog:
         if not message.id:
             continue

@@ -8,12 +8,11 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from babel.messages.frontend import CommandLineInterface
 from babel.messages.pofile import read_po
 from flask_babel import force_locale
 
 from tests.conftest import make_app
-from tests.pseudo_locale import PSEUDO, build_catalog, marked, unmarked
+from tests.pseudo_locale import PSEUDO, build_catalog, extract, marked, unmarked
 from trainer import ROOT
 from trainer.languages import LANGUAGES, speaking
 from trainer.notify import mails
@@ -32,23 +31,7 @@ def catalog(language: str):
 
 
 def extracted(tmp_path: Path) -> set[str]:
-    pot = tmp_path / "now.pot"
-    CommandLineInterface().run(
-        [
-            "pybabel",
-            "-q",
-            "extract",
-            "-F",
-            str(ROOT / "babel.cfg"),
-            "-k",
-            "_l",
-            "-o",
-            str(pot),
-            str(ROOT),
-        ]
-    )
-    with pot.open("rb") as f:
-        return {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(f) if m.id}
+    return {m.id if isinstance(m.id, str) else m.id[0] for m in extract(tmp_path) if m.id}
 
 
 @pytest.mark.parametrize("language", ["es", "pl"])
