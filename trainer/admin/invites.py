@@ -78,18 +78,25 @@ def cancel_invitations(session: Session, user: User) -> None:
     )
 
 
+def new_link(session: Session, user: User, lifetime: timedelta) -> tuple[Invitation, str]:
+    """A new one-time link row for the person, good for `lifetime`, and its token (only its hash
+    is stored). Their earlier unused links stop working. Not committed."""
+    cancel_invitations(session, user)
+    now = utcnow()
+    token = secrets.token_urlsafe(32)
+    link = Invitation(
+        user_id=user.id, token_hash=token_hash(token), created_at=now, expires_at=now + lifetime
+    )
+    session.add(link)
+    return link, token
+
+
 def send_invitation(session: Session, user: User) -> Invitation:
     """Make a new link for the person and queue the mail that carries it. Any earlier link of
     theirs that is still unused stops working, so a forwarded old mail cannot set the password.
     Not committed: the caller commits it with its cause (the new person, the admin's "Send a
     new link", an import)."""
-    cancel_invitations(session, user)
-    now = utcnow()
-    token = secrets.token_urlsafe(32)
-    invitation = Invitation(
-        user_id=user.id, token_hash=token_hash(token), created_at=now, expires_at=now + LIFETIME
-    )
-    session.add(invitation)
+    invitation, token = new_link(session, user, LIFETIME)
     with speaking(user):
         subject, text, html = _mail(user, invitation_link(token))
     queue_message(

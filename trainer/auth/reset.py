@@ -9,7 +9,6 @@ the newest link of a person works.
 
 from __future__ import annotations
 
-import secrets
 from datetime import timedelta
 
 from flask_babel import gettext as _
@@ -21,7 +20,7 @@ from trainer.auth import throttle
 from trainer.auth.services import normalise_email
 from trainer.languages import speaking
 from trainer.messages.outbox import queue_message
-from trainer.models import Invitation, User, utcnow
+from trainer.models import Invitation, User
 
 LIFETIME = timedelta(hours=1)
 KIND = "password-reset"
@@ -82,15 +81,9 @@ def request_reset(session: Session, email: str, client: str) -> throttle.Refusal
 
 def _send(session: Session, user: User) -> Invitation:
     # Imported here: trainer.admin imports auth, as the welcome view notes.
-    from trainer.admin.invites import cancel_invitations, token_hash
+    from trainer.admin.invites import new_link
 
-    cancel_invitations(session, user)
-    now = utcnow()
-    token = secrets.token_urlsafe(32)
-    link = Invitation(
-        user_id=user.id, token_hash=token_hash(token), created_at=now, expires_at=now + LIFETIME
-    )
-    session.add(link)
+    link, token = new_link(session, user, LIFETIME)
     with speaking(user):
         subject, text, html = _mail(user, reset_link(token))
     queue_message(
