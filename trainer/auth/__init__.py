@@ -37,10 +37,7 @@ def init_app(app: Flask) -> None:
     def shared_device():
         def on_shared_device() -> bool:
             """This page is for a session started on a team's shared tablet."""
-            if not current_user.is_authenticated:
-                return False
-            row = sessions.current(db.session, current_user)
-            return row is not None and row.device_id is not None
+            return current_user.is_authenticated and current_user.session_device_id is not None
 
         return {"on_shared_device": on_shared_device, "home_url": signin.home}
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from trainer.models import (
@@ -117,10 +117,7 @@ def learner_cards(session: Session, user: User, now: datetime, skills=None) -> l
     return [(i, skills.get(i, "general"), s, lr, d) for i, s, lr, d in rows]
 
 
-def learner_cards_with_skills(session: Session, user: User) -> list[tuple]:
-    """learner_cards() in one statement: each card's skill is looked up beside it (the
-    conversation's whose decision it is, else the lesson's that uses its quiz), instead of
-    reading every item's skill first."""
+def _cards_with_skills():
     lesson_skill = (
         select(func.max(Lesson.skill)).where(Lesson.quiz_id == QuizItem.quiz_id).scalar_subquery()
     )
@@ -129,7 +126,7 @@ def learner_cards_with_skills(session: Session, user: User) -> list[tuple]:
         .where(Conversation.quiz_id == QuizItem.quiz_id)
         .scalar_subquery()
     )
-    rows = session.execute(
+    return (
         select(
             ReviewCard.item_id,
             func.coalesce(conversation_skill, lesson_skill, "general"),
@@ -138,9 +135,19 @@ def learner_cards_with_skills(session: Session, user: User) -> list[tuple]:
             ReviewCard.due,
         )
         .join(QuizItem, QuizItem.id == ReviewCard.item_id)
-        .where(ReviewCard.user_id == user.id, QuizItem.retired.is_(False))
+        .where(ReviewCard.user_id == bindparam("user_id"), QuizItem.retired.is_(False))
     )
-    return [tuple(row) for row in rows]
+
+
+# Built once: the learner's home runs it on every visit.
+_CARDS_WITH_SKILLS = _cards_with_skills()
+
+
+def learner_cards_with_skills(session: Session, user: User) -> list[tuple]:
+    """learner_cards() in one statement: each card's skill is looked up beside it (the
+    conversation's whose decision it is, else the lesson's that uses its quiz), instead of
+    reading every item's skill first."""
+    return [tuple(row) for row in session.execute(_CARDS_WITH_SKILLS, {"user_id": user.id})]
 
 
 # How far back a streak is looked for.
