@@ -11,8 +11,9 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, defer, joinedload
+from sqlalchemy.orm import Session, joinedload
 
+from trainer.content import live
 from trainer.learn.enrolment import role_path
 from trainer.models import (
     Attempt,
@@ -23,7 +24,6 @@ from trainer.models import (
     LessonRun,
     Path,
     PathStep,
-    Quiz,
     QuizItem,
     RolePlay,
     RolePlayAnswer,
@@ -208,26 +208,11 @@ def library_groups(session: Session, user: User, query: str = "") -> list[Librar
     return [group for group in groups if group.lessons]
 
 
-def live_lesson(session: Session, key: str, *, texts: bool = True) -> Lesson | None:
-    """The lesson with its quiz items, role-plays and conversation, in one statement: every
-    step of the player needs them to draw its progress bar. Without `texts`, the scenario,
-    the key points and the conversation's graph are left to be read if asked for: a question
-    or a role-play shows none of them, and they are the bulk of the rows."""
-    conversation = joinedload(Lesson.conversation)
-    options = [
-        joinedload(Lesson.quiz).joinedload(Quiz.items),
-        joinedload(Lesson.roleplays),
-        conversation if texts else conversation.defer(Conversation.nodes),
-    ]
-    if not texts:
-        options += [defer(Lesson.scenario_md), defer(Lesson.key_points_md)]
-    return (
-        session.execute(
-            select(Lesson).where(Lesson.key == key, Lesson.retired.is_(False)).options(*options)
-        )
-        .unique()
-        .scalar_one_or_none()
-    )
+def live_lesson(session: Session, key: str) -> Lesson | None:
+    """The lesson with its quiz items, role-plays and conversation: every step of the player
+    needs them to draw its progress bar. Read once per process and library version
+    (`trainer.content.live`); the objects are shared, so nothing may change them."""
+    return live.live_lesson(session, key)
 
 
 # -- a pass through a lesson ----------------------------------------------------------------
