@@ -9,10 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer, joinedload
 
+from trainer.content.translated import language_of, shown
 from trainer.learn.enrolment import role_path
 from trainer.models import (
     Attempt,
@@ -188,20 +190,23 @@ def library_groups(session: Session, user: User, query: str = "") -> list[Librar
     path_ids = {lesson.id for lesson in on_path}
     wanted = {lesson.id for lesson in lessons}
     role = user.job_role.key if user.job_role else None
+    language = language_of(user)
     groups = [
         LibraryGroup(
             "path",
-            progress.path.title if progress else "Your path",
+            shown(progress.path, language).title if progress else _("Your path"),
             [lesson for lesson in on_path if lesson.id in wanted],
         ),
         LibraryGroup(
             "role",
-            f"More for {user.job_role.name}" if user.job_role else "For your role",
+            _("More for %(role)s", role=shown(user.job_role, language).name)
+            if user.job_role
+            else _("For your role"),
             [ls for ls in lessons if ls.id not in path_ids and role in ls.roles],
         ),
         LibraryGroup(
             "other",
-            "Other roles",
+            _("Other roles"),
             [ls for ls in lessons if ls.id not in path_ids and role not in ls.roles],
         ),
     ]
