@@ -78,10 +78,13 @@ class SetPasswordForm(FlaskForm):
 
 class ForgotPasswordForm(FlaskForm):
     email = StringField(
-        "Email",
-        validators=[DataRequired(message="Write the email you sign in with."), Length(max=254)],
+        _l("Email"),
+        validators=[
+            DataRequired(message=_l("Write the email you sign in with.")),
+            Length(max=254),
+        ],
     )
-    submit = SubmitField("Send me a link")
+    submit = SubmitField(_l("Send me a link"))
 
 
 class JoinLookupForm(FlaskForm):

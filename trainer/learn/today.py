@@ -22,7 +22,6 @@ from trainer.learn.services import (
     progress_on,
 )
 from trainer.manage.coaching import NOTE_DAYS
-from trainer.notify.mails import day_label
 from trainer.models import (
     Attempt,
     Enrolment,
@@ -35,6 +34,7 @@ from trainer.models import (
     User,
     utcnow,
 )
+from trainer.notify.mails import day_label
 from trainer.review.planning import local_date, plan_for_user
 from trainer.review.refresher import (
     STREAK_DAYS,
