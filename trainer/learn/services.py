@@ -179,9 +179,12 @@ def library_groups(session: Session, user: User, query: str = "") -> list[Librar
     job role's lessons, and other roles' lessons; only those matching `query` (in the title,
     the skill or a role), and only groups with a lesson in them."""
     words = query.casefold().split()
+    language = language_of(user)
 
     def matches(lesson: Lesson) -> bool:
-        text = " ".join([lesson.title, lesson.skill.replace("-", " "), *lesson.roles]).casefold()
+        # The title as the learner reads it counts too: "queja" finds a Spanish title.
+        titles = [lesson.title, shown(lesson, language).title]
+        text = " ".join([*titles, lesson.skill.replace("-", " "), *lesson.roles]).casefold()
         return all(word in text for word in words)
 
     lessons = [lesson for lesson in library_for(session, user) if matches(lesson)]
@@ -190,7 +193,6 @@ def library_groups(session: Session, user: User, query: str = "") -> list[Librar
     path_ids = {lesson.id for lesson in on_path}
     wanted = {lesson.id for lesson in lessons}
     role = user.job_role.key if user.job_role else None
-    language = language_of(user)
     groups = [
         LibraryGroup(
             "path",
