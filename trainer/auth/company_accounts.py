@@ -177,12 +177,10 @@ def _create(session: Session, settings: Settings, claims: dict) -> User:
         )
     except PersonError as error:
         session.rollback()
+        problem = error.message[:1].upper() + error.message[1:]
         raise CompanySignInError(
             _("We could not set up your account"),
-            _(
-                "%(problem)s. Ask your manager or administrator to add you.",
-                problem=f"{error.message[:1].upper()}{error.message[1:]}",
-            ),
+            _("%(problem)s. Ask your manager or administrator to add you.", problem=problem),
             409,
             str(error),
         ) from None
