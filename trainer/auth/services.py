@@ -155,10 +155,10 @@ def password_changed_mail(first_name: str, device: str, now) -> tuple[str, str, 
         day=format_date(now.date(), "long", locale=get_locale() or "en"),
         time=now.strftime("%H:%M"),
     )
-    if device and device != "Unknown browser":
+    if device and device != sessions.UNKNOWN_DEVICE:
         changed = _(
             "The password of your Frontline Trainer account was changed on %(device)s on %(when)s.",
-            device=device,
+            device=sessions.device_name(device),
             when=when,
         )
     else:
