@@ -148,6 +148,18 @@ def init_app(app: Flask) -> None:
         local = moment.replace(tzinfo=UTC).astimezone(zone_of(timezone))
         return format_datetime(local, "d MMM y, HH:mm", locale=get_locale() or "en")
 
+    @app.template_filter("long_day")
+    def long_day_filter(day) -> str:
+        """A day in words, in the reader's language: "Tuesday 1 December" ("martes, 1 de
+        diciembre" in Spanish, "wtorek, 1 grudnia" in Polish)."""
+        from babel.dates import format_date, format_skeleton
+        from flask_babel import get_locale
+
+        locale = get_locale()
+        if locale is None or locale.language == "en":
+            return format_date(day, "EEEE d MMMM", locale=locale or "en")
+        return format_skeleton("MMMMEEEEd", day, locale=locale)
+
     @app.context_processor
     def forms():
         return {"logout_form": ButtonFields()}

@@ -16,6 +16,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.orm import Session
 
@@ -206,6 +207,8 @@ def forget_old(session: Session, now: datetime) -> int:
 
 # -- naming a device the way its owner would ---------------------------------------------------
 
+UNKNOWN_DEVICE = "Unknown browser"
+
 _BROWSERS = (
     ("Edge", re.compile(r"Edg(e|A|iOS)?/")),
     ("Samsung Internet", re.compile(r"SamsungBrowser/")),
@@ -232,4 +235,15 @@ def device_label(user_agent: str | None) -> str:
     system = next((name for name, pattern in _SYSTEMS if pattern.search(agent)), None)
     if browser and system:
         return f"{browser} on {system}"
-    return browser or system or "Unknown browser"
+    return browser or system or UNKNOWN_DEVICE
+
+
+def device_name(label: str | None) -> str:
+    """A stored device label (`device_label`, kept in English) in the reader's language:
+    "Chrome on Android" is "Chrome en Android" in Spanish; browser and system names stay."""
+    if not label or label == UNKNOWN_DEVICE:
+        return _("Unknown browser")
+    browser, on, system = label.partition(" on ")
+    if not on:
+        return label
+    return _("%(browser)s on %(system)s", browser=browser, system=system)

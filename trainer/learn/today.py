@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
@@ -31,6 +33,7 @@ from trainer.models import (
     User,
     utcnow,
 )
+from trainer.notify.mails import day_label
 from trainer.review.planning import local_date, plan_for_user
 from trainer.review.refresher import (
     STREAK_DAYS,
@@ -220,19 +223,20 @@ def _columns(lesson) -> list:
 
 
 def due_phrase(due: date | None, today: date) -> str:
-    """ "due today", "due tomorrow", "2 days late", "due in 3 days", "due Mon 7 Dec"."""
+    """ "due today", "due tomorrow", "2 days late", "due in 3 days", "due Mon 7 Dec", in the
+    reader's language."""
     if due is None:
         return ""
     days = (due - today).days
     if days < 0:
-        return f"{-days} day{'s' if days != -1 else ''} late"
+        return ngettext("%(num)d day late", "%(num)d days late", -days)
     if days == 0:
-        return "due today"
+        return _("due today")
     if days == 1:
-        return "due tomorrow"
+        return _("due tomorrow")
     if days < 7:
-        return f"due in {days} days"
-    return f"due {due:%a %-d %b}"
+        return ngettext("due in %(num)d day", "due in %(num)d days", days)
+    return _("due %(day)s", day=day_label(due))
 
 
 def merge_assigned(progress: PathProgress | None, assigned: list[PathLesson]) -> list[PathLesson]:
@@ -258,8 +262,13 @@ class CatchUp:
     def line(self) -> str:
         """ "9 lessons ≈ 40 min — one today"."""
         if self.lessons == 1:
-            return f"1 lesson ≈ {self.minutes} min — do it today"
-        return f"{self.lessons} lessons ≈ {self.minutes} min — one today"
+            return _("1 lesson ≈ %(minutes)d min — do it today", minutes=self.minutes)
+        return ngettext(
+            "%(num)d lesson ≈ %(minutes)d min — one today",
+            "%(num)d lessons ≈ %(minutes)d min — one today",
+            self.lessons,
+            minutes=self.minutes,
+        )
 
 
 def catch_up(lessons: list[PathLesson], today: date) -> CatchUp | None:

@@ -229,9 +229,8 @@ def missed(key: str):
     finished = services.last_completed_run(db.session, current_user, lesson)
     if finished is None:
         return redirect(url_for("learn.scenario", key=key))
-    return render_template(
-        "learn/missed.html", lesson=lesson, missed=missed_answers(db.session, finished)
-    )
+    missed = [(_shown(item), attempt) for item, attempt in missed_answers(db.session, finished)]
+    return render_template("learn/missed.html", lesson=_shown(lesson), missed=missed)
 
 
 def _first_gap(lesson: Lesson, run) -> str:

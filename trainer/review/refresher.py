@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
@@ -150,6 +151,14 @@ def learner_cards_with_skills(session: Session, user: User) -> list[tuple]:
     return [tuple(row) for row in session.execute(_CARDS_WITH_SKILLS, {"user_id": user.id})]
 
 
+def skill_label(skill: str) -> str:
+    """A skill as a learner reads it: its name from the content ("Phone greeting"), or
+    "General" in their language for questions that name none."""
+    if skill == "general":
+        return _("General")
+    return skill.replace("-", " ").capitalize()
+
+
 # How far back a streak is looked for.
 STREAK_DAYS = 400
 
@@ -163,7 +172,7 @@ class SkillRecall:
 
     @property
     def label(self) -> str:
-        return self.skill.replace("-", " ").capitalize()
+        return skill_label(self.skill)
 
     @property
     def now_percent(self) -> int:
@@ -298,7 +307,7 @@ def summary(session: Session, user: User, refresher: Refresher) -> Summary:
         missed_by_skill[skill] = missed_by_skill.get(skill, 0) + 1
     stronger, another_look = [], []
     for skill, values in sorted(after.items()):
-        label = skill.replace("-", " ").capitalize()
+        label = skill_label(skill)
         if skill in missed_by_skill:
             another_look.append((label, missed_by_skill[skill]))
         elif skill in before:
