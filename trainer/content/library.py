@@ -9,7 +9,7 @@ from trainer.content.conversations import parse_conversation_yaml
 from trainer.content.files import LibraryFiles
 from trainer.content.gift import parse_gift
 from trainer.content.lessons import parse_lesson
-from trainer.content.paths import parse_paths
+from trainer.content.paths import read_paths
 from trainer.content.quizzes import parse_quiz_yaml
 from trainer.content.specs import Library, Problem, QuizSpec
 from trainer.content.translations import (
@@ -118,12 +118,14 @@ def load_library(root: str | Path) -> Library:
     if os.path.lexists(paths_file):
         text = files.read(paths_file)
         if text is not None:
-            library.roles, library.paths, found = parse_paths(text, PATHS_FILE)
+            spec, found = read_paths(text, PATHS_FILE)
+            library.skills, library.roles, library.paths = spec.skills, spec.roles, spec.paths
             problems.extend(found)
             if not found:
                 hashes[PATHS_FILE] = source_hash(text)
 
     _cross_check(library, broken_lessons, broken_conversations)
+    _unnamed_skills(library)
     broken_quizzes = {key for key, quiz in library.quizzes.items() if not quiz.items}
     load_translations(
         files,
@@ -135,6 +137,28 @@ def load_library(root: str | Path) -> Library:
     problems.sort()
     library.warnings.sort()
     return library
+
+
+def _unnamed_skills(library: Library) -> None:
+    """Once the paths file names skills, a skill used without a name there is a warning (once,
+    where it is first used): it still works, shown as its id reads ("first-impression" as
+    "First impression"), in English for every reader."""
+    if not library.skills:
+        return
+    first: dict[str, tuple[str, int]] = {}
+    for spec in (*library.lessons.values(), *library.conversations.values()):
+        where = (spec.path, spec.field_lines.get("skill", spec.line))
+        if spec.skill and spec.skill not in library.skills:
+            first[spec.skill] = min(first.get(spec.skill, where), where)
+    for skill, (path, line) in sorted(first.items()):
+        library.warnings.append(
+            Problem(
+                path,
+                line,
+                f'skill "{skill}" has no name in {PATHS_FILE}: add it under "skills" '
+                f'(until then it reads "{skill.replace("-", " ").capitalize()}" in every language)',
+            )
+        )
 
 
 def _cross_check(

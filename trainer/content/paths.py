@@ -1,4 +1,4 @@
-"""`lessons/paths.yaml`: the job roles and the onboarding path of each."""
+"""`lessons/paths.yaml`: the skills' names, the job roles and the onboarding path of each."""
 
 from __future__ import annotations
 
@@ -8,11 +8,15 @@ from trainer.content.specs import (
     MAX_DUE_DAYS,
     MAX_ROLE_ID_LENGTH,
     MAX_ROLE_NAME_LENGTH,
+    MAX_SKILL_LENGTH,
+    MAX_SKILL_NAME_LENGTH,
     MAX_TITLE_LENGTH,
     JobRoleSpec,
     PathSpec,
+    PathsSpec,
     PathStepSpec,
     Problem,
+    SkillSpec,
 )
 from trainer.content.yamlines import LineDict
 
@@ -20,16 +24,27 @@ from trainer.content.yamlines import LineDict
 def parse_paths(
     text: str, path: str
 ) -> tuple[dict[str, JobRoleSpec], dict[str, PathSpec], list[Problem]]:
+    """The job roles and paths of a paths file, and its problems (see `read_paths`)."""
+    spec, problems = read_paths(text, path)
+    return spec.roles, spec.paths, problems
+
+
+def read_paths(text: str, path: str) -> tuple[PathsSpec, list[Problem]]:
+    """Everything a paths file says: the skills' names (optional), the job roles and the
+    paths, with a problem per fault."""
     problems: list[Problem] = []
+    empty = PathsSpec({}, {}, path)
     try:
         data = yamlines.load(text.lstrip("\ufeff"))
     except yamlines.YamlError as exc:
-        return {}, {}, [Problem(path, exc.line, exc.message)]
+        return empty, [Problem(path, exc.line, exc.message)]
     if not isinstance(data, LineDict):
-        return {}, {}, [Problem(path, 1, 'the paths file is a mapping with "roles" and "paths"')]
+        message = 'the paths file is a mapping with "skills", "roles" and "paths"'
+        return empty, [Problem(path, 1, message)]
 
     top = Fields(data, path, problems, "paths file")
-    top.unknown({"roles", "paths"})
+    top.unknown({"skills", "roles", "paths"})
+    skills = _skills(top, path, problems)
     roles: dict[str, JobRoleSpec] = {}
     for entry in top.mappings("roles"):
         f = Fields(entry, path, problems, "job role")
@@ -71,4 +86,25 @@ def parse_paths(
         if spec.id in paths:
             f.problem(entry.line, f'path id "{spec.id}" is used twice')
         paths[spec.id] = spec
-    return roles, paths, problems
+    skills_line = top.line("skills") if "skills" in data else 1
+    return PathsSpec(roles, paths, path, skills, skills_line), problems
+
+
+def _skills(top: Fields, path: str, problems: list[Problem]) -> dict[str, SkillSpec]:
+    """The `skills:` list: each skill's id (as lessons and conversations name it) and the name
+    people read. A skill without an entry is still a skill, named after its id."""
+    skills: dict[str, SkillSpec] = {}
+    for entry in top.mappings("skills", required=False):
+        f = Fields(entry, path, problems, "skill")
+        f.unknown({"id", "name"})
+        skill = SkillSpec(
+            f.slug("id", max_length=MAX_SKILL_LENGTH),
+            f.text("name", max_length=MAX_SKILL_NAME_LENGTH),
+            entry.line,
+        )
+        if skill.id in skills:
+            f.problem(entry.line, f'skill "{skill.id}" is listed twice')
+            continue
+        if skill.id:
+            skills[skill.id] = skill
+    return skills

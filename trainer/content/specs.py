@@ -21,6 +21,7 @@ MAX_ROLE_ID_LENGTH = 64
 MAX_SKILL_LENGTH = 64
 MAX_TITLE_LENGTH = 200  # lesson, quiz, conversation and path titles, GIFT categories
 MAX_ROLE_NAME_LENGTH = 120
+MAX_SKILL_NAME_LENGTH = 120
 MAX_SETTING_LENGTH = 64
 
 # Conversations (see docs/authoring.md).
@@ -204,12 +205,24 @@ class JobRoleSpec:
 
 
 @dataclass
+class SkillSpec:
+    """A skill's name as people read it ("First impression"); lessons and conversations name
+    the skill by its id."""
+
+    id: str
+    name: str
+    line: int = 0
+
+
+@dataclass
 class PathsSpec:
-    """The job roles and paths of one paths file, as a translation of it holds them."""
+    """The skills, job roles and paths of one paths file (the source or a translation)."""
 
     roles: dict[str, JobRoleSpec]
     paths: dict[str, PathSpec]
     path: str
+    skills: dict[str, SkillSpec] = field(default_factory=dict)
+    skills_line: int = 1  # where its `skills:` list starts (1 when it has none)
 
 
 @dataclass
@@ -217,7 +230,7 @@ class TranslationSpec:
     """A translation file, parsed like its source; `spec` holds its words over the source's
     structure, which `content check` has compared with the source."""
 
-    kind: str  # "lesson", "quiz", "conversation" or "paths"
+    kind: str  # "lesson", "quiz", "conversation" or "paths" (its skills, roles and paths)
     key: str  # the source's id ("paths" for the paths file)
     language: str  # a key of LANGUAGES
     path: str
@@ -237,6 +250,7 @@ class Library:
     conversations: dict[str, ConversationSpec] = field(default_factory=dict)
     paths: dict[str, PathSpec] = field(default_factory=dict)
     roles: dict[str, JobRoleSpec] = field(default_factory=dict)
+    skills: dict[str, SkillSpec] = field(default_factory=dict)
     translations: list[TranslationSpec] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     # Not faults of the files but things to see to (a translation behind its source);

@@ -21,7 +21,7 @@ from trainer.content.conversations import parse_conversation_yaml
 from trainer.content.files import LibraryFiles
 from trainer.content.gift import parse_gift
 from trainer.content.lessons import parse_lesson
-from trainer.content.paths import parse_paths
+from trainer.content.paths import read_paths
 from trainer.content.quizzes import parse_quiz_yaml
 from trainer.content.specs import (
     LANGUAGES,
@@ -175,12 +175,13 @@ def _left_out(
 def load_paths_translations(
     files: LibraryFiles, library: Library, source: str, hashes: dict[str, str]
 ) -> None:
-    """Read `lessons/paths.<language>.yaml` beside the paths file `source`: the path titles a
-    learner sees in their language, over the same roles, paths and steps."""
+    """Read `lessons/paths.<language>.yaml` beside the paths file `source`: the skill names,
+    job role names and path titles a reader sees in their language, over the same skills,
+    roles, paths and steps."""
     if source not in hashes:
         return  # no paths file, or a broken one whose problems are reported
     stem = source.removesuffix(".yaml")
-    theirs = PathsSpec(library.roles, library.paths, source)
+    theirs = PathsSpec(library.roles, library.paths, source, library.skills)
     for language in LANGUAGES:
         rel = f"{stem}.{language}.yaml"
         file = files.root / rel
@@ -190,11 +191,10 @@ def load_paths_translations(
         if text is None:
             continue
         text, written, line = take_source(text, ".yaml")
-        roles, paths, found = parse_paths(text, rel)
+        ours, found = read_paths(text, rel)
         if found:
             library.problems.extend(found)
             continue
-        ours = PathsSpec(roles, paths, rel)
         translation = TranslationSpec("paths", "paths", language, rel, ours, written, line)
         found = _compare_paths(theirs, ours)
         if found and _behind(translation, hashes[source]):
@@ -204,12 +204,38 @@ def load_paths_translations(
             library.problems.extend(found)
             continue
         _check_source(library, translation, source, hashes[source], ".yaml")
+        _unnamed_in(library, theirs, ours, language)
         library.translations.append(translation)
+
+
+def _unnamed_in(library: Library, source: PathsSpec, translation: PathsSpec, language: str) -> None:
+    """A warning for each skill of the source the translation gives no name: its readers see
+    the English one until it does."""
+    for skill in source.skills.values():
+        if skill.id not in translation.skills:
+            library.warnings.append(
+                Problem(
+                    translation.path,
+                    translation.skills_line,
+                    f'skill "{skill.id}" of {source.path} has no name here: readers of '
+                    f'{LANGUAGES[language]} see "{skill.name}" until it has',
+                )
+            )
 
 
 def _compare_paths(source: PathsSpec, translation: PathsSpec) -> list[Problem]:
     problems: list[Problem] = []
     path = translation.path
+    for skill in translation.skills.values():
+        if skill.id not in source.skills:
+            problems.append(
+                Problem(
+                    path,
+                    skill.line,
+                    f'skill "{skill.id}" is not in {source.path}: a translation names only '
+                    "the skills listed there",
+                )
+            )
     if list(source.roles) != list(translation.roles):
         line = next(iter(translation.roles.values())).line if translation.roles else 1
         problems.append(
