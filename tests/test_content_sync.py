@@ -30,6 +30,7 @@ from trainer.models import (
     QuizItem,
     RolePlay,
     RolePlayAnswer,
+    Skill,
     User,
 )
 from trainer.people.services import create_user
@@ -241,7 +242,8 @@ def test_sync_loads_the_whole_library_and_says_so(content_app, content_dir) -> N
     # Each conversation's decisions are counted as items; the quiz holding them is not a row
     # of its own in the report.
     rows = sum(
-        count(content_app, m) for m in (JobRole, QuizItem, Lesson, RolePlay, Path, Conversation)
+        count(content_app, m)
+        for m in (Skill, JobRole, QuizItem, Lesson, RolePlay, Path, Conversation)
     ) + count(content_app, Quiz, Quiz.kind == "quiz")
     assert result.output.splitlines() == [f"Library synced: {rows} created, 0 updated, 0 retired."]
     with content_app.app_context():

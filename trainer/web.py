@@ -12,6 +12,7 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from werkzeug.routing import IntegerConverter
 
+from trainer.content import names
 from trainer.content.render import render
 
 # No inline script or style anywhere, so the policy can be strict.
@@ -133,6 +134,11 @@ def init_app(app: Flask) -> None:
     @app.template_filter("content_inline")
     def content_inline_filter(text: str, text_format: str = "markdown"):
         return render(text or "", text_format, inline=True)
+
+    # Skills and job roles by name, in the language of the page (trainer.content.names).
+    app.add_template_filter(names.skill_name, "skill_name")
+    app.add_template_filter(names.role_name, "role_name")
+    app.add_template_filter(names.role_names, "role_names")
 
     @app.template_filter("local_time")
     def local_time_filter(moment, timezone: str = "UTC") -> str:

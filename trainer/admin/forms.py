@@ -24,6 +24,7 @@ from wtforms import (
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Optional
 
 from trainer.admin.people import PersonFields
+from trainer.content.names import role_name
 from trainer.languages import LANGUAGES
 from trainer.models import ROLES
 from trainer.people.services import MAX_EMAIL, MAX_NAME
@@ -89,7 +90,7 @@ class PersonForm(FlaskForm):
         """`keep_zone`: the person's stored zone, offered even when it is not in `zones`."""
         super().__init__(*args, **kwargs)
         self.job_role.choices = [SelectChoice("", "None")] + [
-            SelectChoice(j.key, j.name) for j in job_roles
+            SelectChoice(j.key, role_name(j)) for j in job_roles
         ]
         self.team.choices = [SelectChoice("", "No team")] + [
             SelectChoice(str(t.id), t.name) for t in teams
@@ -183,4 +184,4 @@ class ChecklistForm(FlaskForm):
         self.skill.choices = [SelectChoice("", "Choose a skill")] + [
             SelectChoice(skill, label) for skill, label in skills
         ]
-        self.roles.choices = [SelectChoice(j.key, j.name) for j in job_roles]
+        self.roles.choices = [SelectChoice(j.key, role_name(j)) for j in job_roles]

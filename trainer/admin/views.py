@@ -19,6 +19,7 @@ from trainer.admin.forms import (
     TeamForm,
     UploadForm,
 )
+from trainer.content.names import role_name
 from trainer.extensions import db
 from trainer.jobs import queue
 from trainer.manage.insight import skill_label
@@ -504,6 +505,6 @@ def checklists():
         "admin/checklists.html",
         rows=rows,
         form=form,
-        role_names={j.key: j.name for j in job_roles},
+        role_names={j.key: role_name(j) for j in job_roles},
         label=skill_label,
     ), _status(form)

@@ -1,12 +1,15 @@
-"""Live lessons as the lesson player reads them, kept in memory until the library changes.
+"""Live lessons as the lesson player reads them, and the names of the skills and job roles,
+kept in memory until the library changes.
 
 Every step of a lesson (its scenario, each question and role-play, the key points, its
 conversation) needs the lesson with its quiz items, role-plays and conversation, and those only
-change when the library does. Each process keeps the lessons it has shown, detached from any
-database session and never written to, and forgets them all when the library's version moves
-on. Any flush that writes a lesson, quiz, item, role-play, conversation or path moves the
-version in the same transaction (so `content sync`, whichever process runs it, always does);
-the process that wrote forgets at once, the others notice within LIBRARY_CHECK_SECONDS.
+change when the library does; so do the names of the skills and job roles that many pages
+print (`trainer.content.names`). Each process keeps the lessons it has shown and the names,
+detached from any database session and never written to, and forgets them all when the
+library's version moves on. Any flush that writes a lesson, quiz, item, role-play,
+conversation, path, skill or job role moves the version in the same transaction (so `content
+sync`, whichever process runs it, always does); the process that wrote forgets at once, the
+others notice within LIBRARY_CHECK_SECONDS.
 """
 
 from __future__ import annotations
@@ -19,8 +22,10 @@ from flask import Flask, current_app
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session, joinedload
 
+from trainer.content.names import Names, load_names
 from trainer.models import (
     Conversation,
+    JobRole,
     Lesson,
     LibraryState,
     Path,
@@ -28,21 +33,24 @@ from trainer.models import (
     Quiz,
     QuizItem,
     RolePlay,
+    Skill,
 )
 from trainer.models.base import insert_skipping_duplicates
 
-CONTENT = (Lesson, Quiz, QuizItem, RolePlay, Conversation, Path, PathStep)
+CONTENT = (Lesson, Quiz, QuizItem, RolePlay, Conversation, Path, PathStep, Skill, JobRole)
 _CHANGED = "library_changed"
 _caches: weakref.WeakSet[LiveLessons] = weakref.WeakSet()
 
 
 class LiveLessons:
-    """One app's lessons by key (None: no live lesson by that key), as of `version`."""
+    """One app's lessons by key (None: no live lesson by that key), and the library's names,
+    as of `version`."""
 
     def __init__(self, check_seconds: float) -> None:
         self.check_seconds = check_seconds
         self._lock = threading.Lock()
         self._lessons: dict[str, Lesson | None] = {}
+        self._names: Names | None = None
         self._version: int | None = None
         self._checked = 0.0
         _caches.add(self)
@@ -50,7 +58,20 @@ class LiveLessons:
     def forget(self) -> None:
         with self._lock:
             self._lessons = {}
+            self._names = None
             self._version = None
+
+    def names(self, session: Session) -> Names:
+        """The skills' and job roles' names, read in one statement once per version."""
+        self._check(session)
+        lessons, names = self._lessons, self._names
+        if names is not None:
+            return names
+        names = load_names(session)
+        with self._lock:
+            if self._lessons is lessons:  # not forgotten meanwhile
+                self._names = names
+        return names
 
     def get(self, session: Session, key: str) -> Lesson | None:
         self._check(session)
@@ -71,6 +92,7 @@ class LiveLessons:
         with self._lock:
             if version != self._version:
                 self._lessons = {}
+                self._names = None
                 self._version = version
             self._checked = now
 

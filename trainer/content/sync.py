@@ -32,6 +32,7 @@ from trainer.models import (
     Quiz,
     QuizItem,
     RolePlay,
+    Skill,
     utcnow,
 )
 
@@ -75,7 +76,8 @@ def sync_library(session: Session, library: Library) -> SyncReport:
         raise LibraryNotValid(f"{len(library.problems)} problem(s) in the library")
     report = SyncReport()
     words = _Translations(library)
-    roles = _sync_roles(session, library, report)
+    _sync_skills(session, library, words, report)
+    roles = _sync_roles(session, library, words, report)
     quizzes = _sync_quizzes(session, library, words, report)
     conversations = _sync_conversations(session, library, words, report)
     lessons = _sync_lessons(session, library, quizzes, conversations, words, report)
@@ -96,10 +98,43 @@ def _upsert(session, model, existing: dict, key: str, values: dict, report, labe
     return row
 
 
-def _sync_roles(session: Session, library: Library, report: SyncReport) -> dict[str, JobRole]:
+def _names(words: _Translations, kind: str, key: str) -> dict[str, dict] | None:
+    """A skill's or job role's name in each language of the paths translations
+    (`kind` "skills" or "roles")."""
+    translated: dict[str, PathsSpec] = words.of("paths", "paths")
+    return words.stored(
+        {
+            language: {"name": getattr(t, kind)[key].name}
+            for language, t in translated.items()
+            if key in getattr(t, kind)
+        }
+    )
+
+
+def _sync_skills(
+    session: Session, library: Library, words: _Translations, report: SyncReport
+) -> None:
+    existing = {s.key: s for s in session.scalars(select(Skill))}
+    for spec in library.skills.values():
+        values = {
+            "name": spec.name,
+            "translations": _names(words, "skills", spec.id),
+            "retired": False,
+        }
+        _upsert(session, Skill, existing, spec.id, values, report, f"skill {spec.id}")
+    for key, skill in existing.items():
+        if key not in library.skills and not skill.retired:
+            skill.retired = True
+            report.retired.append(f"skill {key}")
+
+
+def _sync_roles(
+    session: Session, library: Library, words: _Translations, report: SyncReport
+) -> dict[str, JobRole]:
     existing = {r.key: r for r in session.scalars(select(JobRole))}
     for spec in library.roles.values():
-        _upsert(session, JobRole, existing, spec.id, {"name": spec.name}, report, f"role {spec.id}")
+        values = {"name": spec.name, "translations": _names(words, "roles", spec.id)}
+        _upsert(session, JobRole, existing, spec.id, values, report, f"role {spec.id}")
     # Roles named by lessons but not listed in paths.yaml still need a row people can hold.
     for lesson in library.lessons.values():
         for key in lesson.roles:

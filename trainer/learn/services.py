@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from trainer.content import live
+from trainer.content.names import role_name, role_names, skill_name
 from trainer.content.translated import language_of, shown
 from trainer.learn.enrolment import role_path
 from trainer.models import (
@@ -182,10 +183,12 @@ def library_groups(session: Session, user: User, query: str = "") -> list[Librar
     language = language_of(user)
 
     def matches(lesson: Lesson) -> bool:
-        # The title as the learner reads it counts too: "queja" finds a Spanish title.
+        # The words as the learner reads them count too: "queja" finds a Spanish title,
+        # "primera" the skill "Primera impresión".
         titles = [lesson.title, shown(lesson, language).title]
-        text = " ".join([*titles, lesson.skill.replace("-", " "), *lesson.roles]).casefold()
-        return all(word in text for word in words)
+        named = [skill_name(lesson.skill), *role_names(lesson.roles)]
+        text = " ".join([*titles, lesson.skill.replace("-", " "), *lesson.roles, *named])
+        return all(word in text.casefold() for word in words)
 
     lessons = [lesson for lesson in library_for(session, user) if matches(lesson)]
     progress = path_progress(session, user)
@@ -201,7 +204,7 @@ def library_groups(session: Session, user: User, query: str = "") -> list[Librar
         ),
         LibraryGroup(
             "role",
-            _("More for %(role)s", role=shown(user.job_role, language).name)
+            _("More for %(role)s", role=role_name(user.job_role))
             if user.job_role
             else _("For your role"),
             [ls for ls in lessons if ls.id not in path_ids and role in ls.roles],

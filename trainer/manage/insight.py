@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Float, Select, String, and_, case, cast, func, select
 from sqlalchemy.orm import Session
 
+from trainer.content.names import skill_name
 from trainer.manage.paging import ListPage
 from trainer.models import (
     Attempt,
@@ -48,7 +49,8 @@ WEAK_TURNS_SHOWN = 10
 
 
 def skill_label(skill: str) -> str:
-    return skill.replace("-", " ").capitalize()
+    """A skill as the viewer reads it, in the language of the page."""
+    return skill_name(skill)
 
 
 def recall_band(percent: int | None) -> str:

@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, SubmitField
 from wtforms.validators import InputRequired, NumberRange
 
+from trainer.content.names import role_name
 from trainer.people.joining import DEFAULT_DAYS, DEFAULT_USES, MAX_DAYS, MAX_USES
 
 
@@ -37,7 +38,7 @@ class JoinCodeForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.team.choices = [SelectChoice(str(t.id), t.name) for t in teams]
         self.job_role.choices = [SelectChoice("", _l("The team's usual job role"))] + [
-            SelectChoice(j.key, j.name) for j in job_roles
+            SelectChoice(j.key, role_name(j)) for j in job_roles
         ]
 
 

@@ -17,6 +17,7 @@ from trainer.models.content import (
     Quiz,
     QuizItem,
     RolePlay,
+    Skill,
 )
 from trainer.models.credentials import Device, SignInCard
 from trainer.models.learning import Attempt, ConversationRun, LessonRun, RolePlayAnswer
@@ -70,6 +71,7 @@ __all__ = [
     "RolePlay",
     "RolePlayAnswer",
     "SignInCard",
+    "Skill",
     "SignInCounter",
     "Team",
     "User",

@@ -230,10 +230,25 @@ class PathStep(Base):
     lesson: Mapped[Lesson] = relationship()
 
 
+class Skill(Base):
+    """A skill's name as people read it, from the `skills:` list of `lessons/paths.yaml`.
+    Lessons, conversations and checklists name their skill by `key`; a key without a row here
+    is still a skill, named after its key."""
+
+    __tablename__ = "skills"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    # {language: {"name": ...}}, from `lessons/paths.<language>.yaml`.
+    translations: Mapped[dict | None] = mapped_column(JSON)
+    retired: Mapped[bool] = mapped_column(default=False)
+
+
 class LibraryState(Base):
     """One row: the library's version, moved on by every change to a lesson, quiz, item,
-    role-play, conversation or path (`trainer.content.live`), so each process knows when the
-    lessons it keeps in memory are out of date."""
+    role-play, conversation, path, skill or job role (`trainer.content.live`), so each process
+    knows when the lessons and names it keeps in memory are out of date."""
 
     __tablename__ = "library_state"
 

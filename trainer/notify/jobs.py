@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask import current_app
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
+from trainer.content.names import skill_name
 from trainer.languages import speaking
 from trainer.learn.enrolment import Onboarding, onboarding
 from trainer.messages import channels
@@ -536,6 +537,11 @@ def _send_digest(
         return False
     teams = sorted((weeks[t] for t in team_ids if t in weeks), key=lambda team: team.name)
     with speaking(manager):
+        # The weakest skills come by key; each is named in the manager's language.
+        teams = [
+            replace(team, weakest=[(skill_name(skill), pct) for skill, pct in team.weakest])
+            for team in teams
+        ]
         mail = digest_mail(first_name=manager.first_name, week=week, teams=teams, url=f"{base}/")
     return notify_once(
         session,
@@ -552,12 +558,9 @@ def _send_digest(
     )
 
 
-def _skill_label(skill: str) -> str:
-    return skill.replace("-", " ").capitalize()  # as SkillRecall.label shows it
-
-
 def _team_weeks(session: Session, team_ids: set[int], now: datetime) -> dict[int, TeamWeek]:
-    """Each team's week, from one query per kind of data for all the teams together."""
+    """Each team's week, from one query per kind of data for all the teams together. Its
+    weakest skills are keys here, named in each manager's language as their digest is written."""
     if not team_ids:
         return {}
     in_teams = User.team_id.in_(sorted(team_ids))
@@ -624,7 +627,7 @@ def _team_weeks(session: Session, team_ids: set[int], now: datetime) -> dict[int
         result[team_id] = TeamWeek(
             names[team_id],
             by_team.get(team_id, []),
-            [(_skill_label(skill), round(mean * 100)) for mean, skill in means[:WEAKEST_SHOWN]],
+            [(skill, round(mean * 100)) for mean, skill in means[:WEAKEST_SHOWN]],
         )
     return result
 

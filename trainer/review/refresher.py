@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from flask_babel import gettext as _
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
+from trainer.content.names import skill_name
 from trainer.models import (
     Attempt,
     Conversation,
@@ -152,11 +152,9 @@ def learner_cards_with_skills(session: Session, user: User) -> list[tuple]:
 
 
 def skill_label(skill: str) -> str:
-    """A skill as a learner reads it: its name from the content ("Phone greeting"), or
-    "General" in their language for questions that name none."""
-    if skill == "general":
-        return _("General")
-    return skill.replace("-", " ").capitalize()
+    """A skill as a learner reads it, in the language of the page: its name from the content
+    ("Phone greeting"), or "General" for questions that name none."""
+    return skill_name(skill)
 
 
 # How far back a streak is looked for.
