@@ -564,7 +564,7 @@ def test_checklist_skill_is_picked_from_the_known_skills_and_roles_are_ticked(ad
     page = text(client.get("/admin/checklists"))
     picker = page.split('id="skill"', 1)[1].split("</select>", 1)[0]
     assert '<option value="phone-greeting">Phone greeting</option>' in picker
-    assert '<option value="collections-call">Collections call</option>' in picker
+    assert '<option value="collections-call">Talking about money owed</option>' in picker
     assert '<input type="checkbox" name="roles" value="wait-staff"><span>Wait staff' in page
     data = {
         "title": "Bar welcome",
