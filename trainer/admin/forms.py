@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import pgettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
@@ -30,7 +31,14 @@ from trainer.models import ROLES
 from trainer.people.services import MAX_EMAIL, MAX_NAME
 from trainer.people.zones import zone_choices
 
-ROLE_LABELS = {"learner": _l("Learner"), "manager": _l("Manager"), "admin": _l("Admin")}
+
+def role_labels() -> dict[str, str]:
+    """Each role as the reader calls it ("Admin" the role, not the admin pages)."""
+    return {
+        "learner": pgettext("role", "Learner"),
+        "manager": pgettext("role", "Manager"),
+        "admin": pgettext("role", "Admin"),
+    }
 
 
 class PersonForm(FlaskForm):
@@ -66,7 +74,6 @@ class PersonForm(FlaskForm):
     )
     role = SelectField(
         _l("Role"),
-        choices=[SelectChoice(role, ROLE_LABELS[role]) for role in ROLES],
         invalid_choice_message=_l("Choose learner, manager or admin."),
     )
     job_role = SelectField(
@@ -106,6 +113,8 @@ class PersonForm(FlaskForm):
             SelectChoice(str(t.id), t.name) for t in teams
         ]
         self.timezone.choices = zone_choices(zones, keep_zone)
+        labels = role_labels()
+        self.role.choices = [SelectChoice(role, labels[role]) for role in ROLES]
 
     def fields(self) -> PersonFields:
         return PersonFields(

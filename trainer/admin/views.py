@@ -12,7 +12,6 @@ from trainer.admin import bp, importing
 from trainer.admin import people as people_service
 from trainer.admin.access import admin_required
 from trainer.admin.forms import (
-    ROLE_LABELS,
     ActionForm,
     ChecklistForm,
     ConfirmImportForm,
@@ -20,6 +19,7 @@ from trainer.admin.forms import (
     PersonForm,
     TeamForm,
     UploadForm,
+    role_labels,
 )
 from trainer.extensions import db
 from trainer.jobs import queue
@@ -203,7 +203,7 @@ def people():
         filters=filters,
         teams=people_service.all_teams(db.session),
         job_roles=people_service.all_job_roles(db.session),
-        roles=ROLE_LABELS,
+        roles=role_labels(),
         statuses=people_service.STATUSES,
     )
 
@@ -369,7 +369,7 @@ def _preview_page(
             message=message,
             columns=importing.COLUMNS,
             field_names=importing.FIELD_NAMES,
-            roles=ROLE_LABELS,
+            roles=role_labels(),
         ),
         status,
     )
