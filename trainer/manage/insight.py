@@ -50,6 +50,10 @@ WEAK_TURNS_SHOWN = 10
 
 
 def skill_label(skill: str) -> str:
+    """A skill's key as a heading ("phone-greeting": "Phone greeting"). Keys come from the
+    content, in its words; only the one the code adds for items no lesson uses is translated."""
+    if skill == NO_SKILL:
+        return _("General")
     return skill.replace("-", " ").capitalize()
 
 
