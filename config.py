@@ -46,6 +46,9 @@ class Config:
     MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 1024 * 1024)
     IMPORT_MAX_CONTENT_LENGTH = _int("IMPORT_MAX_CONTENT_LENGTH", 5 * 1024 * 1024)
     CONTENT_DIR = os.environ.get("CONTENT_DIR", str(BASE_DIR))
+    # Each process keeps the lessons it has shown in memory; it asks the database whether the
+    # library changed at most this often (trainer/content/live.py).
+    LIBRARY_CHECK_SECONDS = _float("LIBRARY_CHECK_SECONDS", 2)
     # The language of pages, mail and lessons for people who have not chosen one and whose
     # browser asks for none we have (en, es, pl; trainer/languages.py).
     DEFAULT_LANGUAGE = os.environ.get("DEFAULT_LANGUAGE", "en")
@@ -177,6 +180,9 @@ class TestConfig(Config):
     # argon2 at full strength makes a test suite of many logins slow; the KDF is the same.
     PASSWORD_HASH_FAST = True
     FSRS_FUZZ = False  # intervals repeatable in tests
+    # One process: its own writes to the library clear its lessons at once; a check on a timer
+    # would only make statement counts depend on how fast the machine is.
+    LIBRARY_CHECK_SECONDS = 3600
     # Channels a test wants, it sets up itself.
     VAPID_PUBLIC_KEY = VAPID_PRIVATE_KEY = VAPID_SUBJECT = SMS_URL = ""
 

@@ -92,7 +92,8 @@ def mark_content(session) -> None:
         job.name = marked(job.name)
     for item in session.scalars(select(QuizItem)):
         item.prompt = marked(item.prompt)
-        item.choices = [{**c, "text": marked(c["text"])} for c in item.choices]
+        if item.type != "truefalse":  # True and False are the platform's words: translated
+            item.choices = [{**c, "text": marked(c["text"])} for c in item.choices]
     for rp in session.scalars(select(RolePlay)):
         # Short enough that no page cuts it (and its closing mark) off.
         rp.situation, rp.customer = marked(rp.situation[:60]), marked(rp.customer)

@@ -218,21 +218,27 @@ def test_a_quiz_item_asks_the_same_few_statements_however_long_the_history(libra
                 )
             )
             db.session.commit()
-        answered = _count(app, client, f"/lessons/{key}/quiz/1")  # feedback shown
-        unanswered = _count(app, client, f"/lessons/{key}/quiz/2")  # the form
-        in_refresher = _count(app, client, f"/refresher/{refresher_id}/2")
+        urls = (f"/lessons/{key}/quiz/1", f"/lessons/{key}/quiz/2", f"/refresher/{refresher_id}/2")
+        for url in urls:  # as a learner finds them: the lesson is already in memory
+            assert client.get(url).status_code == 200
+        # Feedback shown; the form; a question of a refresher.
+        answered, unanswered, in_refresher = (_count(app, client, url) for url in urls)
         counts[email] = (answered, unanswered, in_refresher)
     assert counts["new@example.com"] == counts["old@example.com"], counts
     assert max(counts["old@example.com"]) <= QUIZ_ITEM_MAX, counts
 
 
-def test_a_lesson_step_loads_its_lesson_whole_in_one_statement(library):
+def test_a_lesson_step_loads_its_lesson_whole_in_one_statement_then_keeps_it(library):
     with library.app_context(), counted(library) as statements:
         lesson = live_lesson(db.session, "teller-greeting-at-the-counter")
         assert len(lesson.quiz.live_items) >= 4 and lesson.live_roleplays
         assert lesson.live_conversation is not None
         assert [item.prompt for item in lesson.quiz.live_items]
-    assert len(statements) == 1
+    # The library's version, then the lesson whole.
+    assert len(statements) == 2, statements
+    with library.app_context(), counted(library) as statements:
+        assert live_lesson(db.session, "teller-greeting-at-the-counter") is lesson
+    assert statements == []
 
 
 def _team(app, size: int, name: str, manager_email: str):

@@ -203,7 +203,8 @@ def test_an_english_learner_reads_the_same_lesson_in_english(es_app, client):
 def test_a_lesson_without_a_translation_is_in_english_with_a_note(es_app, client):
     sign_in(es_app, client, "es")
     scenario = page(client, f"/lessons/{UNTRANSLATED}")
-    assert "Not yet translated into Español: this lesson is in English for now." in scenario
+    # The note is in the learner's language, the interface's words like the rest of the page.
+    assert "Aún sin traducir (Español): por ahora, esta lección está en inglés." in scenario
     assert 'lang="en"' in scenario
 
 
@@ -222,7 +223,7 @@ def test_answers_in_spanish_grade_and_schedule_on_the_same_item(es_app, client):
     chosen = right_answer(es_app, KEY, "best-opening-line")
     client.post(url, data={"choice": chosen, "token": token, "shown": "0"})
     feedback = page(client, url)
-    assert "✓ Right" in feedback
+    assert "✓ Correcto" in feedback  # the interface in Spanish too
     assert "[es] Place, name and an offer of help" in feedback
     assert "[es] A good phone greeting gives the caller three things" in feedback
 
@@ -309,4 +310,4 @@ def test_the_account_page_sets_the_language_and_keeps_progress(es_app, client):
     with es_app.app_context():
         assert db.session.get(User, user_id).language == "es"
     assert "[es] Which of these" in page(client, url)
-    assert "✗ Not quite" in page(client, url)  # the answer given in English still stands
+    assert "✗ No del todo" in page(client, url)  # the answer given in English still stands

@@ -85,6 +85,7 @@ def create_app(config_class: type | str | None = None, test_config: dict | None 
     from trainer.admin import bp as admin_bp
     from trainer.auth import bp as auth_bp
     from trainer.content import cli as content_cli
+    from trainer.content import live
     from trainer.jobs import cli as jobs_cli
     from trainer.learn import bp as learn_bp
     from trainer.manage import bp as manage_bp
@@ -96,6 +97,7 @@ def create_app(config_class: type | str | None = None, test_config: dict | None 
 
     # The views attach their routes to the blueprints; importing them here, and not from the
     # packages themselves, keeps a service import from dragging every view along (and loops).
+    live.init_app(app)
     import_views()
     app.register_blueprint(auth_bp)
     app.register_blueprint(learn_bp)

@@ -17,6 +17,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import orjson
 from sqlalchemy import event, exc
 from sqlalchemy.engine import Engine, make_url
 
@@ -34,6 +35,9 @@ def engine_options(config: dict) -> dict:
     options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     url = make_url(config["SQLALCHEMY_DATABASE_URI"])
     options.setdefault("pool_pre_ping", True)
+    # Lessons, quiz items and their translations are JSON columns read on every lesson page:
+    # orjson reads them several times faster than the standard library, to the same values.
+    options.setdefault("json_deserializer", orjson.loads)
     if url.get_backend_name() == "postgresql":
         options.setdefault("pool_timeout", config["DATABASE_POOL_TIMEOUT"])
         connect_args = dict(options.get("connect_args") or {})

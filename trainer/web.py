@@ -5,8 +5,11 @@ from __future__ import annotations
 import re
 import time
 from datetime import UTC
+from functools import cached_property
 
 from flask import Flask, abort, current_app, g, request
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
 from werkzeug.routing import IntegerConverter
 
 from trainer.content.render import render
@@ -90,6 +93,16 @@ def refuse_nul_bytes() -> None:
         abort(400, "nul")
 
 
+class ButtonFields:
+    """A form that is only a button (sign out, remind, approve), as its template draws it: the
+    CSRF field. The token is the request's own; WTForms would build a form and render a field
+    for each of the 50 buttons of a team page. The view still checks the post with a form."""
+
+    @cached_property
+    def csrf_token(self) -> Markup:
+        return Markup('<input name="csrf_token" type="hidden" value="{}">').format(generate_csrf())
+
+
 def init_request_guards(app: Flask) -> None:
     """Registered before the extensions' own hooks (CSRF reads the form), so they run first."""
     app.before_request(allow_large_body)
@@ -135,8 +148,18 @@ def init_app(app: Flask) -> None:
         local = moment.replace(tzinfo=UTC).astimezone(zone_of(timezone))
         return format_datetime(local, "d MMM y, HH:mm", locale=get_locale() or "en")
 
+    @app.template_filter("long_day")
+    def long_day_filter(day) -> str:
+        """A day in words, in the reader's language: "Tuesday 1 December" ("martes, 1 de
+        diciembre" in Spanish, "wtorek, 1 grudnia" in Polish)."""
+        from babel.dates import format_date, format_skeleton
+        from flask_babel import get_locale
+
+        locale = get_locale()
+        if locale is None or locale.language == "en":
+            return format_date(day, "EEEE d MMMM", locale=locale or "en")
+        return format_skeleton("MMMMEEEEd", day, locale=locale)
+
     @app.context_processor
     def forms():
-        from trainer.auth.forms import LogoutForm
-
-        return {"logout_form": LogoutForm()}
+        return {"logout_form": ButtonFields()}

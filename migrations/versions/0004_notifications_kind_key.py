@@ -6,8 +6,6 @@ Create Date: 2026-11-23 05:54:08.632655
 
 """
 from alembic import op
-import sqlalchemy as sa
-
 
 # revision identifiers, used by Alembic.
 revision = '0004'

@@ -23,9 +23,8 @@ Downgrading drops the index and the marker; merged answers stay in the run they 
 """
 from datetime import UTC, datetime
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0007'

@@ -8,9 +8,8 @@ Revises: 0009
 Create Date: 2026-11-29 02:00:17.533269
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0010'

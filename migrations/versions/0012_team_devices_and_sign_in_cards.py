@@ -9,9 +9,8 @@ Revises: 0011
 Create Date: 2026-11-29 01:59:01.588076
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0012'

@@ -6,9 +6,8 @@ Revises: 0017
 Create Date: 2026-11-29 05:00:00
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0018'

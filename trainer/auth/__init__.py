@@ -9,6 +9,7 @@ def init_app(app: Flask) -> None:
     """Who is signed in: Flask-Login asks the session rows (`sessions.load`). Company sign-in
     must be set up whole, or not at all."""
     from flask import flash, redirect, request, url_for
+    from flask_babel import lazy_gettext as _l
     from flask_login import current_user, login_url
 
     from trainer.auth import cli, joining, oidc, sessions, signin
@@ -18,7 +19,7 @@ def init_app(app: Flask) -> None:
     cli.init_app(app)
 
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "Please sign in to continue."
+    login_manager.login_message = _l("Please sign in to continue.")
     login_manager.login_message_category = "info"
 
     @login_manager.user_loader
@@ -27,7 +28,8 @@ def init_app(app: Flask) -> None:
 
     @login_manager.unauthorized_handler
     def sign_in_first():
-        flash(login_manager.login_message, login_manager.login_message_category)
+        # In the words of whoever is asking; a flash is kept as text.
+        flash(str(login_manager.login_message), login_manager.login_message_category)
         if signin.on_team_device():
             # The next colleague starts afresh on the tablet, not where the last one was.
             return redirect(url_for("auth.device"))
@@ -37,10 +39,7 @@ def init_app(app: Flask) -> None:
     def shared_device():
         def on_shared_device() -> bool:
             """This page is for a session started on a team's shared tablet."""
-            if not current_user.is_authenticated:
-                return False
-            row = sessions.current(db.session, current_user)
-            return row is not None and row.device_id is not None
+            return current_user.is_authenticated and current_user.session_device_id is not None
 
         return {"on_shared_device": on_shared_device, "home_url": signin.home}
 

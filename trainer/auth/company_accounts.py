@@ -8,6 +8,7 @@ number) finds the person; with OIDC_CREATE_USERS a new person is made through
 from __future__ import annotations
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -56,16 +57,19 @@ def _person_for(session: Session, settings: Settings, identity: Identity) -> Use
         ):
             # Most often an email given to a new colleague: it must not open the old account.
             raise CompanySignInError(
-                "This account signs in with a different company account",
-                f"The account for {user.handle} here is already linked to another company "
-                "account. Ask your manager or administrator to check.",
+                _("This account signs in with a different company account"),
+                _(
+                    "The account for %(person)s here is already linked to another company "
+                    "account. Ask your manager or administrator to check.",
+                    person=user.handle,
+                ),
                 403,
                 f"{user.handle} is linked to another subject than {identity.subject!r}",
             )
     if user is not None and not user.active:
         raise CompanySignInError(
-            "Your account here is switched off",
-            "Ask your manager or administrator if you should still have access.",
+            _("Your account here is switched off"),
+            _("Ask your manager or administrator if you should still have access."),
             403,
             f"{user.handle} is deactivated",
         )
@@ -85,19 +89,25 @@ def _claim(settings: Settings, claims: dict) -> str:
     if isinstance(value, int | float) and not isinstance(value, bool):
         value = str(value)
     value = value.strip() if isinstance(value, str) else ""
-    what = "email address" if settings.matches_email else "employee number"
     if not value:
         raise CompanySignInError(
-            "Your company account did not say who you are",
-            f"We find people here by their {what}, and your company's sign-in service did not "
-            "send it. Tell your administrator.",
+            _("Your company account did not say who you are"),
+            _(
+                "We find people here by their email address, and your company's sign-in "
+                "service did not send it. Tell your administrator."
+            )
+            if settings.matches_email
+            else _(
+                "We find people here by their employee number, and your company's sign-in "
+                "service did not send it. Tell your administrator."
+            ),
             403,
             f"no {settings.match_claim!r} claim",
         )
     if settings.matches_email and claims.get("email_verified") is False:
         raise CompanySignInError(
-            "Your company email address is not confirmed yet",
-            "Confirm it with your company's sign-in service first, then try again.",
+            _("Your company email address is not confirmed yet"),
+            _("Confirm it with your company's sign-in service first, then try again."),
             403,
             "email_verified is false",
         )
@@ -134,11 +144,21 @@ def _create(session: Session, settings: Settings, claims: dict) -> User:
 
     value = _claim(settings, claims)
     if not settings.create_users:
-        what = "email address" if settings.matches_email else "employee number"
         raise CompanySignInError(
-            "Your account is not set up here yet",
-            f"You signed in at your company with the {what} {value}, but Frontline Trainer has "
-            "no account for it. Ask your manager or administrator to add you.",
+            _("Your account is not set up here yet"),
+            _(
+                "You signed in at your company with the email address %(value)s, but "
+                "Frontline Trainer has no account for it. Ask your manager or administrator "
+                "to add you.",
+                value=value,
+            )
+            if settings.matches_email
+            else _(
+                "You signed in at your company with the employee number %(value)s, but "
+                "Frontline Trainer has no account for it. Ask your manager or administrator "
+                "to add you.",
+                value=value,
+            ),
             403,
             f"no person with {settings.match_claim} {value!r}",
         )
@@ -157,10 +177,10 @@ def _create(session: Session, settings: Settings, claims: dict) -> User:
         )
     except PersonError as error:
         session.rollback()
+        problem = error.message[:1].upper() + error.message[1:]
         raise CompanySignInError(
-            "We could not set up your account",
-            f"{error.message[:1].upper()}{error.message[1:]}. Ask your manager or "
-            "administrator to add you.",
+            _("We could not set up your account"),
+            _("%(problem)s. Ask your manager or administrator to add you.", problem=problem),
             409,
             str(error),
         ) from None

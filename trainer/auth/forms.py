@@ -32,17 +32,28 @@ class LoginForm(FlaskForm):
         validators=[DataRequired(message=_l("Write your email, phone or employee number.")),
                     Length(max=254)],
     )  # fmt: skip
-    password = PasswordField(_l("Password"), validators=[DataRequired()])
+    password = PasswordField(
+        _l("Password"), validators=[DataRequired(message=_l("Write your password."))]
+    )
     remember = BooleanField(_l("Keep me signed in on this device"))
     submit = SubmitField(_l("Sign in"))
 
 
 class PasswordForm(FlaskForm):
-    current = PasswordField(_l("Current password"), validators=[DataRequired()])
-    new = PasswordField(_l("New password"), validators=[DataRequired(), new_password])
+    current = PasswordField(
+        _l("Current password"),
+        validators=[DataRequired(message=_l("Write your current password."))],
+    )
+    new = PasswordField(
+        _l("New password"),
+        validators=[DataRequired(message=_l("Choose a new password.")), new_password],
+    )
     confirm = PasswordField(
         _l("New password again"),
-        validators=[DataRequired(), EqualTo("new", message=_l("The two new passwords differ."))],
+        validators=[
+            DataRequired(message=_l("Type the new password again.")),
+            EqualTo("new", message=_l("The two new passwords differ.")),
+        ],
     )
     submit = SubmitField(_l("Change password"))
 
@@ -78,10 +89,13 @@ class SetPasswordForm(FlaskForm):
 
 class ForgotPasswordForm(FlaskForm):
     email = StringField(
-        "Email",
-        validators=[DataRequired(message="Write the email you sign in with."), Length(max=254)],
+        _l("Email"),
+        validators=[
+            DataRequired(message=_l("Write the email you sign in with.")),
+            Length(max=254),
+        ],
     )
-    submit = SubmitField("Send me a link")
+    submit = SubmitField(_l("Send me a link"))
 
 
 class JoinLookupForm(FlaskForm):

@@ -24,6 +24,7 @@ from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.requests_client import OAuth2Session
 from authlib.oidc.core import CodeIDToken
 from flask import current_app
+from flask_babel import gettext as _
 from joserfc import jwt
 from joserfc.errors import InvalidKeyIdError, JoseError
 from joserfc.jwk import KeySet
@@ -50,13 +51,10 @@ class CompanySignInError(Exception):
         self.status = status
 
 
-START_AGAIN = "Go back to the sign-in page and start again."
-
-
 def unreachable(reason: str) -> CompanySignInError:
     return CompanySignInError(
-        "We cannot reach your company's sign-in service just now",
-        "Try again in a minute, or sign in with your password.",
+        _("We cannot reach your company's sign-in service just now"),
+        _("Try again in a minute, or sign in with your password."),
         503,
         reason,
     )
@@ -64,8 +62,8 @@ def unreachable(reason: str) -> CompanySignInError:
 
 def untrusted(reason: str) -> CompanySignInError:
     return CompanySignInError(
-        "Your company's sign-in service sent an answer we cannot trust",
-        "So you are not signed in. Try again; if it keeps happening, tell your administrator.",
+        _("Your company's sign-in service sent an answer we cannot trust"),
+        _("So you are not signed in. Try again; if it keeps happening, tell your administrator."),
         400,
         reason,
     )
@@ -256,16 +254,21 @@ def take_pending(store: dict, state: str | None) -> dict | None:
 def _provider_said_no(error: str, description: str | None) -> CompanySignInError:
     if error == "access_denied":
         return CompanySignInError(
-            "Company sign-in was cancelled",
-            "You did not finish signing in with your company account. You can try again, or "
-            "sign in with your password.",
+            _("Company sign-in was cancelled"),
+            _(
+                "You did not finish signing in with your company account. You can try again, or "
+                "sign in with your password."
+            ),
             403,
             f"access_denied: {description}",
         )
     said = (description or error)[:200]
     return CompanySignInError(
-        "Your company's sign-in service did not sign you in",
-        f"It said: “{said}”. Try again; if it keeps happening, tell your administrator.",
+        _("Your company's sign-in service did not sign you in"),
+        _(
+            "It said: “%(said)s”. Try again; if it keeps happening, tell your administrator.",
+            said=said,
+        ),
         400,
         f"{error}: {description}",
     )
@@ -280,16 +283,23 @@ def complete(settings: Settings, redirect_uri: str, pending: dict | None, args) 
         raise _provider_said_no(str(args["error"]), args.get("error_description"))
     if pending is None:
         raise CompanySignInError(
-            "This sign-in does not belong to this browser",
-            "The answer from your company's sign-in service does not match a sign-in started "
-            "here, or it was used already. " + START_AGAIN,
+            _("This sign-in does not belong to this browser"),
+            _(
+                "The answer from your company's sign-in service does not match a sign-in "
+                "started here, or it was used already. Go back to the sign-in page and start "
+                "again."
+            ),
             400,
             "state does not match",
         )
     if time.time() - float(pending.get("started", 0)) > PENDING_MINUTES * 60:
         raise CompanySignInError(
-            "This sign-in took too long",
-            f"A company sign-in must be finished within {PENDING_MINUTES} minutes. " + START_AGAIN,
+            _("This sign-in took too long"),
+            _(
+                "A company sign-in must be finished within %(minutes)d minutes. Go back to the "
+                "sign-in page and start again.",
+                minutes=PENDING_MINUTES,
+            ),
             400,
             "expired",
         )
@@ -335,9 +345,11 @@ def exchange(settings: Settings, redirect_uri: str, code: str, verifier: str) ->
     except OAuthError as error:
         if error.error == "invalid_grant":  # used already, expired, or not made for us
             raise CompanySignInError(
-                "This sign-in link was used already",
-                "A link back from your company's sign-in service works once, for a few "
-                "minutes. " + START_AGAIN,
+                _("This sign-in link was used already"),
+                _(
+                    "A link back from your company's sign-in service works once, for a few "
+                    "minutes. Go back to the sign-in page and start again."
+                ),
                 400,
                 f"token endpoint: {error}",
             ) from None

@@ -17,6 +17,7 @@ from trainer.languages import speaking
 from trainer.messages.outbox import queue_message
 from trainer.models import User, utcnow
 
+# The English of two refusals, for code that looks for them; a person reads them translated.
 BAD_CREDENTIALS = "Those details and that password do not match an active account."
 WRONG_CURRENT = "That is not your current password."
 
@@ -94,7 +95,7 @@ def authenticate(
     ok = verify_password(user.password_hash if user else None, password or "")
     if not ok or user is None or not user.active:
         throttle.failed(session, reserved)
-        return SignIn(None, BAD_CREDENTIALS)
+        return SignIn(None, _("Those details and that password do not match an active account."))
 
     throttle.succeeded(session, reserved)
     if needs_rehash(user.password_hash):
@@ -137,7 +138,7 @@ def change_password(
         return PasswordChange(error=reserved.message, retry_after=reserved.retry_after)
     if not verify_password(user.password_hash, current or ""):
         throttle.failed(session, reserved)
-        return PasswordChange(error=WRONG_CURRENT)
+        return PasswordChange(error=_("That is not your current password."))
     throttle.succeeded(session, reserved)
     user.password_hash = hash_password(new)
     row = sessions.current(session, user)
@@ -154,10 +155,10 @@ def password_changed_mail(first_name: str, device: str, now) -> tuple[str, str, 
         day=format_date(now.date(), "long", locale=get_locale() or "en"),
         time=now.strftime("%H:%M"),
     )
-    if device and device != "Unknown browser":
+    if device and device != sessions.UNKNOWN_DEVICE:
         changed = _(
             "The password of your Frontline Trainer account was changed on %(device)s on %(when)s.",
-            device=device,
+            device=sessions.device_name(device),
             when=when,
         )
     else:

@@ -16,7 +16,8 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, or_, select, update
+from flask_babel import gettext as _
+from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from trainer.models import User, UserSession, utcnow
@@ -33,11 +34,12 @@ def secret_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def _limits(row: UserSession | None = None) -> tuple[timedelta, timedelta]:
-    """How long the session may idle, and the longest it may last."""
+def _limits(device_id: int | None = None) -> tuple[timedelta, timedelta]:
+    """How long a session (started on the shared device `device_id`, if any) may idle, and
+    the longest it may last."""
     config = current_app.config
     minutes = config["SESSION_IDLE_MINUTES"]
-    if row is not None and row.device_id is not None:
+    if device_id is not None:
         minutes = config["DEVICE_IDLE_MINUTES"]
     return timedelta(minutes=minutes), timedelta(days=config["REMEMBER_DAYS"])
 
@@ -71,46 +73,63 @@ def start(
     session.add(row)
     session.flush()
     user.session_token = f"{row.id}.{secret}"
+    user.session_device_id = device_id
     return row
+
+
+# The person and what the check needs of their session, in one statement built once: this
+# runs on every request, so the session's own row is not built as an object.
+_LOAD = (
+    select(
+        User,
+        UserSession.secret_hash,
+        UserSession.ended_at,
+        UserSession.expires_at,
+        UserSession.last_seen_at,
+        UserSession.remember,
+        UserSession.device_id,
+    )
+    .join(User, User.id == UserSession.user_id)
+    .where(UserSession.id == bindparam("row_id"))
+)
 
 
 def load(session: Session, token: str) -> User | None:
     """The person a cookie's session belongs to, if it is still going; ends it if it idled or
     expired. Notes the time it was last used (at most once a minute)."""
     row_id, _sep, secret = (token or "").partition(".")
-    if parse_id(row_id) is None:
+    row_id = parse_id(row_id)
+    if row_id is None:
         return None
-    # The row and its person in one statement: this runs on every request.
-    found = session.execute(
-        select(UserSession, User)
-        .join(User, User.id == UserSession.user_id)
-        .where(UserSession.id == parse_id(row_id))
-    ).first()
+    found = session.execute(_LOAD, {"row_id": row_id}).first()
     if found is None:
         return None
-    row, user = found
-    if row.ended_at is not None:
+    user, hashed, ended_at, expires_at, last_seen_at, remember, device_id = found
+    if ended_at is not None:
         return None
-    if not hmac.compare_digest(row.secret_hash, secret_hash(secret)):
+    if not hmac.compare_digest(hashed, secret_hash(secret)):
         return None
     if not user.active:
         return None
     now = utcnow()
-    idle, _longest = _limits(row)
+    idle, _longest = _limits(device_id)
     reason = None
-    if now >= row.expires_at:
+    if now >= expires_at:
         reason = "expired"
-    elif not row.remember and now - row.last_seen_at >= idle:
+    elif not remember and now - last_seen_at >= idle:
         reason = "idle"
     if reason:
-        end_ids(session, [row.id], reason, now)
+        end_ids(session, [row_id], reason, now)
         return None
-    touch_every = TOUCH_EVERY if row.device_id is None else DEVICE_TOUCH_EVERY
-    if now - row.last_seen_at >= touch_every and not (session.new or session.dirty):
-        row.last_seen_at = now
+    touch_every = TOUCH_EVERY if device_id is None else DEVICE_TOUCH_EVERY
+    if now - last_seen_at >= touch_every and not (session.new or session.dirty):
+        session.execute(
+            update(UserSession).where(UserSession.id == row_id).values(last_seen_at=now)
+        )
         user.last_seen_at = now
         session.commit()
     user.session_token = token
+    user.session_device_id = device_id
     return user
 
 
@@ -188,6 +207,8 @@ def forget_old(session: Session, now: datetime) -> int:
 
 # -- naming a device the way its owner would ---------------------------------------------------
 
+UNKNOWN_DEVICE = "Unknown browser"
+
 _BROWSERS = (
     ("Edge", re.compile(r"Edg(e|A|iOS)?/")),
     ("Samsung Internet", re.compile(r"SamsungBrowser/")),
@@ -214,4 +235,15 @@ def device_label(user_agent: str | None) -> str:
     system = next((name for name, pattern in _SYSTEMS if pattern.search(agent)), None)
     if browser and system:
         return f"{browser} on {system}"
-    return browser or system or "Unknown browser"
+    return browser or system or UNKNOWN_DEVICE
+
+
+def device_name(label: str | None) -> str:
+    """A stored device label (`device_label`, kept in English) in the reader's language:
+    "Chrome on Android" is "Chrome en Android" in Spanish; browser and system names stay."""
+    if not label or label == UNKNOWN_DEVICE:
+        return _("Unknown browser")
+    browser, on, system = label.partition(" on ")
+    if not on:
+        return label
+    return _("%(browser)s on %(system)s", browser=browser, system=system)

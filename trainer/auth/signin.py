@@ -12,6 +12,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, g, redirect, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from itsdangerous import BadSignature, URLSafeSerializer
 
@@ -143,9 +144,11 @@ def sign_in_page() -> str:
     return url_for("auth.device" if on_team_device() else "auth.login")
 
 
-def sign_out(message: str = "You are signed out."):
+def sign_out(message: str | None = None):
     """End this browser's session on the server and in the cookie; back to where this browser
     signs in (`sign_in_page`)."""
+    # Worded before the session ends, in the language of the person signing out.
+    message = message or _("You are signed out.")
     end_here()
     flash(message, "info")
     return redirect(sign_in_page(), 303)

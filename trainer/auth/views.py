@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from babel.dates import get_day_names
 from flask import (
     abort,
     current_app,
@@ -11,6 +12,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -27,12 +29,14 @@ from trainer.auth.forms import (
 )
 from trainer.auth.passwords import MIN_LENGTH
 from trainer.auth.services import authenticate, change_password
+from trainer.auth.sessions import device_name
 from trainer.content.translated import language_of
 from trainer.extensions import db
 from trainer.languages import remember_language
 from trainer.messages import push
 from trainer.models import User, UserSession
 from trainer.notify.forms import RemindersForm
+from trainer.notify.mails import day_label
 from trainer.notify.services import (
     WEEKDAYS,
     ReminderSettingsError,
@@ -44,6 +48,11 @@ from trainer.notify.services import (
 )
 from trainer.people.services import PersonError, change_language
 from trainer.people.zones import timezone_names
+
+
+@bp.app_template_filter("device_name")
+def device_name_filter(label: str | None) -> str:
+    return device_name(label)
 
 
 def _with_retry_after(page: str, status: int, retry_after: int | None):
@@ -107,6 +116,12 @@ def _reminders_form(formdata=None) -> RemindersForm:
     )
 
 
+def _weekdays() -> list[tuple[int, str]]:
+    """(ISO weekday, its name in the reader's language), Monday first."""
+    names = get_day_names("wide", locale=get_locale() or "en")
+    return [(number, names[number - 1]) for number in range(1, len(WEEKDAYS) + 1)]
+
+
 def _account_page(
     form: PasswordForm | None = None,
     status: int = 200,
@@ -128,7 +143,8 @@ def _account_page(
         reminders=reminders or _reminders_form(),
         language=language or LanguageForm(formdata=None, language=language_of(current_user)),
         reminder_state=reminder_state(current_user),
-        weekdays=list(enumerate(WEEKDAYS, start=1)),
+        weekdays=_weekdays(),
+        day_label=day_label,
         push_offered=push_offered,
         push_key=config["VAPID_PUBLIC_KEY"].strip() if push_offered else "",
         browsers=push.subscriptions(db.session, current_user.id) if push_offered else [],
@@ -161,7 +177,7 @@ def reminders():
         except ReminderSettingsError as error:
             getattr(form, error.field).errors.append(error.message)
         else:
-            flash("Your reminder settings are saved.", "success")
+            flash(_("Your reminder settings are saved."), "success")
             return redirect(url_for("auth.account", _anchor="reminders"), 303)
     return _account_page(reminders=form, status=400)
 
@@ -201,7 +217,7 @@ def password():
     if result.error or result.new_error:
         (form.current if result.error else form.new).errors.append(result.error or result.new_error)
         return _account_page(form, 429 if result.retry_after else 400, result.retry_after)
-    flash("Your password is changed. Every other device is signed out.", "success")
+    flash(_("Your password is changed. Every other device is signed out."), "success")
     return redirect(url_for("auth.account"), 303)
 
 
@@ -212,8 +228,10 @@ def end_other_sessions():
         count = sessions.end_all(
             db.session, current_user, "signed out elsewhere", keep_current=True
         )
-        devices = "device" if count == 1 else "devices"
-        flash(f"Signed out on {count} other {devices}.", "success")
+        signed_out = ngettext(
+            "Signed out on %(num)d other device.", "Signed out on %(num)d other devices.", count
+        )
+        flash(signed_out, "success")
     return redirect(url_for("auth.account"), 303)
 
 
@@ -228,7 +246,7 @@ def end_session(session_id: int):
         if me is not None and me.id == row.id:
             return signin.sign_out()
         sessions.end_ids(db.session, [row.id], "signed out elsewhere")
-        flash(f"Signed out on {row.device}.", "success")
+        flash(_("Signed out on %(device)s.", device=device_name(row.device)), "success")
     return redirect(url_for("auth.account"), 303)
 
 
@@ -250,7 +268,7 @@ def welcome(token: str):
         except ValueError as error:
             form.new.errors.append(str(error))
         else:
-            flash("Your password is set. Welcome to Frontline Trainer.", "success")
+            flash(_("Your password is set. Welcome to Frontline Trainer."), "success")
             return signin.finish(user, status=303)
     status = 400 if form.errors else 200
     person = db.session.get(User, invitation.user_id)
@@ -291,7 +309,7 @@ def reset_password(token: str):
         except ValueError as error:
             form.new.errors.append(str(error))
         else:
-            flash("Your new password is set.", "success")
+            flash(_("Your new password is set."), "success")
             return signin.finish(user, status=303)
     page = render_template(
         "auth/set_password.html",

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -28,7 +30,21 @@ from trainer.models import (
 from trainer.models.base import insert_skipping_duplicates
 from trainer.review.answers import AnswerError, find_by_token, store_attempt
 
-OUTCOMES = {"good": "A good ending", "mixed": "A mixed ending", "poor": "A poor ending"}
+OUTCOMES = {"good": _l("A good ending"), "mixed": _l("A mixed ending"), "poor": _l("A poor ending")}
+
+# Where a conversation happens, for the line above it; another setting shows its own name.
+SETTINGS = {
+    "phone": _l("On the phone"),
+    "counter": _l("At the counter"),
+    "contact-centre": _l("Contact centre"),
+    "table": _l("At the table"),
+}
+
+
+def setting_name(setting: str) -> str:
+    """A conversation's setting as the learner reads it: "On the phone"."""
+    name = SETTINGS.get(setting)
+    return str(name) if name is not None else setting.replace("-", " ").capitalize()
 
 
 @dataclass
@@ -142,7 +158,7 @@ def choose(
     node = conversation.node(key) or {}
     lines = node.get("choices") or []
     if not 0 <= choice < len(lines):
-        raise AnswerError("That is not one of the lines you can say here.")
+        raise AnswerError(_("That is not one of the lines you can say here."))
     item = _decision(session, conversation, key)
     if item is None:  # the file changed under the run: start again
         return position(session, user, conversation).run

@@ -1,3 +1,5 @@
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, SelectMultipleField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, StopValidation
@@ -7,38 +9,38 @@ from wtforms.widgets import HiddenInput
 class AnswerForm(FlaskForm):
     """One quiz item. `choice` holds indexes into the item's choices."""
 
-    choice = SelectMultipleField("Your answer", coerce=int, validate_choice=False)
+    choice = SelectMultipleField(_l("Your answer"), coerce=int, validate_choice=False)
     token = HiddenField(validators=[DataRequired(), Length(max=64)])
     shown = HiddenField()
-    submit = SubmitField("Check my answer")
+    submit = SubmitField(_l("Check my answer"))
 
 
 class RolePlayForm(FlaskForm):
     """What the learner would say, written; or nothing written, said out loud (`aloud`)."""
 
     text = TextAreaField(
-        "What would you say?",
-        validators=[Length(max=4000, message="Keep it under 4,000 characters.")],
+        _l("What would you say?"),
+        validators=[Length(max=4000, message=_l("Keep it under 4,000 characters."))],
     )
     token = HiddenField(validators=[DataRequired(), Length(max=64)])
-    submit = SubmitField("Show me the model answer")
-    aloud = SubmitField("I said it out loud")
+    submit = SubmitField(_l("Show me the model answer"))
+    aloud = SubmitField(_l("I said it out loud"))
 
     def validate_text(self, field):
         if not self.aloud.data and not (field.data or "").strip():
-            raise StopValidation("Write what you would say to the customer.")
+            raise StopValidation(_("Write what you would say to the customer."))
 
 
 class RubricForm(FlaskForm):
-    ticked = SelectMultipleField("What I did", coerce=int, validate_choice=False)
-    submit = SubmitField("Save and continue")
+    ticked = SelectMultipleField(_l("What I did"), coerce=int, validate_choice=False)
+    submit = SubmitField(_l("Save and continue"))
 
 
 class ConversationForm(FlaskForm):
     """One turn of a conversation: the line said is the button pressed (`choice`), at step
     `step` of run `run` (empty before the first choice)."""
 
-    choice = IntegerField(validators=[InputRequired(message="Choose what you would say.")])
+    choice = IntegerField(validators=[InputRequired(message=_l("Choose what you would say."))])
     token = HiddenField(validators=[DataRequired(), Length(max=64)])
     shown = HiddenField()
     run = HiddenField()

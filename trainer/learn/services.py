@@ -9,10 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, defer, joinedload
+from sqlalchemy.orm import Session, joinedload
 
+from trainer.content import live
+from trainer.content.translated import language_of, shown
 from trainer.learn.enrolment import role_path
 from trainer.models import (
     Attempt,
@@ -23,7 +26,6 @@ from trainer.models import (
     LessonRun,
     Path,
     PathStep,
-    Quiz,
     QuizItem,
     RolePlay,
     RolePlayAnswer,
@@ -177,9 +179,12 @@ def library_groups(session: Session, user: User, query: str = "") -> list[Librar
     job role's lessons, and other roles' lessons; only those matching `query` (in the title,
     the skill or a role), and only groups with a lesson in them."""
     words = query.casefold().split()
+    language = language_of(user)
 
     def matches(lesson: Lesson) -> bool:
-        text = " ".join([lesson.title, lesson.skill.replace("-", " "), *lesson.roles]).casefold()
+        # The title as the learner reads it counts too: "queja" finds a Spanish title.
+        titles = [lesson.title, shown(lesson, language).title]
+        text = " ".join([*titles, lesson.skill.replace("-", " "), *lesson.roles]).casefold()
         return all(word in text for word in words)
 
     lessons = [lesson for lesson in library_for(session, user) if matches(lesson)]
@@ -191,43 +196,30 @@ def library_groups(session: Session, user: User, query: str = "") -> list[Librar
     groups = [
         LibraryGroup(
             "path",
-            progress.path.title if progress else "Your path",
+            shown(progress.path, language).title if progress else _("Your path"),
             [lesson for lesson in on_path if lesson.id in wanted],
         ),
         LibraryGroup(
             "role",
-            f"More for {user.job_role.name}" if user.job_role else "For your role",
+            _("More for %(role)s", role=shown(user.job_role, language).name)
+            if user.job_role
+            else _("For your role"),
             [ls for ls in lessons if ls.id not in path_ids and role in ls.roles],
         ),
         LibraryGroup(
             "other",
-            "Other roles",
+            _("Other roles"),
             [ls for ls in lessons if ls.id not in path_ids and role not in ls.roles],
         ),
     ]
     return [group for group in groups if group.lessons]
 
 
-def live_lesson(session: Session, key: str, *, texts: bool = True) -> Lesson | None:
-    """The lesson with its quiz items, role-plays and conversation, in one statement: every
-    step of the player needs them to draw its progress bar. Without `texts`, the scenario,
-    the key points and the conversation's graph are left to be read if asked for: a question
-    or a role-play shows none of them, and they are the bulk of the rows."""
-    conversation = joinedload(Lesson.conversation)
-    options = [
-        joinedload(Lesson.quiz).joinedload(Quiz.items),
-        joinedload(Lesson.roleplays),
-        conversation if texts else conversation.defer(Conversation.nodes),
-    ]
-    if not texts:
-        options += [defer(Lesson.scenario_md), defer(Lesson.key_points_md)]
-    return (
-        session.execute(
-            select(Lesson).where(Lesson.key == key, Lesson.retired.is_(False)).options(*options)
-        )
-        .unique()
-        .scalar_one_or_none()
-    )
+def live_lesson(session: Session, key: str) -> Lesson | None:
+    """The lesson with its quiz items, role-plays and conversation: every step of the player
+    needs them to draw its progress bar. Read once per process and library version
+    (`trainer.content.live`); the objects are shared, so nothing may change them."""
+    return live.live_lesson(session, key)
 
 
 # -- a pass through a lesson ----------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import url_for
+from flask_babel import gettext as _
 
 from trainer.models import Lesson
 
@@ -54,26 +55,31 @@ class Progress:
     def next_label(self) -> str:
         """The words of the link to the next step."""
         kind = self.next.kind if self.next else "done"
-        return {
-            "quiz": "Next question",
-            "conversation": "Next: the conversation",
-            "roleplay": "Next: role-play",
-        }.get(kind, "Finish")
+        if kind == "quiz":
+            return _("Next question")
+        if kind == "conversation":
+            return _("Next: the conversation")
+        if kind == "roleplay":
+            return _("Next: role-play")
+        return _("Finish")
 
     @property
     def position(self) -> str:
-        return f"Step {self.index + 1} of {len(self.steps)}"
+        return _("Step %(number)d of %(count)d", number=self.index + 1, count=len(self.steps))
 
 
 def lesson_steps(lesson: Lesson) -> list[Step]:
     items = lesson.quiz.live_items if lesson.quiz else []
     roleplays = lesson.live_roleplays
-    steps = [Step("scenario", 0, "Scenario"), Step("key-points", 0, "Key points")]
-    steps += [Step("quiz", i, f"Question {i} of {len(items)}") for i in range(1, len(items) + 1)]
+    steps = [Step("scenario", 0, _("Scenario")), Step("key-points", 0, _("Key points"))]
+    steps += [
+        Step("quiz", i, _("Question %(number)d of %(count)d", number=i, count=len(items)))
+        for i in range(1, len(items) + 1)
+    ]
     if lesson.live_conversation is not None:
-        steps.append(Step("conversation", 0, "Conversation"))
-    steps += [Step("roleplay", i, "Role-play") for i in range(1, len(roleplays) + 1)]
-    steps.append(Step("done", 0, "Done"))
+        steps.append(Step("conversation", 0, _("Conversation")))
+    steps += [Step("roleplay", i, _("Role-play")) for i in range(1, len(roleplays) + 1)]
+    steps.append(Step("done", 0, _("Done")))
     return steps
 
 

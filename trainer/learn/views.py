@@ -29,8 +29,8 @@ def require_login():
     """Every learner page needs a signed-in person."""
 
 
-def _lesson(key: str, *, texts: bool = True) -> Lesson:
-    lesson = services.live_lesson(db.session, key, texts=texts)
+def _lesson(key: str) -> Lesson:
+    lesson = services.live_lesson(db.session, key)
     if lesson is None:
         abort(404)
     return lesson
@@ -104,7 +104,7 @@ def _item(lesson: Lesson, n: int):
 
 @bp.route("/lessons/<key>/quiz/<int:n>", methods=["GET", "POST"])
 def quiz_item(key: str, n: int):
-    lesson = _lesson(key, texts=False)
+    lesson = _lesson(key)
     item = _item(lesson, n)
     progress = progress_at(lesson, "quiz", n)
     attempt = services.run_and_answer(db.session, current_user, lesson, item)[1]
@@ -149,7 +149,7 @@ def _roleplay(lesson: Lesson, n: int):
 
 @bp.route("/lessons/<key>/roleplay/<int:n>", methods=["GET", "POST"])
 def roleplay(key: str, n: int):
-    lesson = _lesson(key, texts=False)
+    lesson = _lesson(key)
     rp = _roleplay(lesson, n)
     progress = progress_at(lesson, "roleplay", n)
     run = services.open_run(db.session, current_user, lesson)
@@ -229,9 +229,8 @@ def missed(key: str):
     finished = services.last_completed_run(db.session, current_user, lesson)
     if finished is None:
         return redirect(url_for("learn.scenario", key=key))
-    return render_template(
-        "learn/missed.html", lesson=lesson, missed=missed_answers(db.session, finished)
-    )
+    missed = [(_shown(item), attempt) for item, attempt in missed_answers(db.session, finished)]
+    return render_template("learn/missed.html", lesson=_shown(lesson), missed=missed)
 
 
 def _first_gap(lesson: Lesson, run) -> str:

@@ -21,6 +21,11 @@ from trainer.review.answers import AnswerError
 from trainer.web import parse_id, seconds_since, shown_now
 
 
+@bp.app_template_filter("setting_name")
+def setting_name_filter(setting: str) -> str:
+    return conversations.setting_name(setting)
+
+
 def _lesson_and_conversation(key: str) -> tuple[Lesson, Conversation]:
     lesson = services.live_lesson(db.session, key)
     if lesson is None or lesson.live_conversation is None:

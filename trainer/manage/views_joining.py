@@ -15,6 +15,7 @@ from trainer.models import JobRole, JoinCode, utcnow
 from trainer.people import joining
 from trainer.people.services import PersonError
 from trainer.qrcodes import qr_svg
+from trainer.web import ButtonFields
 
 
 def _job_roles() -> list[JobRole]:
@@ -47,7 +48,7 @@ def _page(form: JoinCodeForm | None = None, status: int = 200):
         form=form,
         settings=settings,
         codes=joining.codes_of(db.session, [team.id for team in teams]),
-        button=ButtonForm(formdata=None),
+        button=ButtonFields(),
         now=utcnow(),
         join_url=joining.join_url,
     )

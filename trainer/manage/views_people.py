@@ -13,12 +13,11 @@ from trainer.manage import bp, coaching, team
 from trainer.manage.charts import line_chart
 from trainer.manage.formatting import day_text
 from trainer.manage.forms import AssignForm, CommentForm
-from trainer.manage.join_forms import ButtonForm
 from trainer.manage.scope import manager_required, visible_teams
 from trainer.models import utcnow
 from trainer.notify import nudges
 from trainer.review.planning import local_date
-from trainer.web import page_number
+from trainer.web import ButtonFields, page_number
 
 ATTEMPTS_PER_PAGE = 20
 COACHING_PER_PAGE = 50
@@ -41,7 +40,7 @@ def team_page():
         filters=filters,
         teams=visible_teams(db.session, current_user),
         waiting=view.waiting,
-        button=ButtonForm(formdata=None),
+        button=ButtonFields(),
         reminded=view.reminded,
         columns=team.COLUMNS,
         statuses=team.STATUSES,
@@ -90,7 +89,7 @@ def person(person_id: int):
         today=local_date(person.timezone, utcnow()),
         reminded=person.id in nudges.reminded_today(db.session, [person]),
         can_remind=nudges.can_reach(db.session, person),
-        button=ButtonForm(formdata=None),
+        button=ButtonFields(),
     )
 
 

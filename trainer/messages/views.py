@@ -14,9 +14,10 @@ from flask import (
     send_from_directory,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from trainer.auth.sessions import device_label
+from trainer.auth.sessions import device_label, device_name
 from trainer.extensions import db
 from trainer.messages import push
 
@@ -59,7 +60,7 @@ def subscribe():
         )
     except push.SubscriptionError as error:
         return jsonify(error=str(error)), 400
-    flash(f"Notifications are on in {browser.device}.", "success")
+    flash(_("Notifications are on in %(device)s.", device=device_name(browser.device)), "success")
     return jsonify(device=browser.device), 201
 
 
@@ -69,5 +70,6 @@ def stop(subscription_id: int):
     # CSRFProtect has already checked the form's token.
     browser = push.unsubscribe(db.session, current_user, subscription_id)
     if browser is not None:
-        flash(f"No more notifications in {browser.device}.", "success")
+        stopped = _("No more notifications in %(device)s.", device=device_name(browser.device))
+        flash(stopped, "success")
     return redirect(url_for("auth.account", _anchor="reminders"), 303)

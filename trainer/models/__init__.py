@@ -11,6 +11,7 @@ from trainer.models.coaching import (
 from trainer.models.content import (
     Conversation,
     Lesson,
+    LibraryState,
     Path,
     PathStep,
     Quiz,
@@ -55,6 +56,7 @@ __all__ = [
     "JobRole",
     "JoinCode",
     "Lesson",
+    "LibraryState",
     "LessonRun",
     "Notification",
     "OutboxMessage",

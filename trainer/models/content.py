@@ -228,3 +228,14 @@ class PathStep(Base):
 
     path: Mapped[Path] = relationship(back_populates="steps")
     lesson: Mapped[Lesson] = relationship()
+
+
+class LibraryState(Base):
+    """One row: the library's version, moved on by every change to a lesson, quiz, item,
+    role-play, conversation or path (`trainer.content.live`), so each process knows when the
+    lessons it keeps in memory are out of date."""
+
+    __tablename__ = "library_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(default=0, server_default="0")

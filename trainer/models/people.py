@@ -98,6 +98,7 @@ class User(UserMixin, Base):
     # The signed-in session this object was loaded for (`trainer.auth.sessions`); Flask-Login
     # keeps it in the session and remember-me cookies, so ending the row ends both.
     session_token = None  # str, set on the loaded object only, never stored
+    session_device_id = None  # the team tablet that session was started on, if any
 
     def get_id(self) -> str | None:
         return self.session_token

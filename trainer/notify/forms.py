@@ -3,6 +3,7 @@ service (`change_reminder_settings`) checks the rest."""
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -20,21 +21,21 @@ from trainer.people.zones import zone_choices
 
 
 class RemindersForm(FlaskForm):
-    on = BooleanField("Remind me on days my refresher is waiting")
+    on = BooleanField(_l("Remind me on days my refresher is waiting"))
     # Checked by the service: the choices depend on what reaches the person.
-    channel = RadioField("How to reach you", validate_choice=False)
+    channel = RadioField(_l("How to reach you"), validate_choice=False)
     reminder_time = TimeField(
-        "Time of day",
-        validators=[InputRequired(message="Give a time like 18:00.")],
+        _l("Time of day"),
+        validators=[InputRequired(message=_l("Give a time like 18:00."))],
         format=["%H:%M", "%H:%M:%S"],  # some browsers send seconds
     )
-    timezone = SelectField("Time zone", validate_choice=False)
+    timezone = SelectField(_l("Time zone"), validate_choice=False)
     days_off = SelectMultipleField(
-        "Days off",
+        _l("Days off"),
         choices=[SelectChoice(str(n), name) for n, name in enumerate(WEEKDAYS, start=1)],
         validate_choice=False,
     )
-    submit = SubmitField("Save reminder settings")
+    submit = SubmitField(_l("Save reminder settings"))
 
     def __init__(self, *args, choices: list[ChannelChoice], zones: list[str], zone: str, **kw):
         super().__init__(*args, **kw)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from trainer.messages import channels
@@ -83,9 +84,9 @@ class ChannelChoice:
 def channel_choices(session: Session, user: User, config: Mapping[str, Any]) -> list[ChannelChoice]:
     """The ways the person can be reminded: offered here and reaching them, default first."""
     labels = {
-        PUSH: "Notification in the browsers where you turned them on",
-        SMS: f"Text message to {user.phone}",
-        EMAIL: f"Email to {user.email}",
+        PUSH: _("Notification in the browsers where you turned them on"),
+        SMS: _("Text message to %(phone)s", phone=user.phone),
+        EMAIL: _("Email to %(address)s", address=user.email),
     }
     return [ChannelChoice(key, labels[key]) for key in channels.reachable(session, user, config)]
 
@@ -118,16 +119,16 @@ def change_reminder_settings(
     Raises ReminderSettingsError, saving nothing, when a setting cannot be used."""
     reachable = channels.reachable(session, user, config)
     if channel is None and reachable:
-        raise ReminderSettingsError("channel", "Choose how to get your reminders.")
+        raise ReminderSettingsError("channel", _("Choose how to get your reminders."))
     if channel is not None and channel not in reachable:
-        raise ReminderSettingsError("channel", "That way of reaching you is not available.")
+        raise ReminderSettingsError("channel", _("That way of reaching you is not available."))
     if timezone not in timezone_names() and timezone != user.timezone:
-        raise ReminderSettingsError("timezone", "Choose a time zone from the list.")
+        raise ReminderSettingsError("timezone", _("Choose a time zone from the list."))
     if any(day not in range(1, 8) for day in days):
-        raise ReminderSettingsError("days_off", "Choose days from the list.")
+        raise ReminderSettingsError("days_off", _("Choose days from the list."))
     if len(set(days)) == 7:
         raise ReminderSettingsError(
-            "days_off", "Leave at least one day for reminders, or untick the reminders box."
+            "days_off", _("Leave at least one day for reminders, or untick the reminders box.")
         )
     user.reminders_off = not on
     user.reminder_channel = channel

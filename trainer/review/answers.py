@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -33,12 +34,12 @@ def grade(item: QuizItem, chosen: list[int]) -> tuple[bool, float]:
     right choice and no wrong one is picked.
     """
     if not chosen:
-        raise AnswerError("Choose an answer.")
+        raise AnswerError(_("Choose an answer."))
     if any(i < 0 or i >= len(item.choices) for i in chosen) or len(set(chosen)) != len(chosen):
-        raise AnswerError("That choice is not one of this question's answers.")
+        raise AnswerError(_("That choice is not one of this question's answers."))
     if item.type != "multiple":
         if len(chosen) != 1:
-            raise AnswerError("Choose one answer.")
+            raise AnswerError(_("Choose one answer."))
         choice = item.choices[chosen[0]]
         return item.is_right(choice), max(0.0, min(1.0, choice["weight"]))
     score = max(0.0, min(1.0, sum(item.choices[i]["weight"] for i in chosen)))

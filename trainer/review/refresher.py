@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from flask_babel import gettext as _
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from trainer.models import (
@@ -117,10 +118,7 @@ def learner_cards(session: Session, user: User, now: datetime, skills=None) -> l
     return [(i, skills.get(i, "general"), s, lr, d) for i, s, lr, d in rows]
 
 
-def learner_cards_with_skills(session: Session, user: User) -> list[tuple]:
-    """learner_cards() in one statement: each card's skill is looked up beside it (the
-    conversation's whose decision it is, else the lesson's that uses its quiz), instead of
-    reading every item's skill first."""
+def _cards_with_skills():
     lesson_skill = (
         select(func.max(Lesson.skill)).where(Lesson.quiz_id == QuizItem.quiz_id).scalar_subquery()
     )
@@ -129,7 +127,7 @@ def learner_cards_with_skills(session: Session, user: User) -> list[tuple]:
         .where(Conversation.quiz_id == QuizItem.quiz_id)
         .scalar_subquery()
     )
-    rows = session.execute(
+    return (
         select(
             ReviewCard.item_id,
             func.coalesce(conversation_skill, lesson_skill, "general"),
@@ -138,9 +136,27 @@ def learner_cards_with_skills(session: Session, user: User) -> list[tuple]:
             ReviewCard.due,
         )
         .join(QuizItem, QuizItem.id == ReviewCard.item_id)
-        .where(ReviewCard.user_id == user.id, QuizItem.retired.is_(False))
+        .where(ReviewCard.user_id == bindparam("user_id"), QuizItem.retired.is_(False))
     )
-    return [tuple(row) for row in rows]
+
+
+# Built once: the learner's home runs it on every visit.
+_CARDS_WITH_SKILLS = _cards_with_skills()
+
+
+def learner_cards_with_skills(session: Session, user: User) -> list[tuple]:
+    """learner_cards() in one statement: each card's skill is looked up beside it (the
+    conversation's whose decision it is, else the lesson's that uses its quiz), instead of
+    reading every item's skill first."""
+    return [tuple(row) for row in session.execute(_CARDS_WITH_SKILLS, {"user_id": user.id})]
+
+
+def skill_label(skill: str) -> str:
+    """A skill as a learner reads it: its name from the content ("Phone greeting"), or
+    "General" in their language for questions that name none."""
+    if skill == "general":
+        return _("General")
+    return skill.replace("-", " ").capitalize()
 
 
 # How far back a streak is looked for.
@@ -156,7 +172,7 @@ class SkillRecall:
 
     @property
     def label(self) -> str:
-        return self.skill.replace("-", " ").capitalize()
+        return skill_label(self.skill)
 
     @property
     def now_percent(self) -> int:
@@ -291,7 +307,7 @@ def summary(session: Session, user: User, refresher: Refresher) -> Summary:
         missed_by_skill[skill] = missed_by_skill.get(skill, 0) + 1
     stronger, another_look = [], []
     for skill, values in sorted(after.items()):
-        label = skill.replace("-", " ").capitalize()
+        label = skill_label(skill)
         if skill in missed_by_skill:
             another_look.append((label, missed_by_skill[skill]))
         elif skill in before:
