@@ -1,5 +1,6 @@
 // Outbox: "Copy link" beside a one-time link, so an admin can pass it on by hand. Without
 // JavaScript the link stays in its read-only box, ready to select; the button needs this.
+// What it says comes from the button (data-copied, data-selected), in the page's language.
 (function () {
   "use strict";
   var buttons = document.querySelectorAll("button[data-copy]");
@@ -26,10 +27,11 @@
       copied.catch(function () {
         if (!copyBySelecting(field)) throw new Error("not copied");
       }).then(function () {
-        say(button, "Link copied.");
+        say(button, button.getAttribute("data-copied") || "Link copied.");
       }, function () {
         field.select();
-        say(button, "Selected: copy it with your keyboard or menu.");
+        say(button, button.getAttribute("data-selected") ||
+          "Selected: copy it with your keyboard or menu.");
       });
     });
   });

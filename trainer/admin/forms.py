@@ -3,7 +3,9 @@ everything again, and what needs the database (a taken address, say)."""
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import pgettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
@@ -30,48 +32,64 @@ from trainer.models import ROLES
 from trainer.people.services import MAX_EMAIL, MAX_NAME
 from trainer.people.zones import zone_choices
 
-ROLE_LABELS = {"learner": "Learner", "manager": "Manager", "admin": "Admin"}
+
+def role_labels() -> dict[str, str]:
+    """Each role as the reader calls it ("Admin" the role, not the admin pages)."""
+    return {
+        "learner": pgettext("role", "Learner"),
+        "manager": pgettext("role", "Manager"),
+        "admin": pgettext("role", "Admin"),
+    }
 
 
 class PersonForm(FlaskForm):
     name = StringField(
-        "Name",
+        _l("Name"),
         validators=[
-            DataRequired(message="Write the person's name."),
-            Length(max=MAX_NAME, message=f"Keep the name under {MAX_NAME} characters."),
+            DataRequired(message=_l("Write the person's name.")),
+            Length(
+                max=MAX_NAME,
+                message=_l("Keep the name under %(count)d characters.", count=MAX_NAME),
+            ),
         ],
     )
     email = EmailField(
-        "Email (optional)",
-        validators=[Optional(), Length(max=MAX_EMAIL, message="That address is too long.")],
+        _l("Email (optional)"),
+        validators=[Optional(), Length(max=MAX_EMAIL, message=_l("That address is too long."))],
     )
     employee_number = StringField(
-        "Employee number (optional)",
-        validators=[Optional(), Length(max=32, message="Keep it under 32 characters.")],
+        _l("Employee number (optional)"),
+        validators=[
+            Optional(),
+            Length(max=32, message=_l("Keep it under %(count)d characters.", count=32)),
+        ],
     )
     phone = TelField(
-        "Mobile phone (optional)",
-        validators=[Optional(), Length(max=32, message="That number is too long.")],
+        _l("Mobile phone (optional)"),
+        validators=[Optional(), Length(max=32, message=_l("That number is too long."))],
     )
     pin = PasswordField(
-        "PIN for the branch tablet (optional)",
+        _l("PIN for the branch tablet (optional)"),
         validators=[Optional()],
         render_kw={"inputmode": "numeric", "autocomplete": "off", "maxlength": 6},
     )
     role = SelectField(
-        "Role",
-        choices=[SelectChoice(role, ROLE_LABELS[role]) for role in ROLES],
-        invalid_choice_message="Choose learner, manager or admin.",
+        _l("Role"),
+        invalid_choice_message=_l("Choose learner, manager or admin."),
     )
-    job_role = SelectField("Job role", invalid_choice_message="Choose a job role from the list.")
-    team = SelectField("Team", invalid_choice_message="Choose a team from the list.")
+    job_role = SelectField(
+        _l("Job role"), invalid_choice_message=_l("Choose a job role from the list.")
+    )
+    team = SelectField(_l("Team"), invalid_choice_message=_l("Choose a team from the list."))
     hire_date = DateField(
-        "Hire date (optional)",
+        _l("Hire date (optional)"),
         validators=[Optional()],
         format="%Y-%m-%d",
-        invalid_value_message="That is not a date. Pick one from the calendar.",
+        invalid_value_message=_l("That is not a date. Pick one from the calendar."),
     )
-    timezone = SelectField("Time zone", invalid_choice_message="Choose a time zone from the list.")
+    timezone = SelectField(
+        _l("Time zone"), invalid_choice_message=_l("Choose a time zone from the list.")
+    )
     language = SelectField(
         _l("Language"),
         choices=[SelectChoice("", _l("The usual one here"))]
@@ -80,22 +98,24 @@ class PersonForm(FlaskForm):
         validators=[Optional()],  # left out by a script: the usual one, or theirs unchanged
     )
     reminder_time = TimeField(
-        "Daily reminder time",
-        validators=[InputRequired(message="Choose the time of the reminder.")],
+        _l("Daily reminder time"),
+        validators=[InputRequired(message=_l("Choose the time of the reminder."))],
         format=["%H:%M", "%H:%M:%S"],  # some browsers send seconds
     )
-    submit = SubmitField("Save")
+    submit = SubmitField(_l("Save"))
 
     def __init__(self, *args, job_roles, teams, zones: list[str], keep_zone=None, **kwargs):
         """`keep_zone`: the person's stored zone, offered even when it is not in `zones`."""
         super().__init__(*args, **kwargs)
-        self.job_role.choices = [SelectChoice("", "None")] + [
+        self.job_role.choices = [SelectChoice("", _("None"))] + [
             SelectChoice(j.key, role_name(j)) for j in job_roles
         ]
-        self.team.choices = [SelectChoice("", "No team")] + [
+        self.team.choices = [SelectChoice("", _("No team"))] + [
             SelectChoice(str(t.id), t.name) for t in teams
         ]
         self.timezone.choices = zone_choices(zones, keep_zone)
+        labels = role_labels()
+        self.role.choices = [SelectChoice(role, labels[role]) for role in ROLES]
 
     def fields(self) -> PersonFields:
         return PersonFields(
@@ -120,20 +140,23 @@ class ActionForm(FlaskForm):
 
 class TeamForm(FlaskForm):
     name = StringField(
-        "Team name",
+        _l("Team name"),
         validators=[
-            DataRequired(message="Write a team name."),
-            Length(max=MAX_NAME, message=f"Keep the name under {MAX_NAME} characters."),
+            DataRequired(message=_l("Write a team name.")),
+            Length(
+                max=MAX_NAME,
+                message=_l("Keep the name under %(count)d characters.", count=MAX_NAME),
+            ),
         ],
     )
-    submit = SubmitField("Save")
+    submit = SubmitField(_l("Save"))
 
 
 class ManagersForm(FlaskForm):
     managers = SelectMultipleField(
-        "Managers", coerce=int, invalid_choice_message="Choose managers from the list."
+        _l("Managers"), coerce=int, invalid_choice_message=_l("Choose managers from the list.")
     )
-    submit = SubmitField("Save managers")
+    submit = SubmitField(_l("Save managers"))
 
     def __init__(self, *args, people, **kwargs):
         super().__init__(*args, **kwargs)
@@ -141,8 +164,8 @@ class ManagersForm(FlaskForm):
 
 
 class UploadForm(FlaskForm):
-    file = FileField("CSV file", validators=[FileRequired(message="Choose a CSV file.")])
-    submit = SubmitField("Check the file")
+    file = FileField(_l("CSV file"), validators=[FileRequired(message=_l("Choose a CSV file."))])
+    submit = SubmitField(_l("Check the file"))
 
 
 class ConfirmImportForm(FlaskForm):
@@ -155,33 +178,33 @@ class ConfirmImportForm(FlaskForm):
 
 class ChecklistForm(FlaskForm):
     title = StringField(
-        "Title",
+        _l("Title"),
         validators=[
-            DataRequired(message="Write a title."),
-            Length(max=200, message="Keep the title under 200 characters."),
+            DataRequired(message=_l("Write a title.")),
+            Length(max=200, message=_l("Keep the title under %(count)d characters.", count=200)),
         ],
     )
     key = StringField(
-        "Short name for links",
-        validators=[DataRequired(message="Write a short name like bar-welcome.")],
+        _l("Short name for links"),
+        validators=[DataRequired(message=_l("Write a short name like bar-welcome."))],
     )
     skill = SelectField(
-        "Skill",
-        validators=[DataRequired(message="Choose the skill it counts towards.")],
-        invalid_choice_message="Choose a skill from the list.",
+        _l("Skill"),
+        validators=[DataRequired(message=_l("Choose the skill it counts towards."))],
+        invalid_choice_message=_l("Choose a skill from the list."),
     )
     # Ticked boxes; the service checks them against the job roles.
-    roles = SelectMultipleField("Job roles", validate_choice=False)
+    roles = SelectMultipleField(_l("Job roles"), validate_choice=False)
     points = TextAreaField(
-        "What to look for, one point a line",
-        validators=[DataRequired(message="Write the points to look for, one a line.")],
+        _l("What to look for, one point a line"),
+        validators=[DataRequired(message=_l("Write the points to look for, one a line."))],
     )
-    submit = SubmitField("Add checklist")
+    submit = SubmitField(_l("Add checklist"))
 
     def __init__(self, *args, skills: list[tuple[str, str]], job_roles, **kwargs):
         """`skills`: (skill, label) pairs to pick from."""
         super().__init__(*args, **kwargs)
-        self.skill.choices = [SelectChoice("", "Choose a skill")] + [
+        self.skill.choices = [SelectChoice("", _("Choose a skill"))] + [
             SelectChoice(skill, label) for skill, label in skills
         ]
         self.roles.choices = [SelectChoice(j.key, role_name(j)) for j in job_roles]

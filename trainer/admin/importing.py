@@ -17,6 +17,9 @@ from datetime import date, time
 from zoneinfo import available_timezones
 
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -49,6 +52,22 @@ COLUMNS = (
     "phone",
     "language",
 )
+# How the preview names each column in its problems: the file's own names stay as they are
+# (a file-format contract), these are only what the admin reads.
+FIELD_NAMES = {
+    "row": _l("row"),
+    "email": _l("email"),
+    "name": _l("name"),
+    "role": _l("role"),
+    "job_role": _l("job role"),
+    "team": _l("team"),
+    "hire_date": _l("hire date"),
+    "timezone": _l("timezone"),
+    "reminder_time": _l("reminder time"),
+    "employee_number": _l("employee number"),
+    "phone": _l("phone"),
+    "language": _l("language"),
+}
 REQUIRED = ("name",)
 CONTACT_COLUMNS = ("email", "employee_number", "phone")  # one of them, on every row
 MAX_BYTES = 5 * 1024 * 1024  # IMPORT_MAX_CONTENT_LENGTH's default
@@ -139,13 +158,15 @@ def read_csv(data: bytes, max_bytes: int = MAX_BYTES) -> list[dict]:
     writes, is fine), too big, empty, or whose first line is not a header of known columns."""
     if len(data) > max_bytes:
         size = f"{max_bytes / (1024 * 1024):g} MB"
-        raise ImportFileError(f"The file is over {size}. Split it in two.")
+        raise ImportFileError(_("The file is over %(size)s. Split it in two.", size=size))
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ImportFileError(
-            'The file is not UTF-8 text. In Excel, use "Save as" and choose '
-            '"CSV UTF-8 (comma delimited)".'
+            _(
+                'The file is not UTF-8 text. In Excel, use "Save as" and choose '
+                '"CSV UTF-8 (comma delimited)".'
+            )
         ) from None
     reader = csv.reader(io.StringIO(text, newline=""))
     header: list[str] | None = None
@@ -160,7 +181,9 @@ def read_csv(data: bytes, max_bytes: int = MAX_BYTES) -> list[dict]:
                 header = _header(cells)
                 continue
             if len(rows) >= MAX_ROWS:
-                raise ImportFileError(f"The file has over {MAX_ROWS} people. Split it up.")
+                raise ImportFileError(
+                    _("The file has over %(count)d people. Split it up.", count=MAX_ROWS)
+                )
             row = {"line": start}
             for index, name in enumerate(header):
                 if name:  # a column with a blank heading (Excel leaves them) is left out
@@ -169,11 +192,13 @@ def read_csv(data: bytes, max_bytes: int = MAX_BYTES) -> list[dict]:
                 row["_extra"] = str(len(cells))
             rows.append(row)
     except csv.Error as exc:
-        raise ImportFileError(f"Line {reader.line_num} cannot be read as CSV: {exc}.") from None
+        raise ImportFileError(
+            _("Line %(line)d cannot be read as CSV: %(error)s.", line=reader.line_num, error=exc)
+        ) from None
     if header is None:
-        raise ImportFileError("The file is empty.")
+        raise ImportFileError(_("The file is empty."))
     if not rows:
-        raise ImportFileError("The file has a header but nobody in it.")
+        raise ImportFileError(_("The file has a header but nobody in it."))
     return rows
 
 
@@ -182,25 +207,49 @@ def _header(cells: list[str]) -> list[str]:
     expected = ",".join(COLUMNS)
     if any("@" in cell for cell in cells) or not any(name in COLUMNS for name in names):
         raise ImportFileError(
-            f"The first line must name the columns, like: {expected}. "
-            "Add that line at the top of the file."
+            _(
+                "The first line must name the columns, like: %(columns)s. "
+                "Add that line at the top of the file.",
+                columns=expected,
+            )
         )
     unknown = [cell.strip() for cell, name in zip(cells, names, strict=True) if name not in COLUMNS]
     unknown = [cell for cell in unknown if cell]
     if unknown:
         raise ImportFileError(
-            f"Unknown column{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}. "
-            f"The columns are: {expected}."
+            ngettext(
+                "Unknown column: %(unknown)s. The columns are: %(columns)s.",
+                "Unknown columns: %(unknown)s. The columns are: %(columns)s.",
+                len(unknown),
+                unknown=", ".join(unknown),
+                columns=expected,
+            )
         )
     repeated = sorted({name for name in names if name and names.count(name) > 1})
     if repeated:
-        raise ImportFileError(f"A column is named twice: {', '.join(repeated)}.")
-    missing = [name for name in REQUIRED if name not in names]
-    if not any(name in names for name in CONTACT_COLUMNS):
-        missing.append(", ".join(CONTACT_COLUMNS[:-1]) + " or " + CONTACT_COLUMNS[-1])
-    if missing:
+        raise ImportFileError(_("A column is named twice: %(names)s.", names=", ".join(repeated)))
+    # The columns are named as the file names them: translators keep those words.
+    no_name = any(name not in names for name in REQUIRED)
+    no_contact = not any(name in names for name in CONTACT_COLUMNS)
+    if no_name and no_contact:
         raise ImportFileError(
-            f"The header has no {' or '.join(missing)} column. The columns are: {expected}."
+            _(
+                "The header has no name or email, employee_number or phone column. "
+                "The columns are: %(columns)s.",
+                columns=expected,
+            )
+        )
+    if no_name:
+        raise ImportFileError(
+            _("The header has no name column. The columns are: %(columns)s.", columns=expected)
+        )
+    if no_contact:
+        raise ImportFileError(
+            _(
+                "The header has no email, employee_number or phone column. "
+                "The columns are: %(columns)s.",
+                columns=expected,
+            )
         )
     return names
 
@@ -215,7 +264,7 @@ def check_rows(session: Session, raw_rows: list[dict], default_timezone: str) ->
     for job in session.scalars(select(JobRole).order_by(JobRole.id)):
         jobs.setdefault(job.key.lower(), job.key)
         jobs.setdefault(job.name.lower(), job.key)
-    job_keys = ", ".join(sorted({key for key in jobs.values()})) or "none yet: sync the content"
+    job_keys = ", ".join(sorted({key for key in jobs.values()})) or _("none yet: sync the content")
     teams = {name.lower(): name for name in session.scalars(select(Team.name))}
     zones = {name.lower(): name for name in available_timezones()}
     region = default_region()
@@ -224,12 +273,21 @@ def check_rows(session: Session, raw_rows: list[dict], default_timezone: str) ->
     for raw in raw_rows:
         row = ImportRow(line=raw["line"], raw={c: raw.get(c, "") for c in COLUMNS})
         if "_extra" in raw:
-            row.fail("row", f"has {raw['_extra']} values; the header names {_header_len(raw)}")
+            row.fail(
+                "row",
+                _(
+                    "has %(values)s values; the header names %(columns)d",
+                    values=raw["_extra"],
+                    columns=_header_len(raw),
+                ),
+            )
         _check_email(row)
         _check_employee_number(row)
         _check_phone(row, region)
         if not (row.raw["email"] or row.raw["employee_number"] or row.raw["phone"]):
-            row.fail("email", f"{NO_CONTACT} (email, employee_number or phone)")
+            row.fail(
+                "email", _("%(problem)s (email, employee_number or phone)", problem=str(NO_CONTACT))
+            )
         _check_name(row)
         _check_role(row)
         _check_job_role(row, jobs, job_keys)
@@ -262,8 +320,12 @@ def _check_employee_number(row: ImportRow) -> None:
     if len(text) > MAX_EMPLOYEE_NUMBER or not EMPLOYEE_NUMBER.match(text):
         row.fail(
             "employee_number",
-            f'"{text[:40]}" is not an employee number: up to {MAX_EMPLOYEE_NUMBER} letters, '
-            "digits, dots, dashes and slashes",
+            _(
+                '"%(text)s" is not an employee number: up to %(count)d letters, digits, dots, '
+                "dashes and slashes",
+                text=text[:40],
+                count=MAX_EMPLOYEE_NUMBER,
+            ),
         )
         return
     row.employee_number = text
@@ -275,7 +337,10 @@ def _check_phone(row: ImportRow, region: str | None) -> None:
         return
     phone = normalise_phone(text, region)
     if phone is None:
-        row.fail("phone", f'"{text[:40]}" is not a phone number; write it like +44 7911 123456')
+        row.fail(
+            "phone",
+            _('"%(phone)s" is not a phone number; write it like +44 7911 123456', phone=text[:40]),
+        )
         return
     row.phone = phone
 
@@ -287,25 +352,34 @@ def _check_email(row: ImportRow) -> None:
     try:
         email = validate_email(text, check_deliverability=False).normalized
     except EmailNotValidError as exc:
-        row.fail("email", f'"{text}" is not a valid email address: {exc}')
+        row.fail(
+            "email", _('"%(email)s" is not a valid email address: %(error)s', email=text, error=exc)
+        )
         return
     row.email = normalise_email(email)
     if len(row.email) > 254:
-        row.fail("email", "the address is too long")
+        row.fail("email", _("the address is too long"))
 
 
 def _check_name(row: ImportRow) -> None:
     row.name = " ".join(row.raw["name"].split())
     if not row.name:
-        row.fail("name", "a name is needed")
+        row.fail("name", _("a name is needed"))
     elif len(row.name) > MAX_NAME:
-        row.fail("name", f"keep the name under {MAX_NAME} characters")
+        row.fail("name", _("keep the name under %(count)d characters", count=MAX_NAME))
 
 
 def _check_role(row: ImportRow) -> None:
     text = row.raw["role"].lower()
     if text and text not in ROLES:
-        row.fail("role", f'unknown role "{row.raw["role"]}": use {", ".join(ROLES)}')
+        row.fail(
+            "role",
+            _(
+                'unknown role "%(role)s": use %(roles)s',
+                role=row.raw["role"],
+                roles=", ".join(ROLES),
+            ),
+        )
     row.role = text or "learner"
 
 
@@ -315,7 +389,10 @@ def _check_job_role(row: ImportRow, jobs: dict[str, str], job_keys: str) -> None
         return
     row.job_role = jobs.get(text.lower())
     if row.job_role is None:
-        row.fail("job_role", f'unknown job role "{text}": use one of {job_keys}')
+        row.fail(
+            "job_role",
+            _('unknown job role "%(key)s": use one of %(keys)s', key=text, keys=job_keys),
+        )
 
 
 def _check_team(row: ImportRow, teams: dict[str, str]) -> None:
@@ -323,7 +400,7 @@ def _check_team(row: ImportRow, teams: dict[str, str]) -> None:
     if not text:
         return
     if len(text) > MAX_NAME:
-        row.fail("team", f"keep the team name under {MAX_NAME} characters")
+        row.fail("team", _("keep the team name under %(count)d characters", count=MAX_NAME))
         return
     # Case-blind, so "North" and "north" are one team: the existing spelling, or (settled in
     # `check_rows` once every row is checked) the first valid row's.
@@ -339,7 +416,10 @@ def _check_hire_date(row: ImportRow) -> None:
             raise ValueError
         row.hire_date = date.fromisoformat(text)
     except ValueError:
-        row.fail("hire_date", f'"{text}" is not a date written YYYY-MM-DD, like 2025-03-31')
+        row.fail(
+            "hire_date",
+            _('"%(text)s" is not a date written YYYY-MM-DD, like 2025-03-31', text=text),
+        )
 
 
 def _check_timezone(row: ImportRow, zones: dict[str, str], default: str) -> None:
@@ -349,7 +429,7 @@ def _check_timezone(row: ImportRow, zones: dict[str, str], default: str) -> None
         return
     zone = zones.get(text.lower())
     if zone is None:
-        row.fail("timezone", f'"{text}" is not a time zone name like Europe/London')
+        row.fail("timezone", _('"%(zone)s" is not a time zone name like Europe/London', zone=text))
     else:
         row.timezone = zone
 
@@ -364,7 +444,9 @@ def _check_reminder(row: ImportRow) -> None:
             raise ValueError
         row.reminder_time = time(int(match.group(1)), int(match.group(2)))
     except ValueError:
-        row.fail("reminder_time", f'"{text}" is not a time written HH:MM, like 18:00')
+        row.fail(
+            "reminder_time", _('"%(text)s" is not a time written HH:MM, like 18:00', text=text)
+        )
 
 
 def _check_language(row: ImportRow) -> None:
@@ -378,13 +460,20 @@ def _check_language(row: ImportRow) -> None:
             row.language = code
             return
     known = ", ".join(f"{code} ({name})" for code, name in LANGUAGES.items())
-    row.fail("language", f'"{text[:40]}" is not one of our languages: {known}')
+    row.fail(
+        "language",
+        _('"%(text)s" is not one of our languages: %(known)s', text=text[:40], known=known),
+    )
 
 
 # The fields no two people may share, with how a clash is told.
 _UNIQUE = (
-    ("email", User.email, "{} already has an account"),
-    ("employee_number", User.employee_number, "{} is someone else's employee number"),
+    ("email", User.email, lambda value: _("%(email)s already has an account", email=value)),
+    (
+        "employee_number",
+        User.employee_number,
+        lambda value: _("%(number)s is someone else's employee number", number=value),
+    ),
 )
 
 
@@ -401,7 +490,16 @@ def _flag_repeats(rows: list[ImportRow]) -> None:
             others = [line for line in lines.get(value, []) if line != row.line]
             if others:
                 where = ", ".join(str(line) for line in others)
-                row.fail(name, f"{value} is also on row {where} of this file")
+                row.fail(
+                    name,
+                    ngettext(
+                        "%(value)s is also on row %(rows)s of this file",
+                        "%(value)s is also on rows %(rows)s of this file",
+                        len(others),
+                        value=value,
+                        rows=where,
+                    ),
+                )
 
 
 def _flag_taken(session: Session, rows: list[ImportRow]) -> None:
@@ -413,7 +511,7 @@ def _flag_taken(session: Session, rows: list[ImportRow]) -> None:
             taken.update(session.scalars(select(column).where(column.in_(chunk))))
         for row in rows:
             if getattr(row, name) in taken:
-                row.fail(name, taken_message.format(getattr(row, name)))
+                row.fail(name, taken_message(getattr(row, name)))
 
 
 # -- carrying rows between the steps -----------------------------------------------------------
@@ -429,7 +527,7 @@ def sign_rows(secret_key: str, raw_rows: list[dict]) -> str:
 
 def unsign_rows(secret_key: str, payload: str) -> list[dict]:
     """The rows signed by `sign_rows`. Raises `ImportFileError` for anything else."""
-    refused = ImportFileError("This import could not be checked. Upload the file again.")
+    refused = ImportFileError(_("This import could not be checked. Upload the file again."))
     try:
         rows = _serializer(secret_key).loads(payload or "")
     except BadSignature:
@@ -474,12 +572,12 @@ def import_people(
     preview = check_rows(session, raw_rows, default_timezone)
     valid = preview.valid_rows
     if preview.errors and not only_valid:
-        raise ImportBlocked(preview, "Nothing was imported: some rows have problems.")
+        raise ImportBlocked(preview, _("Nothing was imported: some rows have problems."))
     if not valid:
-        raise ImportBlocked(preview, "Nothing was imported: no row is valid.")
+        raise ImportBlocked(preview, _("Nothing was imported: no row is valid."))
     if expected is not None and expected != len(valid):
         raise ImportBlocked(
-            preview, "Nothing was imported: the people changed since the preview. Check again."
+            preview, _("Nothing was imported: the people changed since the preview. Check again.")
         )
     people = []
     try:
@@ -507,7 +605,7 @@ def import_people(
         session.rollback()
         preview = check_rows(session, raw_rows, default_timezone)
         raise ImportBlocked(
-            preview, "Nothing was imported: the people changed since the preview. Check again."
+            preview, _("Nothing was imported: the people changed since the preview. Check again.")
         ) from None
     created = {name.lower() for name in preview.new_teams}
     teams = sorted({row.team for row in valid if row.team and row.team.lower() in created})

@@ -9,6 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
@@ -34,7 +37,11 @@ from trainer.people.services import (
 )
 from trainer.web import page_number, parse_id
 
-STATUSES = {"active": "Active people", "inactive": "Deactivated people", "all": "Everyone"}
+STATUSES = {
+    "active": _l("Active people"),
+    "inactive": _l("Deactivated people"),
+    "all": _l("Everyone"),
+}
 MANAGING_ROLES = ("manager", "admin")
 
 
@@ -153,7 +160,7 @@ def _team(session: Session, team_id: int | None) -> Team | None:
         return None
     team = session.get(Team, team_id)
     if team is None:
-        raise PersonError("team", "choose a team from the list")
+        raise PersonError("team", _("choose a team from the list"))
     return team
 
 
@@ -163,9 +170,12 @@ def _commit_person(session: Session, user: User) -> None:
     except IntegrityError:  # the same address or number saved by someone else a moment ago
         session.rollback()
         if user.email:
-            raise PersonError("email", f"{user.email} already has an account") from None
+            raise PersonError(
+                "email", _("%(email)s already has an account", email=user.email)
+            ) from None
         raise PersonError(
-            "employee_number", f"{user.employee_number} is someone else's employee number"
+            "employee_number",
+            _("%(number)s is someone else's employee number", number=user.employee_number),
         ) from None
 
 
@@ -223,7 +233,7 @@ def update_user(session: Session, user: User, fields: PersonFields, *, by: User)
         name = check_name(fields.name)
         check_role(fields.role)
         if user.id == by.id and fields.role != "admin":
-            raise PersonError("role", "you cannot take away your own admin role")
+            raise PersonError("role", _("you cannot take away your own admin role"))
         check_timezone(fields.timezone)
         language = check_language(fields.language)
         job = check_job_role(session, fields.job_role)
@@ -256,7 +266,7 @@ def set_active(session: Session, user: User, active: bool, *, by: User) -> User:
     cancelled. An admin cannot deactivate themselves. Committed; raises
     `PersonError("active", ...)`."""
     if not active and user.id == by.id:
-        raise PersonError("active", "you cannot deactivate your own account")
+        raise PersonError("active", _("you cannot deactivate your own account"))
     user.active = active
     if not active:
         cancel_invitations(session, user)
@@ -270,10 +280,13 @@ def resend_invitation(session: Session, user: User) -> Invitation:
     """A fresh link for the person; their earlier ones stop working. Committed. Raises
     `PersonError("active", ...)` for a deactivated person: the link could not be used."""
     if not user.active:
-        raise PersonError("active", f"{user.name} is deactivated; reactivate them first")
+        raise PersonError(
+            "active", _("%(name)s is deactivated; reactivate them first", name=user.name)
+        )
     if not user.email:
         raise PersonError(
-            "email", f"{user.name} has no email address to send a link to; add one first"
+            "email",
+            _("%(name)s has no email address to send a link to; add one first", name=user.name),
         )
     invitation = send_invitation(session, user)
     session.commit()
@@ -350,15 +363,15 @@ def team_rows(session: Session) -> list[TeamRow]:
 def _team_name(session: Session, name: str, team_id: int | None = None) -> str:
     name = " ".join((name or "").split())
     if not name:
-        raise TeamError("name", "a team name is needed")
+        raise TeamError("name", _("a team name is needed"))
     if len(name) > MAX_NAME:
-        raise TeamError("name", f"keep the name under {MAX_NAME} characters")
+        raise TeamError("name", _("keep the name under %(count)d characters", count=MAX_NAME))
     # Case-blind, so "North branch" and "north branch" do not become two teams.
     clash = session.scalar(
         select(Team.id).where(func.lower(Team.name) == name.lower(), Team.id != (team_id or 0))
     )
     if clash is not None:
-        raise TeamError("name", f'there is already a team called "{name}"')
+        raise TeamError("name", _("there is already a team called “%(name)s”", name=name))
     return name
 
 
@@ -367,7 +380,7 @@ def _commit_team(session: Session, name: str) -> None:
         session.commit()
     except IntegrityError:  # the same name saved by someone else a moment ago
         session.rollback()
-        raise TeamError("name", f'there is already a team called "{name}"') from None
+        raise TeamError("name", _("there is already a team called “%(name)s”", name=name)) from None
 
 
 def create_team(session: Session, name: str) -> Team:
@@ -401,7 +414,7 @@ def set_managers(session: Session, team: Team, user_ids: list[int]) -> Team:
     allowed = {u.id: u for u in manager_choices(session, team)}
     unknown = [i for i in user_ids if i not in allowed]
     if unknown:
-        raise TeamError("managers", "choose managers from the list (managers and admins only)")
+        raise TeamError("managers", _("choose managers from the list (managers and admins only)"))
     team.managers = [allowed[i] for i in dict.fromkeys(user_ids)]
     session.commit()
     return team
@@ -412,11 +425,16 @@ def delete_team(session: Session, team: Team) -> None:
     Committed; raises `TeamError("team", ...)` while anyone is in it."""
     members = session.scalar(select(func.count(User.id)).where(User.team_id == team.id))
     if members:
-        people = "person is" if members == 1 else "people are"
         raise TeamError(
             "team",
-            f"{team.name} cannot be deleted: {members} {people} in it. "
-            "Move them to another team first.",
+            ngettext(
+                "%(team)s cannot be deleted: %(num)d person is in it. "
+                "Move them to another team first.",
+                "%(team)s cannot be deleted: %(num)d people are in it. "
+                "Move them to another team first.",
+                members,
+                team=team.name,
+            ),
         )
     # The manager links go with the team; nothing else points at it.
     session.execute(team_managers.delete().where(team_managers.c.team_id == team.id))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -10,7 +12,6 @@ from trainer.admin import bp, importing
 from trainer.admin import people as people_service
 from trainer.admin.access import admin_required
 from trainer.admin.forms import (
-    ROLE_LABELS,
     ActionForm,
     ChecklistForm,
     ConfirmImportForm,
@@ -18,6 +19,7 @@ from trainer.admin.forms import (
     PersonForm,
     TeamForm,
     UploadForm,
+    role_labels,
 )
 from trainer.content.names import role_name
 from trainer.extensions import db
@@ -26,7 +28,7 @@ from trainer.manage.insight import skill_label
 from trainer.manage.observations import ChecklistError, create_checklist, known_skills
 from trainer.messages import sms
 from trainer.messages.backlog import backlog
-from trainer.messages.channels import LABELS, setup_lines
+from trainer.messages.channels import CHANNELS, label, setup_lines
 from trainer.messages.delivery import delivery_status, message_status
 from trainer.messages.email import message_id
 from trainer.messages.outbox import one_time_link
@@ -65,7 +67,8 @@ def outbox():
         now=now,
         server=config.get("MAIL_SERVER"),
         setup=setup_lines(config),
-        labels=LABELS,
+        labels=_channel_names(),
+        status_words=_status_words(),
     )
 
 
@@ -76,7 +79,10 @@ def _delivery_tasks_waiting(config) -> int | str | None:
     try:
         return queue.waiting(queue.MESSAGES, config)
     except Exception as error:  # the page still shows the outbox when the broker is down
-        return f"unknown (the task queue cannot be reached: {error.__class__.__name__})"
+        return _(
+            "unknown (the task queue cannot be reached: %(error)s)",
+            error=error.__class__.__name__,
+        )
 
 
 @bp.get("/outbox/<int:outbox_id>")
@@ -92,10 +98,43 @@ def message(outbox_id: int):
         message_id=message_id(message, config),
         status=message_status(message, config),
         deliveries=[(d, delivery_status(message, d)) for d in message.deliveries],
-        labels=LABELS,
+        labels=_channel_names(),
+        status_words=_status_words(),
+        kind_names=_kind_names(),
         short_text=sms.text(message) if message.short else "",
         link=one_time_link(message),
     )
+
+
+def _channel_names() -> dict[str, str]:
+    return {channel: label(channel) for channel in CHANNELS}
+
+
+def _status_words() -> dict[str, str]:
+    """MessageStatus.word (kept in English for code and styles) as the admin reads it."""
+    return {
+        "sent": _("sent"),
+        "failed": _("failed"),
+        "waiting": _("waiting"),
+        "kept": _("kept"),
+        "refused": _("refused"),
+        "not used": _("not used"),
+        "next": _("next"),
+    }
+
+
+def _kind_names() -> dict[str, str]:
+    """What each kind of message is, for its page (an unknown kind shows as stored)."""
+    return {
+        "reminder": _("refresher reminder"),
+        "overdue": _("overdue lessons notice"),
+        "overdue-report": _("overdue lessons report to a manager"),
+        "digest": _("weekly team digest"),
+        "nudge": _("reminder from a manager"),
+        "invitation": _("invitation"),
+        "password-reset": _("password reset"),
+        "security": _("security notice"),
+    }
 
 
 # -- helpers -----------------------------------------------------------------------------------
@@ -127,8 +166,8 @@ def _status(form) -> int:
 def _link_note() -> str:
     """Where a password link went: out by mail, or into the outbox for an admin to pass on."""
     if current_app.config.get("MAIL_SERVER"):
-        return "it is on its way by email"
-    return "no mail server is set up, so it is in the Outbox"
+        return _("it is on its way by email")
+    return _("no mail server is set up, so it is in the Outbox")
 
 
 def _get_or_404(model, item_id: int):
@@ -165,7 +204,7 @@ def people():
         filters=filters,
         teams=people_service.all_teams(db.session),
         job_roles=people_service.all_job_roles(db.session),
-        roles=ROLE_LABELS,
+        roles=role_labels(),
         statuses=people_service.STATUSES,
     )
 
@@ -213,12 +252,22 @@ def new_person():
         else:
             if person.email:
                 note = _link_note()
-                flash(f"{person.name} is added. Their link to set a password: {note}.", "success")
+                flash(
+                    _(
+                        "%(name)s is added. Their link to set a password: %(note)s.",
+                        name=person.name,
+                        note=note,
+                    ),
+                    "success",
+                )
             else:
                 flash(
-                    f"{person.name} is added. With no email address, they sign in on the "
-                    "team's tablet with their employee number and PIN, or with a personal "
-                    "sign-in card from their team's page.",
+                    _(
+                        "%(name)s is added. With no email address, they sign in on the team's "
+                        "tablet with their employee number and PIN, or with a personal sign-in "
+                        "card from their team's page.",
+                        name=person.name,
+                    ),
                     "success",
                 )
             return redirect(url_for("admin.edit_person", person_id=person.id), 303)
@@ -249,7 +298,7 @@ def edit_person(person_id: int):
         except PersonError as error:
             _field_error(form, error)
         else:
-            flash(f"Changes to {person.name} are saved.", "success")
+            flash(_("Changes to %(name)s are saved.", name=person.name), "success")
             return redirect(url_for("admin.edit_person", person_id=person.id), 303)
     return _edit_page(person, form, _status(form))
 
@@ -273,7 +322,10 @@ def _person_button(person_id: int, action) -> Response | tuple:
 def deactivate_person(person_id: int):
     def action(person: User) -> str:
         people_service.set_active(db.session, person, False, by=current_user)
-        return f"{person.name} is deactivated: they cannot sign in. Their history is kept."
+        return _(
+            "%(name)s is deactivated: they cannot sign in. Their history is kept.",
+            name=person.name,
+        )
 
     return _person_button(person_id, action)
 
@@ -282,7 +334,7 @@ def deactivate_person(person_id: int):
 def reactivate_person(person_id: int):
     def action(person: User) -> str:
         people_service.set_active(db.session, person, True, by=current_user)
-        return f"{person.name} is active again and can sign in."
+        return _("%(name)s is active again and can sign in.", name=person.name)
 
     return _person_button(person_id, action)
 
@@ -291,7 +343,11 @@ def reactivate_person(person_id: int):
 def send_link(person_id: int):
     def action(person: User) -> str:
         people_service.resend_invitation(db.session, person)
-        return f"A new link for {person.name}: {_link_note()}. Earlier links no longer work."
+        return _(
+            "A new link for %(name)s: %(note)s. Earlier links no longer work.",
+            name=person.name,
+            note=_link_note(),
+        )
 
     return _person_button(person_id, action)
 
@@ -313,6 +369,8 @@ def _preview_page(
             form=confirm,
             message=message,
             columns=importing.COLUMNS,
+            field_names=importing.FIELD_NAMES,
+            roles=role_labels(),
         ),
         status,
     )
@@ -342,7 +400,7 @@ def import_people():
             payload = importing.sign_rows(current_app.config["SECRET_KEY"], raw)
             # The rows come back in a form post, capped like the upload (trainer/web.py).
             if len(payload) > limit - 10_000:
-                form.file.errors = ["This file is too big to import at once. Split it in two."]
+                form.file.errors = [_("This file is too big to import at once. Split it in two.")]
             else:
                 tz = current_app.config["DEFAULT_TIMEZONE"]
                 preview = importing.check_rows(db.session, raw, tz)
@@ -356,7 +414,7 @@ def confirm_import():
     try:
         if not form.validate_on_submit():
             raise importing.ImportFileError(
-                "This import could not be checked. Upload the file again."
+                _("This import could not be checked. Upload the file again.")
             )
         raw = importing.unsign_rows(current_app.config["SECRET_KEY"], form.payload.data)
     except importing.ImportFileError as error:
@@ -374,13 +432,27 @@ def confirm_import():
     except importing.ImportBlocked as blocked:
         return _preview_page(raw, blocked.preview, blocked.message, 400)
     count = len(result.people)
-    message = f"Imported {count} {'person' if count == 1 else 'people'}"
     if result.skipped:
-        message += f", leaving out {result.skipped} row{'' if result.skipped == 1 else 's'}"
-    message += f". Each has a link to set a password: {_link_note()}."
+        # "leaving out" counts rows, "imported" people: two numbers, one sentence.
+        leaving_out = ngettext(
+            "leaving out %(num)d row", "leaving out %(num)d rows", result.skipped
+        )
+        message = ngettext(
+            "Imported %(num)d person, %(skipped)s.",
+            "Imported %(num)d people, %(skipped)s.",
+            count,
+            skipped=leaving_out,
+        )
+    else:
+        message = ngettext("Imported %(num)d person.", "Imported %(num)d people.", count)
+    message += " " + _("Each has a link to set a password: %(note)s.", note=_link_note())
     if result.new_teams:
-        message += f" New team{'s' if len(result.new_teams) > 1 else ''}: "
-        message += ", ".join(result.new_teams) + "."
+        message += " " + ngettext(
+            "New team: %(teams)s.",
+            "New teams: %(teams)s.",
+            len(result.new_teams),
+            teams=", ".join(result.new_teams),
+        )
     flash(message, "success")
     return redirect(url_for("admin.people"), 303)
 
@@ -397,7 +469,9 @@ def teams():
         except people_service.TeamError as error:
             _field_error(form, error)
         else:
-            flash(f"Team {team.name} is added. Choose its managers below.", "success")
+            flash(
+                _("Team %(team)s is added. Choose its managers below.", team=team.name), "success"
+            )
             return redirect(url_for("admin.team", team_id=team.id), 303)
     rows = people_service.team_rows(db.session)
     return render_template("admin/teams.html", rows=rows, form=form), _status(form)
@@ -435,7 +509,7 @@ def team(team_id: int):
         except people_service.TeamError as error:
             _field_error(form, error)
         else:
-            flash(f"The team is now called {team.name}.", "success")
+            flash(_("The team is now called %(team)s.", team=team.name), "success")
             return redirect(url_for("admin.team", team_id=team.id), 303)
     return _team_page(team, rename=form, status=_status(form))
 
@@ -450,8 +524,8 @@ def team_managers(team_id: int):
         except people_service.TeamError as error:
             _field_error(form, error)
         else:
-            names = ", ".join(m.name for m in team.managers) or "nobody"
-            flash(f"Managers of {team.name}: {names}.", "success")
+            names = ", ".join(m.name for m in team.managers) or _("nobody")
+            flash(_("Managers of %(team)s: %(names)s.", team=team.name, names=names), "success")
             return redirect(url_for("admin.team", team_id=team.id), 303)
     return _team_page(team, managers=form, status=400)
 
@@ -466,7 +540,7 @@ def delete_team(team_id: int):
         people_service.delete_team(db.session, team)
     except people_service.TeamError as error:
         return _team_page(team, delete_error=_sentence(error.message), status=400)
-    flash(f"Team {name} is deleted.", "success")
+    flash(_("Team %(team)s is deleted.", team=name), "success")
     return redirect(url_for("admin.teams"), 303)
 
 
@@ -494,7 +568,10 @@ def checklists():
             _field_error(form, error)
         else:
             title = checklist.title
-            flash(f"Checklist “{title}” is added: managers can observe with it.", "success")
+            flash(
+                _("Checklist “%(title)s” is added: managers can observe with it.", title=title),
+                "success",
+            )
             return redirect(url_for("admin.checklists"), 303)
     rows = db.session.scalars(
         select(ObservationChecklist).order_by(

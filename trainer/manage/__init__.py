@@ -4,3 +4,5 @@ the ways in for people without email (team tablets, sign-in cards)."""
 from flask import Blueprint
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
+
+from trainer.manage import formatting  # noqa: E402,F401  (its template filters)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import math
 
+from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 INK = "#1b1f24"
@@ -81,7 +82,7 @@ def line_chart(
     labels = [str(label) for label, _v in points]
     pairs = zip(labels, values, strict=True)
     desc = "; ".join(f"{label}: {_fmt(v, unit)}" for label, v in pairs) + "." if points else ""
-    desc = desc or "No data yet."
+    desc = desc or _("No data yet.")
     out = _open("line-chart", WIDTH, HEIGHT, title, desc, 'width="100%"')
 
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
@@ -95,7 +96,7 @@ def line_chart(
     out.append(f'<line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{bottom}" stroke="{MUTED}"/>')
 
     if not points:
-        out.append(_text(LEFT + plot_w / 2, TOP + plot_h / 2, "No data yet", size=13))
+        out.append(_text(LEFT + plot_w / 2, TOP + plot_h / 2, _("No data yet"), size=13))
         out.append("</svg>")
         return Markup("".join(out))
 
@@ -179,18 +180,19 @@ def heat_grid(
         return None if value is None else _clamp(float(value), 0, 100)
 
     grid = [[value_at(r, c) for c in range(len(columns))] for r in range(len(rows))]
+    no_data = _("no data")
     if rows and columns:
         desc = " ".join(
             f"{name}: "
             + ", ".join(
-                f"{col} {'no data' if v is None else _fmt(v, unit)}"
+                f"{col} {no_data if v is None else _fmt(v, unit)}"
                 for col, v in zip(columns, grid[r], strict=True)
             )
             + "."
             for r, name in enumerate(rows)
         )
     else:
-        desc = "No data yet."
+        desc = _("No data yet.")
 
     longest = max((len(_short(r, MAX_ROW_LABEL)) for r in rows), default=8)
     label_w = min(180, max(80, 7 * longest + 12))
@@ -198,7 +200,7 @@ def heat_grid(
     height = HEADER_H + CELL_H * max(len(rows), 1) + 2
     out = _open("heat-grid", width, height, title, desc, f'width="{width}" height="{height}"')
     if not (rows and columns):
-        out.append(_text(width / 2, HEADER_H + CELL_H / 2 + 4, "No data yet", size=13))
+        out.append(_text(width / 2, HEADER_H + CELL_H / 2 + 4, _("No data yet"), size=13))
         out.append("</svg>")
         return Markup("".join(out))
 

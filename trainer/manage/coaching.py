@@ -10,6 +10,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from flask import abort
+from flask_babel import format_number
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
@@ -22,10 +25,10 @@ MAX_COMMENT = 2000
 NOTE_DAYS = 14  # how long Today shows the latest coaching note
 # The queue's age filter: key -> (label, waiting at least, at most) in days.
 AGES = {
-    "": ("Any age", None, None),
-    "new": ("From the last 2 days", None, 2),
-    "2": ("Waiting over 2 days", 2, None),
-    "7": ("Waiting over a week", 7, None),
+    "": (_l("Any age"), None, None),
+    "new": (_l("From the last 2 days"), None, 2),
+    "2": (_l("Waiting over 2 days"), 2, None),
+    "7": (_l("Waiting over a week"), 7, None),
 }
 
 
@@ -153,9 +156,11 @@ def comment_on(
     answer = answer_in_scope(session, viewer, answer_id)
     text = (text or "").strip()
     if not text:
-        raise CoachingError("Write a coaching note.")
+        raise CoachingError(_("Write a coaching note."))
     if len(text) > MAX_COMMENT:
-        raise CoachingError(f"Keep it under {MAX_COMMENT:,} characters.")
+        raise CoachingError(
+            _("Keep it under %(count)s characters.", count=format_number(MAX_COMMENT))
+        )
     # Only an answer still without a comment is written: two managers racing, one wins.
     saved = session.execute(
         update(RolePlayAnswer)
@@ -166,8 +171,11 @@ def comment_on(
     session.refresh(answer)
     if not saved:
         coach = session.get(User, answer.coached_by_id) if answer.coached_by_id else None
-        who = coach.name if coach else "someone"
-        raise AlreadyCoached(f"{who} has already left a coaching note on this answer.")
+        if coach is None:
+            raise AlreadyCoached(_("Someone has already left a coaching note on this answer."))
+        raise AlreadyCoached(
+            _("%(name)s has already left a coaching note on this answer.", name=coach.name)
+        )
     return answer
 
 

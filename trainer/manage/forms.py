@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
+from flask_babel import LazyString, format_number
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, SelectMultipleField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
@@ -13,13 +16,20 @@ from trainer.manage.coaching import MAX_COMMENT
 
 class CommentForm(FlaskForm):
     comment = TextAreaField(
-        "Your coaching note",
+        _l("Your coaching note"),
         validators=[
-            DataRequired(message="Write a coaching note."),
-            Length(max=MAX_COMMENT, message=f"Keep it under {MAX_COMMENT:,} characters."),
+            DataRequired(message=_l("Write a coaching note.")),
+            Length(
+                max=MAX_COMMENT,
+                message=LazyString(
+                    lambda: _(
+                        "Keep it under %(count)s characters.", count=format_number(MAX_COMMENT)
+                    )
+                ),
+            ),
         ],
     )
-    submit = SubmitField("Send the note")
+    submit = SubmitField(_l("Send the note"))
 
 
 class AssignForm(FlaskForm):
@@ -28,27 +38,31 @@ class AssignForm(FlaskForm):
     field error."""
 
     what = SelectField(
-        "What to assign",
-        validators=[DataRequired(message="Choose a path or a lesson.")],
-        invalid_choice_message="Choose a path or a lesson from the list.",
+        _l("What to assign"),
+        validators=[DataRequired(message=_l("Choose a path or a lesson."))],
+        invalid_choice_message=_l("Choose a path or a lesson from the list."),
     )
     # Ticked boxes, checked against the choices in `validate_who`.
-    who = SelectMultipleField("Assign to", validate_choice=False)
-    due_date = DateField("Due date", validators=[DataRequired(message="Choose a due date.")])
-    submit = SubmitField("Assign")
+    who = SelectMultipleField(_l("Assign to"), validate_choice=False)
+    due_date = DateField(
+        _l("Due date"), validators=[DataRequired(message=_l("Choose a due date."))]
+    )
+    submit = SubmitField(_l("Assign"))
 
     def __init__(self, *args, today: date, paths, lessons, teams, people, **kwargs):
         super().__init__(*args, **kwargs)
         self.today = today
+        # Groups keyed by a fixed word (the view looks "people" up), each with its heading.
         self.what.choices = {
-            None: [("", "Choose a path or a lesson")],
-            "Paths": [(f"path:{p.id}", p.title) for p in paths],
-            "Lessons": [(f"lesson:{lesson.id}", lesson.title) for lesson in lessons],
+            None: [("", _("Choose a path or a lesson"))],
+            _("Paths"): [(f"path:{p.id}", p.title) for p in paths],
+            _("Lessons"): [(f"lesson:{lesson.id}", lesson.title) for lesson in lessons],
         }
         self.who.choices = {
-            "Whole teams": [(f"team:{t.id}", f"Everyone in {t.name}") for t in teams],
-            "People": [(f"person:{p.id}", p.name) for p in people],
+            "teams": [(f"team:{t.id}", _("Everyone in %(team)s", team=t.name)) for t in teams],
+            "people": [(f"person:{p.id}", p.name) for p in people],
         }
+        self.who_groups = {"teams": _("Whole teams"), "people": _("People")}
 
     def chosen(self) -> list[str]:
         return [value for value in self.who.data or [] if value]
@@ -56,11 +70,11 @@ class AssignForm(FlaskForm):
     def validate_who(self, field) -> None:
         chosen = self.chosen()
         if not chosen:
-            raise ValidationError("Choose a person or a team.")
+            raise ValidationError(_("Choose a person or a team."))
         offered = {value for group in field.choices.values() for value, _label in group}
         if any(value not in offered for value in chosen):
-            raise ValidationError("Choose a person or a team from the list.")
+            raise ValidationError(_("Choose a person or a team from the list."))
 
     def validate_due_date(self, field) -> None:
         if field.data is not None and field.data < self.today:
-            raise ValidationError("The due date cannot be in the past.")
+            raise ValidationError(_("The due date cannot be in the past."))

@@ -15,6 +15,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
+from flask_babel import ngettext, pgettext
 from sqlalchemy import Float, Select, String, and_, case, cast, func, select
 from sqlalchemy.orm import Session
 
@@ -51,6 +53,16 @@ WEAK_TURNS_SHOWN = 10
 def skill_label(skill: str) -> str:
     """A skill as the viewer reads it, in the language of the page."""
     return skill_name(skill)
+
+
+def ending_word(ending: str) -> str:
+    """How a conversation ended, in a word of the reader's language (good, mixed, poor)."""
+    words = {
+        "good": pgettext("conversation ending", "good"),
+        "mixed": pgettext("conversation ending", "mixed"),
+        "poor": pgettext("conversation ending", "poor"),
+    }
+    return words.get(ending, ending)
 
 
 def recall_band(percent: int | None) -> str:
@@ -116,7 +128,7 @@ class SkillGrid:
 
     def chart_values(self, later: bool = False) -> tuple[list[str], list[list[int | None]]]:
         """Row labels and percents for `charts.heat_grid`: people, then the team average."""
-        names = [row.person.name for row in self.rows] + ["Team average"]
+        names = [row.person.name for row in self.rows] + [_("Team average")]
         values = [[row.cell(s).percent(later) for s in self.skills] for row in self.rows]
         values.append([self.average_cell(s).percent(later) for s in self.skills])
         return names, values
@@ -207,7 +219,7 @@ def skill_grid(session: Session, people: Select, now: datetime | None = None) ->
                 _mean([v for series in recall[p.id].values() for v in series[i]])
                 for p in with_cards
             ]
-            label = "Today" if days == 0 else f"In {days} days"
+            label = _("Today") if days == 0 else ngettext("In %(num)d day", "In %(num)d days", days)
             curve.append((label, round(100 * _mean(means), 1)))
     return SkillGrid(skills, rows, average, curve)
 

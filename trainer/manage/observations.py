@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from flask_babel import format_number
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -110,7 +112,8 @@ class ChecklistError(ValueError):
 
 
 class ObservationError(ValueError):
-    """An observation field is wrong; `field` names it."""
+    """An observation field is wrong; `field` names it; `message` is a sentence for the
+    person who filled the form, in their language."""
 
     def __init__(self, field: str, message: str):
         super().__init__(f"{field}: {message}")
@@ -205,26 +208,33 @@ def create_checklist(
     points (2 to 10 different, non-empty lines), roles (job role keys; none: every role)."""
     key, title, skill = key.strip().lower(), title.strip(), skill.strip().lower()
     if not SLUG.match(key) or len(key) > 120:
-        raise ChecklistError("key", "use lower-case letters, digits and dashes, like bar-welcome")
+        raise ChecklistError(
+            "key", _("use lower-case letters, digits and dashes, like bar-welcome")
+        )
     taken = select(ObservationChecklist.id).where(ObservationChecklist.key == key)
     if session.scalar(taken) is not None:
-        raise ChecklistError("key", f'a checklist "{key}" already exists')
+        raise ChecklistError("key", _("a checklist “%(key)s” already exists", key=key))
     if not title or len(title) > 200:
-        raise ChecklistError("title", "a title of up to 200 characters is needed")
+        raise ChecklistError("title", _("a title of up to 200 characters is needed"))
     if not SLUG.match(skill) or len(skill) > 64:
-        raise ChecklistError("skill", "use a skill name like phone-greeting")
+        raise ChecklistError("skill", _("use a skill name like phone-greeting"))
     cleaned = [" ".join(p.split()) for p in points if p and p.strip()]
     if not MIN_POINTS <= len(cleaned) <= MAX_POINTS:
-        raise ChecklistError("points", f"give {MIN_POINTS} to {MAX_POINTS} points to look for")
+        raise ChecklistError(
+            "points",
+            _("give %(least)d to %(most)d points to look for", least=MIN_POINTS, most=MAX_POINTS),
+        )
     if any(len(p) > MAX_POINT for p in cleaned):
-        raise ChecklistError("points", f"keep each point under {MAX_POINT} characters")
+        raise ChecklistError(
+            "points", _("keep each point under %(count)d characters", count=MAX_POINT)
+        )
     if len({p.casefold() for p in cleaned}) != len(cleaned):
-        raise ChecklistError("points", "each point must be different")
+        raise ChecklistError("points", _("each point must be different"))
     roles = sorted(set(roles or []))
     if roles:
         known = set(session.scalars(select(JobRole.key).where(JobRole.key.in_(roles))))
         if known != set(roles):
-            raise ChecklistError("roles", "choose job roles from the list")
+            raise ChecklistError("roles", _("choose job roles from the list"))
     checklist = ObservationChecklist(
         key=key, title=title, skill=skill, points=cleaned, roles=roles, builtin=False, active=True
     )
@@ -233,7 +243,7 @@ def create_checklist(
         session.commit()
     except IntegrityError:  # the same key added at the same moment
         session.rollback()
-        raise ChecklistError("key", f'a checklist "{key}" already exists') from None
+        raise ChecklistError("key", _("a checklist “%(key)s” already exists", key=key)) from None
     return checklist
 
 
@@ -268,27 +278,34 @@ def record_observation(
     if not in_scope(session, observer, person):
         raise OutOfScope(person.id)
     if not token or len(token) > 64:
-        raise ObservationError("token", "this form is incomplete; reload the page")
+        raise ObservationError("token", _("This form is incomplete; reload the page."))
     replay = _by_token(session, token)
     if replay is not None:
         if replay.observer_id != observer.id or replay.user_id != person.id:
-            raise ObservationError("token", "this form is incomplete; reload the page")
+            raise ObservationError("token", _("This form is incomplete; reload the page."))
         return replay
     if not person.active:
-        raise ObservationError("person", f"{person.name} no longer has an active account")
+        raise ObservationError(
+            "person", _("%(name)s no longer has an active account.", name=person.name)
+        )
     if not checklist.active:
-        raise ObservationError("checklist", "that checklist is no longer in use")
+        raise ObservationError("checklist", _("That checklist is no longer in use."))
     points = list(checklist.points)
     if any(not isinstance(i, int) or not 0 <= i < len(points) for i in seen):
-        raise ObservationError("seen", "tick only points from this checklist")
+        raise ObservationError("seen", _("Tick only points from this checklist."))
     grade = (grade or "").strip().upper()
     if grade not in GRADES:
-        raise ObservationError("grade", f"choose a grade from {GRADES[0]} to {GRADES[-1]}")
+        raise ObservationError(
+            "grade",
+            _("Choose a grade from %(best)s to %(worst)s.", best=GRADES[0], worst=GRADES[-1]),
+        )
     if channel not in CHANNELS:
-        raise ObservationError("channel", "choose on the floor or on the phone")
+        raise ObservationError("channel", _("Choose on the floor or on the phone."))
     note = (note or "").strip()
     if len(note) > MAX_NOTE:
-        raise ObservationError("note", f"keep the note under {MAX_NOTE:,} characters")
+        raise ObservationError(
+            "note", _("Keep the note under %(count)s characters.", count=format_number(MAX_NOTE))
+        )
     observation = Observation(
         user_id=person.id,
         observer_id=observer.id,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from flask_babel import LazyString, format_number
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     Form,
@@ -23,15 +26,15 @@ class ChooseForm(Form):
     """Step one, sent with GET: who was observed and against which checklist. Plain `Form`:
     it changes nothing, so it needs no CSRF token and its URL can be bookmarked."""
 
-    person = SelectField("Person", validate_choice=False)
-    checklist = SelectField("Checklist", validate_choice=False)
+    person = SelectField(_l("Person"), validate_choice=False)
+    checklist = SelectField(_l("Checklist"), validate_choice=False)
 
     def __init__(self, formdata=None, *, people, checklists, **kwargs):
         super().__init__(formdata, **kwargs)
-        self.person.choices = [SelectChoice("", "Choose a person")] + [
+        self.person.choices = [SelectChoice("", _("Choose a person"))] + [
             SelectChoice(str(p.id), p.name) for p in people
         ]
-        self.checklist.choices = [SelectChoice("", "Choose a checklist")] + [
+        self.checklist.choices = [SelectChoice("", _("Choose a checklist"))] + [
             SelectChoice(str(c.id), c.title) for c in checklists
         ]
 
@@ -41,28 +44,43 @@ class ObservationForm(FlaskForm):
 
     person = HiddenField(validators=[DataRequired()])
     checklist = HiddenField(validators=[DataRequired()])
-    seen = SelectMultipleField("What you saw", coerce=int, validate_choice=False)
+    seen = SelectMultipleField(_l("What you saw"), coerce=int, validate_choice=False)
     channel = RadioField(
-        "Where",
-        choices=[SelectChoice("floor", "On the floor"), SelectChoice("phone", "On the phone")],
+        _l("Where"),
+        choices=[
+            SelectChoice("floor", _l("On the floor")),
+            SelectChoice("phone", _l("On the phone")),
+        ],
         validate_choice=False,
-        validators=[AnyOf(CHANNELS, message="Choose on the floor or on the phone.")],
+        validators=[AnyOf(CHANNELS, message=_l("Choose on the floor or on the phone."))],
     )
     grade = RadioField(
-        "Grade",
+        _l("Grade"),
         choices=[SelectChoice(g) for g in GRADES],
         validate_choice=False,
         validators=[
-            InputRequired(message="Choose a grade."),
-            AnyOf(GRADES, message="Choose a grade from A to F."),
+            InputRequired(message=_l("Choose a grade.")),
+            AnyOf(
+                GRADES,
+                message=_l(
+                    "Choose a grade from %(best)s to %(worst)s.", best=GRADES[0], worst=GRADES[-1]
+                ),
+            ),
         ],
     )
     note = TextAreaField(
-        "Note (optional)",
+        _l("Note (optional)"),
         validators=[
             Optional(),
-            Length(max=MAX_NOTE, message=f"Keep the note under {MAX_NOTE:,} characters."),
+            Length(
+                max=MAX_NOTE,
+                message=LazyString(
+                    lambda: _(
+                        "Keep the note under %(count)s characters.", count=format_number(MAX_NOTE)
+                    )
+                ),
+            ),
         ],
     )
     token = HiddenField(validators=[DataRequired(), Length(max=64)])
-    submit = SubmitField("Record observation")
+    submit = SubmitField(_l("Record observation"))

@@ -13,6 +13,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import (
     Boolean,
     Date,
@@ -30,6 +33,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from trainer.learn.conversations import OUTCOMES, Turn, turns
 from trainer.learn.enrolment import assign, onboarding
+from trainer.manage.formatting import day_text
 from trainer.manage.paging import ListPage, paginate_list
 from trainer.manage.scope import people_query, person_in_scope, team_in_scope
 from trainer.models import (
@@ -62,18 +66,24 @@ CHART_WEEKS = 12
 # "Behind": an overdue lesson, or fewer than this share of planned refreshers done.
 BEHIND_REFRESHER_PERCENT = 50
 
-STATUSES = {"all": "Everyone", "overdue": "Overdue lessons", "behind": "Behind"}
+STATUSES = {"all": _l("Everyone"), "overdue": _l("Overdue lessons"), "behind": _l("Behind")}
 # (sort key, column label): the table's columns, in order; the CSV uses the same labels.
 COLUMNS = (
-    ("name", "Name"),
-    ("team", "Team"),
-    ("progress", "Path progress"),
-    ("overdue", "Overdue lessons"),
-    ("activity", "Last activity"),
-    ("streak", "Streak (days)"),
-    ("refreshers", "Refreshers, last 30 days"),
+    ("name", _l("Name")),
+    ("team", _l("Team")),
+    ("progress", _l("Path progress")),
+    ("overdue", _l("Overdue lessons")),
+    ("activity", _l("Last activity")),
+    ("streak", _l("Streak (days)")),
+    ("refreshers", _l("Refreshers, last 30 days")),
 )
 SORTS = tuple(key for key, _label in COLUMNS)
+# How a conversation ended, as the manager reads it (the learner's side words its own).
+ENDINGS = {
+    "good": _l("A good ending"),
+    "mixed": _l("A mixed ending"),
+    "poor": _l("A poor ending"),
+}
 
 
 class AssignError(ValueError):
@@ -173,11 +183,18 @@ class TeamRow:
         """Why the person needs attention, in a few words each; empty when they do not."""
         found = []
         if self.overdue:
-            found.append(f"{self.overdue} {'lesson' if self.overdue == 1 else 'lessons'} overdue")
+            found.append(
+                ngettext("%(num)d lesson overdue", "%(num)d lessons overdue", self.overdue)
+            )
         share = self.refresher_percent
         if share is not None and share < BEHIND_REFRESHER_PERCENT:
             found.append(
-                f"{self.refreshers_done} of {self.refreshers_planned} refreshers done in 30 days"
+                ngettext(
+                    "%(done)d of %(num)d refresher done in 30 days",
+                    "%(done)d of %(num)d refreshers done in 30 days",
+                    self.refreshers_planned,
+                    done=self.refreshers_done,
+                )
             )
         return found
 
@@ -187,11 +204,13 @@ class TeamRow:
         return [
             self.name,
             self.team,
-            f"{self.done} of {self.total}" if self.total else "no path",
+            _("%(done)d of %(total)d", done=self.done, total=self.total)
+            if self.total
+            else _("no path"),
             str(self.overdue),
-            self.last_activity.isoformat() if self.last_activity else "never",
+            self.last_activity.isoformat() if self.last_activity else _("never"),
             str(self.streak),
-            f"{share}%" if share is not None else "none planned",
+            f"{share}%" if share is not None else _("none planned"),
         ]
 
 
@@ -521,16 +540,16 @@ def completion_chart(
     for weeks_ago in range(CHART_WEEKS - 1, -1, -1):
         end = now - timedelta(weeks=weeks_ago)
         completed = sum(1 for at in times if at <= end)
-        points.append((f"{end.day} {end:%b}", round(100 * completed / total, 1)))
+        points.append((day_text(end, "day_month"), round(100 * completed / total, 1)))
     return points
 
 
 def csv_text(rows: list[TeamRow]) -> str:
-    """The rows as CSV, headed by the table's labels. A cell that a spreadsheet would read
-    as a formula gets a leading quote."""
+    """The rows as CSV, headed by the table's labels (in the reader's language). A cell that a
+    spreadsheet would read as a formula gets a leading quote."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([label for _key, label in COLUMNS])
+    writer.writerow([str(label) for _key, label in COLUMNS])
     for row in rows:
         writer.writerow([_neutralise(cell) for cell in row.cells()])
     return out.getvalue()
@@ -565,8 +584,10 @@ class ConversationPass:
     @property
     def outcome(self) -> str:
         if self.run.ending:
-            return OUTCOMES[self.run.ending]
-        return "Not finished" if self.run.is_open else "Left unfinished (the conversation changed)"
+            return str(ENDINGS.get(self.run.ending, OUTCOMES.get(self.run.ending, "")))
+        if self.run.is_open:
+            return _("Not finished")
+        return _("Left unfinished (the conversation changed)")
 
 
 @dataclass
@@ -712,28 +733,28 @@ def assign_work(
     named twice is assigned once), due on `due_date`. A person or team outside the viewer's
     scope is 404, whatever the form said. Committed."""
     if due_date < today:
-        raise AssignError("due_date", "The due date cannot be in the past.")
+        raise AssignError("due_date", _("The due date cannot be in the past."))
     kind, _sep, raw_id = what.partition(":")
     target_id = parse_id(raw_id)
     path = session.get(Path, target_id) if kind == "path" and target_id else None
     lesson = session.get(Lesson, target_id) if kind == "lesson" and target_id else None
     target = path or lesson
     if target is None or target.retired:
-        raise AssignError("what", "Choose a path or a lesson from the list.")
+        raise AssignError("what", _("Choose a path or a lesson from the list."))
 
     chosen = [who] if isinstance(who, str) else [value for value in who if value]
     if not chosen:
-        raise AssignError("who", "Choose a person or a team.")
+        raise AssignError("who", _("Choose a person or a team."))
     people: dict[int, User] = {}
     for value in chosen:
         kind, _sep, raw_id = value.partition(":")
         who_id = parse_id(raw_id)
         if who_id is None or kind not in ("person", "team"):
-            raise AssignError("who", "Choose a person or a team from the list.")
+            raise AssignError("who", _("Choose a person or a team from the list."))
         if kind == "person":
             person = person_in_scope(session, viewer, who_id)
             if not person.active:
-                raise AssignError("who", f"{person.name}'s account is switched off.")
+                raise AssignError("who", _("%(name)s's account is switched off.", name=person.name))
             people[person.id] = person
         else:
             team = team_in_scope(session, viewer, who_id)
@@ -742,7 +763,7 @@ def assign_work(
             )
             people.update((member.id, member) for member in members)
     if not people:
-        raise AssignError("who", "That team has nobody in it yet.")
+        raise AssignError("who", _("That team has nobody in it yet."))
     chosen_people = sorted(people.values(), key=lambda person: (person.name, person.id))
     assign(session, viewer, chosen_people, path=path, lesson=lesson, due_date=due_date)
     return AssignResult(title=target.title, people=chosen_people, due_date=due_date)

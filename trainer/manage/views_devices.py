@@ -83,7 +83,7 @@ def sign_in_cards():
             return render_template(
                 "manage/cards_sheet.html", team=team, printed=printed, qr_svg=qr_svg
             )
-        form.people.errors.append("None of them needs a card any more.")
+        form.people.errors.append(_("None of them needs a card any more."))
     return render_template(
         "manage/cards.html",
         teams=teams,

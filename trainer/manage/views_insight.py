@@ -6,6 +6,7 @@ import uuid
 from datetime import timedelta
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from trainer.extensions import db
@@ -37,15 +38,13 @@ def skills():
     if team is not None:
         grid = insight.skill_grid(db.session, people_query(db.session, current_user, team.id))
         names, values = grid.chart_values(later)
-        when = "in 30 days with no refresher" if later else "today"
-        heat = heat_grid(
-            names,
-            [insight.skill_label(s) for s in grid.skills],
-            values,
-            title=f"Predicted recall {when}, by person and skill",
-        )
+        if later:
+            title = _("Predicted recall in 30 days with no refresher, by person and skill")
+        else:
+            title = _("Predicted recall today, by person and skill")
+        heat = heat_grid(names, [insight.skill_label(s) for s in grid.skills], values, title=title)
         if grid.curve:
-            curve = line_chart(grid.curve, title="The team's recall if no one reviews")
+            curve = line_chart(grid.curve, title=_("The team's recall if no one reviews"))
     return render_template(
         "manage/skills.html",
         teams=teams,
@@ -55,6 +54,7 @@ def skills():
         heat=heat,
         curve=curve,
         label=insight.skill_label,
+        ending_word=insight.ending_word,
         person_url=person_url,
         weak_below=insight.WEAK_BELOW,
         fair_below=insight.FAIR_BELOW,
@@ -122,7 +122,7 @@ def observe():
         checklist = _checklist(form.checklist.data)
         if checklist is None:  # retired while the form was open, or tampered with
             form = None
-            problem = "That checklist is no longer in use. Choose another one."
+            problem = _("That checklist is no longer in use. Choose another one.")
         elif form.validate_on_submit():
             try:
                 observations.record_observation(
@@ -141,14 +141,14 @@ def observe():
             except observations.ObservationError as error:
                 field = getattr(form, error.field, None)
                 if error.field in ("seen", "grade", "channel", "note") and field is not None:
-                    field.errors = [error.message.capitalize() + "."]
+                    field.errors = [error.message]
                 else:
-                    problem = error.message.capitalize() + "."
+                    problem = error.message
             else:
-                flash("Observation recorded", "success")
+                flash(_("Observation recorded"), "success")
                 return redirect(person_url(person.id), code=303)
         elif form.token.errors or form.person.errors or form.checklist.errors:
-            problem = "This form is incomplete. Choose the person and checklist again."
+            problem = _("This form is incomplete. Choose the person and checklist again.")
     else:
         person = _person(request.args["person"]) if request.args.get("person") else None
         checklist = _checklist(request.args.get("checklist"))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from flask import flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -14,11 +16,17 @@ from trainer.models import User
 from trainer.notify import nudges
 from trainer.web import parse_id
 
-SAID = {
-    "sent": "Reminder sent to {name}.",
-    "already": "{name} was already reminded today.",
-    "unreachable": "{name} cannot be reached: they have no email address or other channel yet.",
-}
+
+def said(outcome: str, name: str) -> str:
+    """What the manager is told after pressing Remind for one person."""
+    if outcome == "sent":
+        return _("Reminder sent to %(name)s.", name=name)
+    if outcome == "already":
+        return _("%(name)s was already reminded today.", name=name)
+    return _(
+        "%(name)s cannot be reached: they have no email address or other channel yet.",
+        name=name,
+    )
 
 
 def _team_page():
@@ -32,7 +40,7 @@ def remind(person_id: int):
     person = person_in_scope(db.session, current_user, person_id)
     if ButtonForm().validate_on_submit():
         outcome = nudges.remind(db.session, current_user, person)
-        flash(SAID[outcome].format(name=person.name), "success" if outcome == "sent" else "info")
+        flash(said(outcome, person.name), "success" if outcome == "sent" else "info")
     if request.form.get("back") == "person":
         return redirect(url_for("manage.person", person_id=person.id), 303)
     return _team_page()
@@ -50,11 +58,17 @@ def remind_overdue():
     ids = [row.user_id for row in view.rows if row.overdue]
     people = list(db.session.scalars(select(User).where(User.id.in_(ids)).order_by(User.name)))
     done = nudges.remind_all(db.session, current_user, people)
-    parts = [f"Reminded {len(done.sent)} {'person' if len(done.sent) == 1 else 'people'}"]
+    parts = [ngettext("Reminded %(num)d person", "Reminded %(num)d people", len(done.sent))]
     if done.already:
-        parts.append(f"{len(done.already)} had been reminded today already")
+        parts.append(
+            ngettext(
+                "%(num)d had been reminded today already",
+                "%(num)d had been reminded today already",
+                len(done.already),
+            )
+        )
     if done.unreachable:
         names = ", ".join(person.name for person in done.unreachable)
-        parts.append(f"no way to reach {names}")
+        parts.append(_("no way to reach %(names)s", names=names))
     flash("; ".join(parts) + ".", "success")
     return _team_page()

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from flask import Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from trainer.extensions import db
 from trainer.learn.services import assigned_lessons, path_progress
 from trainer.manage import bp, coaching, team
 from trainer.manage.charts import line_chart
+from trainer.manage.formatting import day_text
 from trainer.manage.forms import AssignForm, CommentForm
 from trainer.manage.scope import manager_required, visible_teams
 from trainer.models import utcnow
@@ -30,7 +33,7 @@ def _today():
 def team_page():
     filters = team.TeamFilters.from_args(request.args)
     view = team.team_view(db.session, current_user, filters)
-    chart = line_chart(view.chart, title="Path lessons completed") if view.chart else None
+    chart = line_chart(view.chart, title=_("Path lessons completed")) if view.chart else None
     return render_template(
         "manage/team.html",
         view=view,
@@ -136,7 +139,7 @@ def coach_answer(answer_id: int):
     filters = coaching.QueueFilters.from_args(request.args)
     answer = coaching.answer_in_scope(db.session, current_user, answer_id)
     if answer.coach_comment is not None:
-        flash("This answer already has a coaching note.", "info")
+        flash(_("This answer already has a coaching note."), "info")
         return redirect(url_for("manage.coaching", **filters.args()), code=303)
     return _answer_page(answer, _comment_form(answer_id, formdata=None), filters)
 
@@ -157,20 +160,20 @@ def comment(answer_id: int):
             form.comment.errors = [str(error)]
             answer = coaching.answer_in_scope(db.session, current_user, answer_id)
         else:
-            flash(f"Coaching note sent to {answer.user.name}.", "success")
+            flash(_("Coaching note sent to %(name)s.", name=answer.user.name), "success")
             if request.form.get("then") == "next":
                 following = coaching.next_waiting(db.session, current_user, answer, filters)
                 if following is not None:
                     args = filters.args()
                     target = url_for("manage.coach_answer", answer_id=following.id, **args)
                     return redirect(target, code=303)
-                flash("That was the last answer waiting.", "info")
+                flash(_("That was the last answer waiting."), "info")
             return redirect(queue, code=303)
     else:
         # An answer outside the manager's scope is 404 even when the form is wrong.
         answer = coaching.answer_in_scope(db.session, current_user, answer_id)
         if answer.coach_comment is not None:  # coached meanwhile: its form is not shown
-            flash("This answer already has a coaching note.", "info")
+            flash(_("This answer already has a coaching note."), "info")
             return redirect(queue, code=303)
     # The same answer again, keeping what was typed, its error summed up at the top.
     return _answer_page(answer, form, filters, status=400)
@@ -189,7 +192,7 @@ def assign():
     )
     if request.method == "GET":
         # Ticked already: the people a link came with (a person's page, "Needs attention").
-        offered = {value for value, _label in form.who.choices["People"]}
+        offered = {value for value, _label in form.who.choices["people"]}
         form.who.data = [
             f"person:{value}"
             for value in request.args.getlist("person")
@@ -210,11 +213,23 @@ def assign():
             getattr(form, error.field).errors = [error.message]
         else:
             count = len(result.people)
-            whom = result.people[0].name if count == 1 else f"{count} people"
-            flash(
-                f"Assigned “{result.title}” to {whom}, due {result.due_date:%-d %B %Y}.",
-                "success",
-            )
+            due = day_text(result.due_date, "long")
+            if count == 1:
+                said = _(
+                    "Assigned “%(title)s” to %(name)s, due %(day)s.",
+                    title=result.title,
+                    name=result.people[0].name,
+                    day=due,
+                )
+            else:
+                said = ngettext(
+                    "Assigned “%(title)s” to %(num)d person, due %(day)s.",
+                    "Assigned “%(title)s” to %(num)d people, due %(day)s.",
+                    count,
+                    title=result.title,
+                    day=due,
+                )
+            flash(said, "success")
             kind, _sep, chosen_id = chosen[0].partition(":")
             if len(chosen) == 1 and kind == "person":
                 return redirect(url_for("manage.person", person_id=result.people[0].id), 303)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, false, or_, select
 from sqlalchemy.orm import Session
 
@@ -21,6 +22,12 @@ from trainer.models import CHANNELS, EMAIL, PUSH, SMS, User
 SEND, KEEP, OFF = "send", "keep", "off"
 MODULES = {PUSH: push, SMS: sms, EMAIL: email}
 LABELS = {PUSH: "push notification", SMS: "text message", EMAIL: "email"}
+
+
+def label(channel: str) -> str:
+    """LABELS[channel] in the reader's language, for pages."""
+    names = {PUSH: _("push notification"), SMS: _("text message"), EMAIL: _("email")}
+    return names.get(channel, channel)
 
 
 def mode(channel: str, config: Mapping[str, Any]) -> str:
@@ -89,22 +96,28 @@ def sender(channel: str, config: Mapping[str, Any]):
 
 
 def setup_lines(config) -> list[str]:
-    """How each channel is set up, in a sentence each (no secrets)."""
+    """How each channel is set up, in a sentence each (no secrets), in the reader's language."""
     lines = []
     for channel in CHANNELS:
         state = mode(channel, config)
         place = where(channel, config)
         if channel == EMAIL:
             lines.append(
-                f"Mail server: {place}."
+                _("Mail server: %(place)s.", place=place)
                 if place
-                else "No MAIL_SERVER set: mail is kept here to be read, not sent."
+                else _("No MAIL_SERVER set: mail is kept here to be read, not sent.")
             )
+        elif channel == PUSH:
+            if state == OFF:
+                lines.append(_("No VAPID keys set: push notifications are not offered."))
+            elif state == KEEP:
+                lines.append(_("Push notifications are kept here to be read."))
+            else:
+                lines.append(_("Push notifications go out through %(place)s.", place=place))
         elif state == OFF:
-            setting = "VAPID keys" if channel == PUSH else "SMS_URL"
-            lines.append(f"No {setting} set: {LABELS[channel]}s are not offered.")
+            lines.append(_("No SMS_URL set: text messages are not offered."))
         elif state == KEEP:
-            lines.append(f"SMS_URL=outbox: {LABELS[channel]}s are kept here to be read.")
+            lines.append(_("SMS_URL=outbox: text messages are kept here to be read."))
         else:
-            lines.append(f"{LABELS[channel].capitalize()}s go out through {place}.")
+            lines.append(_("Text messages go out through %(place)s.", place=place))
     return lines

@@ -38,13 +38,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from trainer.messages import channels
 from trainer.messages.channels import KEEP, LABELS, OFF, SEND
 from trainer.messages.tried import Failure, Tried
-from trainer.models import CHANNELS, EMAIL, Delivery, OutboxMessage, User, utcnow
+from trainer.models import CHANNELS, EMAIL, PUSH, Delivery, OutboxMessage, User, utcnow
 from trainer.review.planning import zone_of
 
 log = logging.getLogger(__name__)
@@ -166,14 +167,14 @@ def message_status(message: OutboxMessage, config: Mapping[str, Any]) -> Message
     if channels.mode(message.channel, config) == KEEP:
         return MessageStatus("kept", _kept_reason(message.channel))
     if message.attempts == 0:
-        return MessageStatus("waiting", "not tried yet")
-    parts = [f"attempt {message.attempts}"]
+        return MessageStatus("waiting", _("not tried yet"))
+    parts = [_("attempt %(number)d", number=message.attempts)]
     if message.next_attempt_at is not None:
-        parts.append(f"next try {_when(message.next_attempt_at)}")
+        parts.append(_("next try %(when)s", when=_when(message.next_attempt_at)))
     if message.expires_at is not None:
-        parts.append(f"expires {_when(message.expires_at)}")
+        parts.append(_("expires %(when)s", when=_when(message.expires_at)))
     if message.last_error:
-        parts.append(f"last error: {message.last_error}")
+        parts.append(_("last error: %(error)s", error=message.last_error))
     return MessageStatus("waiting", ", ".join(parts))
 
 
@@ -186,17 +187,23 @@ def delivery_status(message: OutboxMessage, delivery: Delivery) -> MessageStatus
     if message.sent_at is not None or message.failed_at is not None:
         return MessageStatus("not used", "")
     if delivery.channel != message.channel:
-        return MessageStatus("next", "if the one before refuses it")
+        return MessageStatus("next", _("if the one before refuses it"))
     if delivery.attempts:
-        tries = f"attempt {delivery.attempts}, last error: {delivery.last_error}"
+        tries = _(
+            "attempt %(number)d, last error: %(error)s",
+            number=delivery.attempts,
+            error=delivery.last_error,
+        )
         return MessageStatus("waiting", tries)
-    return MessageStatus("waiting", "not tried yet")
+    return MessageStatus("waiting", _("not tried yet"))
 
 
 def _kept_reason(channel: str) -> str:
     if channel == EMAIL:
-        return "no mail server set up"
-    return f"{LABELS[channel]}s are kept here (SMS_URL=outbox)"
+        return _("no mail server set up")
+    if channel == PUSH:
+        return _("push notifications are kept here")
+    return _("text messages are kept here (SMS_URL=outbox)")
 
 
 # -- delivering -------------------------------------------------------------------------------
@@ -663,7 +670,7 @@ def _expiry_reason(message: OutboxMessage, timezone: str | None) -> str:
         local = message.expires_at.replace(tzinfo=UTC).astimezone(zone_of(timezone))
         when = f"{local:%Y-%m-%d %H:%M} {timezone}"
     else:
-        when = _when(message.expires_at)
+        when = f"{message.expires_at:%Y-%m-%d %H:%M} UTC"  # stored: in the log's English
     reason = f"expired: not delivered before {why} ({when})"
     if message.last_error:
         reason += f"; last error: {message.last_error}"
@@ -706,7 +713,7 @@ def _naive_utc(moment: datetime) -> datetime:
 
 
 def _when(moment: datetime) -> str:
-    return f"{moment:%Y-%m-%d %H:%M} UTC"
+    return _("%(time)s UTC", time=f"{moment:%Y-%m-%d %H:%M}")
 
 
 def _count(n: int, noun: str) -> str:

@@ -112,11 +112,13 @@ class User(UserMixin, Base):
     @property
     def handle(self) -> str:
         """How to tell this person apart in a list: their email, else employee number or phone."""
+        from flask_babel import gettext as _  # in the reader's language; English outside a request
+
         if self.email:
             return self.email
         if self.employee_number:
-            return f"employee no. {self.employee_number}"
-        return self.phone or f"person {self.id}"
+            return _("employee no. %(number)s", number=self.employee_number)
+        return self.phone or _("person %(number)s", number=self.id)
 
     def __repr__(self) -> str:
         return f"<User {self.handle} {self.role}>"
