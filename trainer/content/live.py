@@ -34,6 +34,7 @@ from trainer.models.base import insert_skipping_duplicates
 CONTENT = (Lesson, Quiz, QuizItem, RolePlay, Conversation, Path, PathStep)
 _CHANGED = "library_changed"
 _caches: weakref.WeakSet[LiveLessons] = weakref.WeakSet()
+_UNKNOWN = object()  # no version read yet (a library never synced has none: None)
 
 
 class LiveLessons:
@@ -43,14 +44,14 @@ class LiveLessons:
         self.check_seconds = check_seconds
         self._lock = threading.Lock()
         self._lessons: dict[str, Lesson | None] = {}
-        self._version: int | None = None
+        self._version: object = _UNKNOWN
         self._checked = 0.0
         _caches.add(self)
 
     def forget(self) -> None:
         with self._lock:
             self._lessons = {}
-            self._version = None
+            self._version = _UNKNOWN
 
     def get(self, session: Session, key: str) -> Lesson | None:
         self._check(session)
@@ -65,7 +66,7 @@ class LiveLessons:
 
     def _check(self, session: Session) -> None:
         now = time.monotonic()
-        if self._version is not None and now - self._checked < self.check_seconds:
+        if self._version is not _UNKNOWN and now - self._checked < self.check_seconds:
             return
         version = session.scalar(select(LibraryState.version).where(LibraryState.id == 1))
         with self._lock:
