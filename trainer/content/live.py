@@ -40,6 +40,7 @@ from trainer.models.base import insert_skipping_duplicates
 CONTENT = (Lesson, Quiz, QuizItem, RolePlay, Conversation, Path, PathStep, Skill, JobRole)
 _CHANGED = "library_changed"
 _caches: weakref.WeakSet[LiveLessons] = weakref.WeakSet()
+_UNKNOWN = object()  # no version read yet (a library never synced has none: None)
 
 
 class LiveLessons:
@@ -51,7 +52,7 @@ class LiveLessons:
         self._lock = threading.Lock()
         self._lessons: dict[str, Lesson | None] = {}
         self._names: Names | None = None
-        self._version: int | None = None
+        self._version: object = _UNKNOWN
         self._checked = 0.0
         _caches.add(self)
 
@@ -59,7 +60,7 @@ class LiveLessons:
         with self._lock:
             self._lessons = {}
             self._names = None
-            self._version = None
+            self._version = _UNKNOWN
 
     def names(self, session: Session) -> Names:
         """The skills' and job roles' names, read in one statement once per version."""
@@ -86,7 +87,7 @@ class LiveLessons:
 
     def _check(self, session: Session) -> None:
         now = time.monotonic()
-        if self._version is not None and now - self._checked < self.check_seconds:
+        if self._version is not _UNKNOWN and now - self._checked < self.check_seconds:
             return
         version = session.scalar(select(LibraryState.version).where(LibraryState.id == 1))
         with self._lock:
