@@ -14,6 +14,7 @@ import smtplib
 import ssl
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from email import base64mime, message_from_bytes, policy, quoprimime
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from typing import Any
@@ -55,33 +56,80 @@ def address_of(user: User) -> str | None:
     return user.email
 
 
-def build_email(message: OutboxMessage, config: Mapping[str, Any]) -> EmailMessage:
-    """The email exactly as it goes out; the same bytes-to-be on every retry."""
-    email = EmailMessage()
-    _header(email, "From", config["MAIL_DEFAULT_SENDER"])
-    _header(email, "To", message.to)
-    _header(email, "Subject", message.subject)
-    # The date it was written, not the date a retry finally got through.
-    _header(email, "Date", format_datetime(message.created_at.replace(tzinfo=UTC)))
-    _header(email, "Message-ID", message_id(message, config))
-    _header(email, "Auto-Submitted", "auto-generated")  # asks servers not to auto-reply
+def email_bytes(message: OutboxMessage, config: Mapping[str, Any]) -> bytes:
+    """The email exactly as it goes out, the same bytes on every retry: headers, then the text,
+    or the text and the HTML as multipart/alternative. Written here rather than through the
+    standard library's EmailMessage, whose header parser and generator cost more than all the
+    rest of a delivery; what it writes reads back the same through that library's parser.
+    Raises ValueError for a header that holds a line break."""
+    utf8 = _international(config["MAIL_DEFAULT_SENDER"], message.to)
+    head = [
+        _header("From", config["MAIL_DEFAULT_SENDER"], utf8),
+        _header("To", message.to, utf8),
+        _header("Subject", message.subject, utf8),
+        # The date it was written, not the date a retry finally got through.
+        _header("Date", format_datetime(message.created_at.replace(tzinfo=UTC)), utf8),
+        _header("Message-ID", message_id(message, config), utf8),
+        "Auto-Submitted: auto-generated\r\n",  # asks mail servers not to send auto-replies
+    ]
     unsubscribe = UNSUBSCRIBE_RE.search(message.text)
     if unsubscribe:
-        _header(email, "List-Unsubscribe", f"<{unsubscribe.group(0)}>")
-    email.set_content(message.text)
-    if message.html:
-        email.add_alternative(message.html, subtype="html")
-    return email
+        head.append(_header("List-Unsubscribe", f"<{unsubscribe.group(0)}>", utf8))
+    head.append("MIME-Version: 1.0\r\n")
+    text = _part("plain", message.text)
+    if not message.html:
+        return "".join(head).encode() + text
+    html = _part("html", message.html)
+    boundary = f"=_outbox.{message.id}"  # "=_" never occurs in quoted-printable or base64
+    while boundary.encode() in text or boundary.encode() in html:  # nor, now, in 7bit parts
+        boundary += "_"
+    head.append(f'Content-Type: multipart/alternative;\r\n boundary="{boundary}"\r\n\r\n')
+    line = f"--{boundary}\r\n".encode()
+    end = f"--{boundary}--\r\n".encode()
+    return "".join(head).encode() + line + text + b"\r\n" + line + html + b"\r\n" + end
 
 
-def _header(email: EmailMessage, name: str, value: str) -> None:
-    """Plain ASCII on one line goes in as it is (written out the same, folded if long);
-    anything else through the header parser, which encodes it and refuses a line break. The
-    parser is most of the cost of building a message."""
-    if value.isascii() and value.isprintable():
-        email.set_raw(name, value)
+def build_email(message: OutboxMessage, config: Mapping[str, Any]) -> EmailMessage:
+    """The email as it goes out, read back into an EmailMessage (to show its headers)."""
+    return message_from_bytes(email_bytes(message, config), policy=policy.default)
+
+
+def _header(name: str, value: str, utf8: bool) -> str:
+    """One header line: plain ASCII that fits on a line as it is, anything else encoded and
+    folded by the standard library's policy (the parser is only paid for those)."""
+    if len(value.splitlines()) > 1:
+        raise ValueError(f"the {name} header holds a line break")
+    if value.isascii() and value.isprintable() and len(name) + len(value) < 77:
+        return f"{name}: {value}\r\n"
+    mail_policy = policy.SMTPUTF8 if utf8 else policy.SMTP
+    return mail_policy.header_factory(name, value).fold(policy=mail_policy)
+
+
+def _part(subtype: str, content: str) -> bytes:
+    """A text part in UTF-8, chosen as the standard library chooses: 7bit when every line is
+    ASCII and short, else quoted-printable, or base64 when that is shorter."""
+    lines = content.encode().splitlines()
+    data = b"\r\n".join(lines) + b"\r\n"
+    if data.isascii() and max(map(len, lines), default=0) <= 78:
+        encoding, body = "7bit", data
     else:
-        email[name] = value
+        plain = b"\n".join(lines) + b"\n"  # the lines' ends inside the encoding, as the library
+        quoted = quoprimime.body_encode(plain.decode("latin-1"), 76, "\r\n")
+        encoded = base64mime.body_encode(plain, 76, "\r\n")
+        if len(quoted) <= len(encoded):
+            encoding, body = "quoted-printable", quoted.encode("ascii")
+        else:
+            encoding, body = "base64", encoded.encode("ascii")
+    head = f'Content-Type: text/{subtype}; charset="utf-8"\r\n'
+    head += f"Content-Transfer-Encoding: {encoding}\r\n\r\n"
+    return head.encode() + body
+
+
+def _international(sender: str, to: str) -> bool:
+    """An address outside ASCII: the server must take SMTPUTF8, and headers are UTF-8."""
+    if not _address(sender).isascii():
+        return True
+    return not to.isascii() and not parseaddr(to)[1].isascii()  # a name alone needs no UTF-8
 
 
 def message_id(message: OutboxMessage, config: Mapping[str, Any]) -> str:
@@ -151,12 +199,14 @@ def _send(
 ) -> Failure | None:
     """A failure that leaves the session in doubt closes the connection (`sock` becomes None)."""
     try:
-        email = build_email(message, config)
+        data = email_bytes(message, config)
     except Exception as exc:  # e.g. a newline in a subject: this message only
         return Failure(f"could not build the email: {exc}")
     envelope_from = _address(config["MAIL_DEFAULT_SENDER"])
+    international = _international(config["MAIL_DEFAULT_SENDER"], message.to)
+    options = ("SMTPUTF8", "BODY=8BITMIME") if international else ()
     try:
-        refused = connection.send_message(email, from_addr=envelope_from, to_addrs=[message.to])
+        refused = connection.sendmail(envelope_from, [message.to], data, options)
     except (
         smtplib.SMTPResponseException,
         smtplib.SMTPRecipientsRefused,
