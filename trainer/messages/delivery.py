@@ -432,8 +432,9 @@ class _Outcomes:
             params |= {f"r_{name}": getattr(delivery, name) for name in _ROUTE_FIELDS}
             params |= {"r_id": delivery.id, "r_position": delivery.position,
                        "r_channel": delivery.channel}  # fmt: skip
+        connection = self.session.connection()  # in the session's transaction
         for statement in _outcome_statements(self.dialect, fields, route):
-            self.session.execute(statement, params)
+            connection.execute(statement, params)
         self.session.commit()
 
 

@@ -178,14 +178,15 @@ class Sender:
 
 def _connect(config: Mapping[str, Any]) -> smtplib.SMTP:
     host, port, timeout = config["MAIL_SERVER"], config["MAIL_PORT"], config["MAIL_TIMEOUT"]
-    context = ssl.create_default_context()
     if config.get("MAIL_USE_SSL"):
+        context = ssl.create_default_context()
         connection: smtplib.SMTP = smtplib.SMTP_SSL(host, port, timeout=timeout, context=context)
     else:
         connection = smtplib.SMTP(host, port, timeout=timeout)
     try:
         if config.get("MAIL_USE_TLS") and not config.get("MAIL_USE_SSL"):
-            connection.starttls(context=context)
+            # Made when used: loading the system's certificates costs more than a message.
+            connection.starttls(context=ssl.create_default_context())
         if config.get("MAIL_USERNAME"):
             connection.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
     except BaseException:
