@@ -624,7 +624,8 @@ def thread_senders(config: Mapping[str, Any]) -> Senders:
     inherit the last one's verdict, nor a session the server has dropped."""
     senders: Senders | None = getattr(_thread, "senders", None)
     idle = time.monotonic() - getattr(_thread, "used", 0.0)
-    if senders is not None and (idle > IDLE_SECONDS or senders.gave_up()):
+    stale = senders is not None and senders.config is not config  # another app's settings
+    if senders is not None and (stale or idle > IDLE_SECONDS or senders.gave_up()):
         senders.close()
         with _all_senders_lock:
             _all_senders.remove(senders)
