@@ -549,7 +549,9 @@ def deliver_batch(session: Session, now: datetime | None = None) -> DeliveryRepo
             .order_by(OutboxMessage.id)
         ).all()
         people = sorted({m.user_id for m in messages if m.user_id is not None})
-        users = {u.id: u for u in batch.scalars(select(User).where(User.id.in_(people)))}
+        users = {}
+        if people:  # mail to an address alone has nobody to look up
+            users = {u.id: u for u in batch.scalars(select(User).where(User.id.in_(people)))}
         batch.expunge_all()
         batch.commit()
         save = _Outcomes(batch)
