@@ -267,8 +267,11 @@ several minutes more to say the same). As scheduled, once a minute, that job sen
 a minute whatever the hardware. Then, with BROKER_URL set (Redis on 127.0.0.1:6379, a key
 namespace of the run's own), 1, 2 and 4 `flask --app trainer worker` processes of 8 threads
 each are started and ready before the clock starts; the clock runs from the scheduler's
-`deliver-mail` run (which hands out one `deliver-messages` task per 20 due messages) until the
-database says every message is sent. Each run starts from a full outbox and a fresh server;
+`deliver-mail` run (which hands out one `deliver-messages` task per 50 due messages, the
+`DELIVERY_BATCH` default) until the database says every message is sent. A task claims its
+batch in one statement, then commits each message's outcome in one statement of its own on the
+one connection it holds, so a worker killed mid-batch loses nothing and sends nothing twice
+(`tests/test_queue.py`). Each run starts from a full outbox and a fresh server;
 "exactly once" is the server's count: as many distinct Message-IDs as messages, and none
 accepted twice. The SMTP server, PostgreSQL, Redis and the workers share the machine's two
 cores (and whatever else runs on it, see the load average above).""",
