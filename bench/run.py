@@ -282,13 +282,16 @@ without a broker, in one process, then with BROKER_URL set: the scheduler's run 
 at 09:00 UTC, so the shards are id ranges only), and 4 `flask --app trainer worker --threads 1
 --queue planning` processes, started and ready before the clock starts, plan them; the clock
 stops when every refresher is in and the queue is empty. The data are one learner and one card
-made through the app's models and copied in SQL (`generate_series`): learners in six time
-zones, 40 cards each, due dates spread over ten days either side, then `VACUUM ANALYZE`. The
-check compares an md5 of every (learner, day, items in order) row of the two runs: the shards
-must plan exactly what one process plans. The issue asks for 1,000,000 learners and 40,000,000
-cards; on this 2-core machine, shared with other work, the run uses a smaller size
-(`BENCH_PLANNING_LEARNERS`) and prints a linear extrapolation to that size, labelled as
-such.""",
+made through the app's models and copied in SQL (`generate_series`, one `INSERT … SELECT` per
+table, their indexes and constraints dropped first and made again after, each index in one
+sort and each foreign key checked in one join, exactly as the schema defines them): learners in
+six time zones, 40 cards each, due dates spread over ten days either side, then `VACUUM
+ANALYZE`. The check compares an md5 of every (learner, day, items in order) row of the two
+runs: the shards must plan exactly what one process plans. The full run is at the issue's size,
+1,000,000 learners and 40,000,000 cards (`--quick`: 20,000 learners; `BENCH_PLANNING_LEARNERS`
+sets another size, and a smaller one prints a linear extrapolation to the issue's, labelled as
+such). The workers' clock stops when each shard task has logged its end, read from their logs,
+so that nothing polls the database while they work.""",
     "content-check": """\
 `load_library(root)` is the whole of `flask --app trainer content check` and the first step of
 `content sync`: it lists and reads every file (as regular files inside the library, at most
