@@ -440,6 +440,7 @@ class _Outcomes:
 
 @functools.cache
 def _outcome_statements(dialect: str, fields: tuple[str, ...], route: str | None) -> tuple:
+    """The statements that write an outcome, made once for each shape of outcome."""
     outbox, routes = OutboxMessage.__table__, Delivery.__table__
     message = (
         update(outbox)
@@ -534,9 +535,9 @@ def deliver_batch(session: Session, now: datetime | None = None) -> DeliveryRepo
         return report
     senders = thread_senders(config)
     started = time.monotonic()
-    # The batch holds one connection: its messages are read in three queries, then detached
-    # and kept in memory, each outcome written by one statement (see `_Outcomes`). Only this
-    # worker writes these rows while it holds their claim.
+    # The batch holds one connection: its messages are read with their routes (and people),
+    # then detached and kept in memory, each outcome written by one statement (`_Outcomes`).
+    # Only this worker writes these rows while it holds their claim.
     with (
         long_statements(None),  # each transaction is a few rows: no SET of a longer limit
         session.get_bind().connect() as connection,
@@ -559,9 +560,10 @@ def deliver_batch(session: Session, now: datetime | None = None) -> DeliveryRepo
             if time.monotonic() - started > lease.total_seconds() / 2:
                 _let_go(batch, [m.id for m in messages[index:]], config, started)
                 break
-            user = users.get(message.user_id)
-            now_ = _naive_utc(now or utcnow())
-            report.add(_deliver(batch, message, user, now_, senders, modes, save))
+            when = _naive_utc(now or utcnow())
+            report.add(
+                _deliver(batch, message, users.get(message.user_id), when, senders, modes, save)
+            )
     return report
 
 
