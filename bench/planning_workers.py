@@ -190,6 +190,7 @@ def run(quick: bool = False) -> Result:
         f"{WORKERS} workers",
     )
     workers: list[subprocess.Popen] = []
+    logs: list[Path] = []
     shard = max(1_000, learners // (WORKERS * SHARDS_PER_WORKER))
     try:
         app = create_app(
@@ -320,6 +321,8 @@ def run(quick: bool = False) -> Result:
             worker.terminate()
         for worker in workers:
             worker.wait(timeout=120)
+        for log in logs:
+            log.unlink(missing_ok=True)
         queue.forget_brokers()
         with engine.begin() as conn:
             conn.execute(sa.text(f'drop schema "{schema}" cascade'))

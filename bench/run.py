@@ -355,6 +355,12 @@ def _earlier_run() -> str:
     return f"{date.group(1) if date else 'date unknown'}, `{command.group(1) if command else '?'}`"
 
 
+def _ran_at(section: str) -> str | None:
+    """When a kept section ran, if it says so."""
+    found = re.search(r"Ran in \d+ s, ([0-9-]+ [0-9:]+ UTC)", section)
+    return found.group(1) if found else None
+
+
 def _earlier_sections(run: set[str]) -> dict[str, tuple[str, str]]:
     """For the benchmarks not in `run`: their summary row and section as docs/benchmarks.md
     has them, so a partial run with --write-docs replaces only its own."""
@@ -414,16 +420,27 @@ def write_docs(
     rows.update({name: row for name, (row, _text) in kept.items()})
     lines += [rows[name] for name in NAMES if name in rows]
     if kept:
+        # A section written by a partial run says when it ran; older ones date from the run
+        # the comment names.
+        dated = {name: _ran_at(text) for name, (_row, text) in kept.items()}
+        undated = [name for name in NAMES if name in kept and not dated[name]]
+        parts = [f"{', '.join(undated)} ({_earlier_run()})"] if undated else []
+        parts += [f"{name} ({dated[name]})" for name in NAMES if name in kept and dated[name]]
         lines += [
             "",
             f"<!-- earlier run: {_earlier_run()} -->",
-            f"Not re-run this time, and kept with the figures of their own earlier run "
-            f"({_earlier_run()}): " + ", ".join(name for name in NAMES if name in kept) + ".",
+            "Not re-run this time, and kept with the figures of their own earlier runs: "
+            + "; ".join(parts)
+            + ".",
         ]
     sections: dict[str, list[str]] = {}
     for r in results:
         lines_of = sections[r.name] = []
-        lines_of += ["", f"## {r.name}", "", f"**{r.title}.** Ran in {r.seconds:.0f} s.", ""]
+        ran = (
+            f"Ran in {r.seconds:.0f} s, {started:%Y-%m-%d %H:%M} UTC (load average "
+            f"{load[0][0]:.2f} at the start of the run)."
+        )
+        lines_of += ["", f"## {r.name}", "", f"**{r.title}.** {ran}", ""]
         lines_of += [EXPLAIN.get(r.name, ""), ""]
         lines_of += [
             "| figure | value | target | baseline (same run) | ratio | pass/fail | note |",
