@@ -161,7 +161,7 @@ class Config:
     BROKER_NAMESPACE = os.environ.get("BROKER_NAMESPACE", "trainer")  # prefix of its Redis keys
     WORKER_PROCESSES = _int("WORKER_PROCESSES", 1)
     WORKER_THREADS = _int("WORKER_THREADS", 8)  # tasks at once per process (SMTP connections)
-    DELIVERY_BATCH = _int("DELIVERY_BATCH", 20)  # messages one delivery task claims
+    DELIVERY_BATCH = _int("DELIVERY_BATCH", 50)  # messages one delivery task claims
     # A claimed message not sent within this is due again (its worker died): longer than a
     # batch can take to send.
     DELIVERY_LEASE_SECONDS = _int("DELIVERY_LEASE_SECONDS", 300)

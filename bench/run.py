@@ -267,8 +267,11 @@ several minutes more to say the same). As scheduled, once a minute, that job sen
 a minute whatever the hardware. Then, with BROKER_URL set (Redis on 127.0.0.1:6379, a key
 namespace of the run's own), 1, 2 and 4 `flask --app trainer worker` processes of 8 threads
 each are started and ready before the clock starts; the clock runs from the scheduler's
-`deliver-mail` run (which hands out one `deliver-messages` task per 20 due messages) until the
-database says every message is sent. Each run starts from a full outbox and a fresh server;
+`deliver-mail` run (which hands out one `deliver-messages` task per 50 due messages, the
+`DELIVERY_BATCH` default) until the database says every message is sent. A task claims its
+batch in one statement, then commits each message's outcome in one statement of its own on the
+one connection it holds, so a worker killed mid-batch loses nothing and sends nothing twice
+(`tests/test_queue.py`). Each run starts from a full outbox and a fresh server;
 "exactly once" is the server's count: as many distinct Message-IDs as messages, and none
 accepted twice. The SMTP server, PostgreSQL, Redis and the workers share the machine's two
 cores (and whatever else runs on it, see the load average above).""",
@@ -279,13 +282,16 @@ without a broker, in one process, then with BROKER_URL set: the scheduler's run 
 at 09:00 UTC, so the shards are id ranges only), and 4 `flask --app trainer worker --threads 1
 --queue planning` processes, started and ready before the clock starts, plan them; the clock
 stops when every refresher is in and the queue is empty. The data are one learner and one card
-made through the app's models and copied in SQL (`generate_series`): learners in six time
-zones, 40 cards each, due dates spread over ten days either side, then `VACUUM ANALYZE`. The
-check compares an md5 of every (learner, day, items in order) row of the two runs: the shards
-must plan exactly what one process plans. The issue asks for 1,000,000 learners and 40,000,000
-cards; on this 2-core machine, shared with other work, the run uses a smaller size
-(`BENCH_PLANNING_LEARNERS`) and prints a linear extrapolation to that size, labelled as
-such.""",
+made through the app's models and copied in SQL (`generate_series`, one `INSERT … SELECT` per
+table, their indexes and constraints dropped first and made again after, each index in one
+sort and each foreign key checked in one join, exactly as the schema defines them): learners in
+six time zones, 40 cards each, due dates spread over ten days either side, then `VACUUM
+ANALYZE`. The check compares an md5 of every (learner, day, items in order) row of the two
+runs: the shards must plan exactly what one process plans. The full run is at the issue's size,
+1,000,000 learners and 40,000,000 cards (`--quick`: 20,000 learners; `BENCH_PLANNING_LEARNERS`
+sets another size, and a smaller one prints a linear extrapolation to the issue's, labelled as
+such). The workers' clock stops when each shard task has logged its end, read from their logs,
+so that nothing polls the database while they work.""",
     "content-check": """\
 `load_library(root)` is the whole of `flask --app trainer content check` and the first step of
 `content sync`: it lists and reads every file (as regular files inside the library, at most
@@ -349,6 +355,12 @@ def _earlier_run() -> str:
     return f"{date.group(1) if date else 'date unknown'}, `{command.group(1) if command else '?'}`"
 
 
+def _ran_at(section: str) -> str | None:
+    """When a kept section ran, if it says so."""
+    found = re.search(r"Ran in \d+ s, ([0-9-]+ [0-9:]+ UTC)", section)
+    return found.group(1) if found else None
+
+
 def _earlier_sections(run: set[str]) -> dict[str, tuple[str, str]]:
     """For the benchmarks not in `run`: their summary row and section as docs/benchmarks.md
     has them, so a partial run with --write-docs replaces only its own."""
@@ -408,16 +420,27 @@ def write_docs(
     rows.update({name: row for name, (row, _text) in kept.items()})
     lines += [rows[name] for name in NAMES if name in rows]
     if kept:
+        # A section written by a partial run says when it ran; older ones date from the run
+        # the comment names.
+        dated = {name: _ran_at(text) for name, (_row, text) in kept.items()}
+        undated = [name for name in NAMES if name in kept and not dated[name]]
+        parts = [f"{', '.join(undated)} ({_earlier_run()})"] if undated else []
+        parts += [f"{name} ({dated[name]})" for name in NAMES if name in kept and dated[name]]
         lines += [
             "",
             f"<!-- earlier run: {_earlier_run()} -->",
-            f"Not re-run this time, and kept with the figures of their own earlier run "
-            f"({_earlier_run()}): " + ", ".join(name for name in NAMES if name in kept) + ".",
+            "Not re-run this time, and kept with the figures of their own earlier runs: "
+            + "; ".join(parts)
+            + ".",
         ]
     sections: dict[str, list[str]] = {}
     for r in results:
         lines_of = sections[r.name] = []
-        lines_of += ["", f"## {r.name}", "", f"**{r.title}.** Ran in {r.seconds:.0f} s.", ""]
+        ran = (
+            f"Ran in {r.seconds:.0f} s, {started:%Y-%m-%d %H:%M} UTC (load average "
+            f"{load[0][0]:.2f} at the start of the run)."
+        )
+        lines_of += ["", f"## {r.name}", "", f"**{r.title}.** {ran}", ""]
         lines_of += [EXPLAIN.get(r.name, ""), ""]
         lines_of += [
             "| figure | value | target | baseline (same run) | ratio | pass/fail | note |",

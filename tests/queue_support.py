@@ -128,6 +128,7 @@ class CountingSMTP:
 
     def __enter__(self):
         self.controller.start()
+        self.handler._loop = self.controller.loop  # so that it can hold before the first message
         return self
 
     def __exit__(self, *exc):

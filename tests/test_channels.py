@@ -78,6 +78,16 @@ def deliver(app, now: datetime = NOW):
         return deliver_pending(db.session, now)
 
 
+def deliver_as_task(app, now: datetime = NOW):
+    """What a worker's delivery task does (`deliver_batch`), here in the test's process."""
+    from trainer.messages.delivery import deliver_batch
+
+    with app.app_context():
+        report = deliver_batch(db.session, now)
+        db.session.commit()
+        return report
+
+
 def routes(app) -> list[list[tuple[str, str]]]:
     """Each message's route: (channel, what it did) in order."""
     from trainer.messages.delivery import delivery_status
@@ -195,8 +205,9 @@ def test_a_text_message_reminder_names_the_number_and_says_the_reminder(any_db_a
     assert "1 by text message" in str(report)
 
 
+@pytest.mark.parametrize("deliver", [deliver, deliver_as_task], ids=["job", "task"])
 def test_a_text_refused_for_good_goes_by_email_and_one_failing_for_now_waits(
-    library, sms_service, smtp
+    library, sms_service, smtp, deliver
 ):
     use_sms(library, sms_service)
     use_server(library, smtp)
@@ -228,8 +239,9 @@ def test_a_text_refused_for_good_goes_by_email_and_one_failing_for_now_waits(
 # -- falling back, waiting, exactly once --------------------------------------------------------
 
 
+@pytest.mark.parametrize("deliver", [deliver, deliver_as_task], ids=["job", "task"])
 def test_a_gone_browser_passes_the_reminder_to_text_message_once(
-    any_db_app, push_service, sms_service
+    any_db_app, push_service, sms_service, deliver
 ):
     app = any_db_app
     sync_starter_library(app)

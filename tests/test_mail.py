@@ -337,19 +337,19 @@ def test_crash_mid_batch_loses_nothing_and_sends_nothing_twice(app, smtp, monkey
 
     use_server(app, smtp)
     ids = [queue(app, to=f"p{n}@example.com") for n in range(3)]
-    real_send = smtplib.SMTP.send_message
+    real_send = smtplib.SMTP.sendmail
     calls = []
 
-    def dies_on_second(self, msg, *args, **kwargs):
-        calls.append(msg["To"])
+    def dies_on_second(self, from_addr, to_addrs, msg, *args, **kwargs):
+        calls.append(to_addrs)
         if len(calls) == 2:
             raise Crash
-        return real_send(self, msg, *args, **kwargs)
+        return real_send(self, from_addr, to_addrs, msg, *args, **kwargs)
 
-    monkeypatch.setattr(smtplib.SMTP, "send_message", dies_on_second)
+    monkeypatch.setattr(smtplib.SMTP, "sendmail", dies_on_second)
     with pytest.raises(Crash):
         deliver(app)
-    monkeypatch.setattr(smtplib.SMTP, "send_message", real_send)
+    monkeypatch.setattr(smtplib.SMTP, "sendmail", real_send)
 
     with app.app_context():
         db.session.remove()  # what a restarted process sees
@@ -379,6 +379,67 @@ def test_message_id_is_stable_across_retries(app):
         second = build_email(message, app.config)
     assert first["Message-ID"] == second["Message-ID"]
     assert first["Date"] == second["Date"]
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"subject": "Your refresher is ready", "text": "Three questions are waiting for you."},
+        {
+            "subject": "Ready: “Handling a complaint”",
+            "text": "Hello Sam,\n\nIt is ready.",
+            "html": "<p>Hello Sam,</p><p>It is ready.</p>",
+        },
+        {
+            "subject": "Tu repaso está listo: " + "Sucursal Riverside, " * 14,
+            "text": "¡Hola Ana!\r\nSon cinco minutos.\n\n" + "ñ" * 200,
+            "html": '<div style="font-family:Arial">' + "<p>¡Hola! Son cinco minutos.</p>" * 20,
+        },
+        {"subject": "Zażółć gęślą jaźń", "text": "Ζωή " * 100},
+        {"subject": "Dots", "text": ".\n..\n.leading dot\n" + "a" * 500 + "\nend", "html": ""},
+        {"subject": "Its own boundary", "text": "--=_outbox.1\n", "html": "<p>=_outbox.1_</p>"},
+    ],
+    ids=["plain", "html", "long-and-accented", "greek", "dots-and-long-line", "boundary-in-text"],
+)
+def test_the_email_written_directly_reads_back_as_the_message(fields):
+    from trainer.messages.email import email_bytes
+
+    message = OutboxMessage(id=1, to="Ana Pérez <ana@example.com>", created_at=NOW, kind="general")
+    for name, value in {"html": None, **fields}.items():
+        setattr(message, name, value)
+    config = {"MAIL_DEFAULT_SENDER": SENDER}
+    written = email_bytes(message, config)
+
+    assert email_bytes(message, config) == written  # the same bytes on every retry
+    assert b"\n" not in written.replace(b"\r\n", b"") and written.isascii()
+    assert max(len(line) for line in written.split(b"\r\n")) <= 78
+    read = email.message_from_bytes(written, policy=policy.default)
+    assert [d for part in read.walk() for d in part.defects] == []
+    assert (read["From"], read["To"], read["Subject"]) == (SENDER, message.to, message.subject)
+    assert read["Message-ID"] == f"<outbox.1.{NOW:%Y%m%d%H%M%S}@trainer.example>"
+
+    def content(kind: str) -> str:  # line ends as written: CRLF in 7bit parts, LF when encoded
+        return read.get_body((kind,)).get_content().replace("\r\n", "\n")
+
+    assert content("plain") == message.text.replace("\r\n", "\n").rstrip("\n") + "\n"
+    if message.html:
+        assert read.get_content_type() == "multipart/alternative"
+        assert content("html") == message.html + "\n"
+    else:
+        assert read.get_content_type() == "text/plain"
+
+
+def test_a_header_with_a_line_break_is_not_sent(app, smtp):
+    use_server(app, smtp)
+    outbox_id = queue(app, subject="Hello\nBcc: everyone@example.com")
+
+    report = deliver(app)
+
+    assert (report.sent, report.deferred) == (0, 1)
+    assert smtp.handler.envelopes == []
+    assert "could not build the email: the Subject header holds a line break" in (
+        row(app, outbox_id).last_error
+    )
 
 
 def test_unsubscribe_link_becomes_a_header(app):

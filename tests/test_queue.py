@@ -250,6 +250,53 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(
     assert tried_twice >= 4  # the dead worker's claims lapsed and were taken again
 
 
+def test_a_batch_claimed_by_a_killed_worker_goes_out_once_when_its_claim_lapses(
+    make_queue_app, namespace, smtp
+):
+    machine_redis()
+    config = settings(namespace, smtp, DELIVERY_BATCH=20)
+    app = make_queue_app(config)
+    ids = fill_outbox(app, 60)
+    smtp.handler.hold()  # every send waits at its first recipient
+    hand_out(app)
+    doomed = make_queue_app.worker(config, threads=2)
+    wait_until(lambda: smtp.handler.held == 2, "both threads to be in their first send")
+    doomed.kill()  # each thread held a claimed batch of 20, none of it sent
+    smtp.handler.release()
+    with app.app_context():
+        claimed = db.session.execute(
+            select(OutboxMessage.id, OutboxMessage.next_attempt_at)
+            .where(OutboxMessage.attempts == 1)
+            .order_by(OutboxMessage.id)
+        ).all()
+        db.session.remove()
+    assert len(claimed) == 40 and sent_count(app) == 0 and smtp.handler.total() == 0
+    lapses = min(until for _id, until in claimed)
+    held_ids = message_ids(app, [outbox_id for outbox_id, _until in claimed])
+
+    make_queue_app.worker(config, threads=2)
+
+    def arrived(wanted: set[str]):
+        def check():
+            hand_out(app)  # as the scheduler does every minute
+            return wanted <= set(smtp.handler.ids)
+
+        return check
+
+    wait_until(arrived(message_ids(app, ids) - held_ids), "the 20 nobody held", every=0.5)
+    seen, now = set(smtp.handler.ids), utcnow()
+    if now < lapses:  # the claims still stood: nothing they cover was sent
+        assert not held_ids & seen
+    wait_until(arrived(held_ids), "the held batches, once their claims lapse", every=0.5)
+    assert set(smtp.handler.ids) == message_ids(app, ids)
+    assert smtp.handler.total() == 60 and smtp.handler.twice() == {}
+    with app.app_context():
+        tries = dict(db.session.execute(select(OutboxMessage.id, OutboxMessage.attempts)).all())
+        db.session.remove()
+    assert sorted(tries[outbox_id] for outbox_id, _until in claimed) == [2] * 40
+    assert sorted(tries.values()) == [1] * 20 + [2] * 40
+
+
 def test_a_broker_restart_mid_run_loses_nothing_and_sends_nothing_twice(
     make_queue_app, namespace, smtp, tmp_path
 ):

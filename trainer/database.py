@@ -52,10 +52,11 @@ def engine_options(config: dict) -> dict:
 
 
 @contextmanager
-def long_statements(seconds: float) -> Iterator[None]:
+def long_statements(seconds: float | None) -> Iterator[None]:
     """Within this block, each PostgreSQL transaction this thread opens may run statements
-    for `seconds` (0: no limit) instead of the web requests' limit."""
-    token = _long_statements.set(int(seconds * 1000))
+    for `seconds` (0: no limit) instead of the web requests' limit (None: back to that limit,
+    for many short transactions that a SET each would slow down)."""
+    token = _long_statements.set(None if seconds is None else int(seconds * 1000))
     try:
         yield
     finally:

@@ -26,22 +26,24 @@ one message.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from trainer.database import long_statements
 from trainer.messages import channels
 from trainer.messages.channels import KEEP, LABELS, OFF, SEND
 from trainer.messages.tried import Failure, Tried
@@ -326,7 +328,8 @@ def deliver_one(
         message = _claim(session, outbox_id, now, _acting(modes))
         if message is None:
             return Outcome("skipped")
-        return _deliver(session, message, now, senders, modes)
+        user = session.get(User, message.user_id) if message.user_id is not None else None
+        return _deliver(session, message, user, now, senders, modes, _committer(session))
     finally:
         if own:
             senders.close()
@@ -335,18 +338,21 @@ def deliver_one(
 def _deliver(
     session: Session,
     message: OutboxMessage,
+    user: User | None,
     now: datetime,
     senders: Senders,
     modes: Mapping[str, str],
+    save: Save,
 ) -> Outcome:
-    user = session.get(User, message.user_id) if message.user_id is not None else None
+    """Deliver a claimed message; `save(message, fields, delivery)` commits each outcome: the
+    message's `fields` that changed, and its route entry for the channel tried."""
     outcome = Outcome("deferred")
     while True:
         delivery = _current(message)
         channel = delivery.channel
         if modes[channel] == KEEP:  # passed on to a channel that keeps messages: it waits there
             message.next_attempt_at = now
-            session.commit()
+            save(message, ("next_attempt_at",))
             outcome.word = "kept"
             return outcome
         if modes[channel] == OFF:
@@ -361,16 +367,17 @@ def _deliver(
             delivery.sent_at = message.sent_at = now
             message.last_error = None
             message.failed_at = None  # it went out, whatever a worker expiring it wrote
-            _forget_secrets(message)
-            session.commit()
-            log.info("Sent outbox message %s to %s by %s", message.id, tried.to, channel)
+            fields = ("sent_at", "last_error", "failed_at")
+            if _forget_secrets(message):
+                fields += ("text", "html")
+            save(message, fields, delivery)  # the row says it went; the run's summary counts it
             outcome.word, outcome.channel = "sent", channel
             return outcome
         error = failure.error[:MAX_ERROR_LENGTH]
         delivery.last_error = message.last_error = error
         if not failure.permanent:
             message.next_attempt_at = now + backoff(delivery.attempts)
-            session.commit()
+            save(message, ("last_error", "next_attempt_at"), delivery)
             outcome.word = "deferred"
             outcome.errors.append(f"{label}: not sent: {error}")
             log.warning("Outbox message %s not sent: %s", label, error)
@@ -380,7 +387,7 @@ def _deliver(
         if following is None:
             message.failed_at = now
             message.next_attempt_at = None
-            session.commit()
+            save(message, ("last_error", "failed_at", "next_attempt_at"), delivery)
             outcome.word = "failed"
             outcome.errors.append(f"{label}: refused for good: {error}")
             log.warning("Outbox message %s refused for good: %s", label, error)
@@ -388,12 +395,77 @@ def _deliver(
         message.channel = following.channel
         if user is not None:
             message.to = (channels.address_of(following.channel, user) or "")[:254]
-        session.commit()
+        save(message, ("last_error", "channel", "to"), delivery)
         outcome.moved += 1
         outcome.errors.append(
             f"{label}: refused for good, passed on to {LABELS[following.channel]}: {error}"
         )
         log.info("Outbox message %s refused for good, passed on: %s", label, error)
+
+
+# How an outcome is committed: (message, its changed fields, the route entry tried or None).
+Save = Callable[..., None]
+
+
+def _committer(session: Session) -> Save:
+    """For a message loaded in `session`: commit the session (the ORM writes what changed)."""
+
+    def save(message: OutboxMessage, fields: tuple[str, ...], delivery=None) -> None:
+        session.commit()
+
+    return save
+
+
+# What a route entry's outcome writes: all of it (only the worker holding the claim writes it).
+_ROUTE_FIELDS = ("attempts", "to", "last_error", "sent_at", "failed_at")
+
+
+class _Outcomes:
+    """Commits a batch's outcomes on the batch's own session and connection, without the ORM:
+    the message's changed fields and its route entry in one statement on PostgreSQL (two
+    elsewhere), in one transaction with whatever the sender wrote (push subscriptions gone).
+    The batch's messages are detached: nothing else writes them."""
+
+    def __init__(self, session: Session):
+        self.session = session
+        self.dialect = session.get_bind().dialect.name
+
+    def __call__(self, message: OutboxMessage, fields: tuple[str, ...], delivery=None) -> None:
+        route = None if delivery is None else "insert" if delivery.id is None else "update"
+        params = {f"m_{name}": getattr(message, name) for name in fields}
+        params["m_id"] = message.id
+        if delivery is not None:
+            params |= {f"r_{name}": getattr(delivery, name) for name in _ROUTE_FIELDS}
+            params |= {"r_id": delivery.id, "r_position": delivery.position,
+                       "r_channel": delivery.channel}  # fmt: skip
+        connection = self.session.connection()  # in the session's transaction
+        for statement in _outcome_statements(self.dialect, fields, route):
+            connection.execute(statement, params)
+        self.session.commit()
+
+
+@functools.cache
+def _outcome_statements(dialect: str, fields: tuple[str, ...], route: str | None) -> tuple:
+    """The statements that write an outcome, made once for each shape of outcome."""
+    outbox, routes = OutboxMessage.__table__, Delivery.__table__
+    message = (
+        update(outbox)
+        .where(outbox.c.id == bindparam("m_id"))
+        .values({name: bindparam(f"m_{name}") for name in fields})
+    )
+    values = {name: bindparam(f"r_{name}") for name in _ROUTE_FIELDS}
+    if route == "update":
+        entry = update(routes).where(routes.c.id == bindparam("r_id")).values(values)
+    elif route == "insert":  # an entry the route lacked (see `_current`)
+        entry = insert(routes).values(
+            message_id=bindparam("m_id"), position=bindparam("r_position"),
+            channel=bindparam("r_channel"), **values,
+        )  # fmt: skip
+    else:
+        return (message,)
+    if dialect == "postgresql":
+        return (message.add_cte(entry.cte("entry")),)
+    return (entry, message)
 
 
 # -- with a task queue ------------------------------------------------------------------------
@@ -469,23 +541,35 @@ def deliver_batch(session: Session, now: datetime | None = None) -> DeliveryRepo
         return report
     senders = thread_senders(config)
     started = time.monotonic()
-    # The batch is read in three queries and kept loaded across the commits of each message's
-    # outcome: only this worker writes these rows while it holds their claim.
-    with Session(session.get_bind(), expire_on_commit=False) as batch:
+    # The batch holds one connection: its messages are read with their routes (and people),
+    # then detached and kept in memory, each outcome written by one statement (`_Outcomes`).
+    # Only this worker writes these rows while it holds their claim.
+    with (
+        long_statements(None),  # each transaction is a few rows: no SET of a longer limit
+        session.get_bind().connect() as connection,
+        Session(connection, expire_on_commit=False) as batch,
+    ):
         messages = batch.scalars(
             select(OutboxMessage)
             .where(OutboxMessage.id.in_(ids))
             .options(selectinload(OutboxMessage.deliveries))
             .order_by(OutboxMessage.id)
         ).all()
-        people = {m.user_id for m in messages if m.user_id is not None}
-        if people:
-            batch.scalars(select(User).where(User.id.in_(sorted(people)))).all()
+        people = sorted({m.user_id for m in messages if m.user_id is not None})
+        users = {}
+        if people:  # mail to an address alone has nobody to look up
+            users = {u.id: u for u in batch.scalars(select(User).where(User.id.in_(people)))}
+        batch.expunge_all()
+        batch.commit()
+        save = _Outcomes(batch)
         for index, message in enumerate(messages):
             if time.monotonic() - started > lease.total_seconds() / 2:
-                _let_go(session, [m.id for m in messages[index:]], config, started)
+                _let_go(batch, [m.id for m in messages[index:]], config, started)
                 break
-            report.add(_deliver(batch, message, _naive_utc(now or utcnow()), senders, modes))
+            when = _naive_utc(now or utcnow())
+            report.add(
+                _deliver(batch, message, users.get(message.user_id), when, senders, modes, save)
+            )
     return report
 
 
@@ -550,7 +634,8 @@ def thread_senders(config: Mapping[str, Any]) -> Senders:
     inherit the last one's verdict, nor a session the server has dropped."""
     senders: Senders | None = getattr(_thread, "senders", None)
     idle = time.monotonic() - getattr(_thread, "used", 0.0)
-    if senders is not None and (idle > IDLE_SECONDS or senders.gave_up()):
+    stale = senders is not None and senders.config is not config  # another app's settings
+    if senders is not None and (stale or idle > IDLE_SECONDS or senders.gave_up()):
         senders.close()
         with _all_senders_lock:
             _all_senders.remove(senders)
@@ -576,7 +661,7 @@ def _current(message: OutboxMessage) -> Delivery:
     for delivery in message.deliveries:
         if delivery.channel == message.channel and delivery.failed_at is None:
             return delivery
-    delivery = Delivery(position=len(message.deliveries), channel=message.channel)
+    delivery = Delivery(position=len(message.deliveries), channel=message.channel, attempts=0)
     message.deliveries.append(delivery)
     return delivery
 
@@ -602,11 +687,14 @@ _SECRET_LINK = re.compile(r"/(welcome|password/reset)/[A-Za-z0-9_\-]+")
 _SECRET_KINDS = {"invitation", "password-reset"}
 
 
-def _forget_secrets(message: OutboxMessage) -> None:
-    if message.kind in _SECRET_KINDS:
-        message.text = _SECRET_LINK.sub(r"/\1/(link removed once sent)", message.text)
-        if message.html:
-            message.html = _SECRET_LINK.sub(r"/\1/(link removed once sent)", message.html)
+def _forget_secrets(message: OutboxMessage) -> bool:
+    """Take the link out of a sent message that carried one; True if it changed anything."""
+    if message.kind not in _SECRET_KINDS:
+        return False
+    message.text = _SECRET_LINK.sub(r"/\1/(link removed once sent)", message.text)
+    if message.html:
+        message.html = _SECRET_LINK.sub(r"/\1/(link removed once sent)", message.html)
+    return True
 
 
 def _is_open():

@@ -7,12 +7,14 @@ same for every message, so it only delays them too (an operator can fix it).
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import smtplib
 import ssl
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from email import base64mime, message_from_bytes, policy, quoprimime
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from typing import Any
@@ -54,24 +56,80 @@ def address_of(user: User) -> str | None:
     return user.email
 
 
-def build_email(message: OutboxMessage, config: Mapping[str, Any]) -> EmailMessage:
-    """The email exactly as it goes out; the same bytes-to-be on every retry."""
-    sender = config["MAIL_DEFAULT_SENDER"]
-    email = EmailMessage()
-    email["From"] = sender
-    email["To"] = message.to
-    email["Subject"] = message.subject
-    # The date it was written, not the date a retry finally got through.
-    email["Date"] = format_datetime(message.created_at.replace(tzinfo=UTC))
-    email["Message-ID"] = message_id(message, config)
-    email["Auto-Submitted"] = "auto-generated"  # asks mail servers not to send auto-replies
+def email_bytes(message: OutboxMessage, config: Mapping[str, Any]) -> bytes:
+    """The email exactly as it goes out, the same bytes on every retry: headers, then the text,
+    or the text and the HTML as multipart/alternative. Written here rather than through the
+    standard library's EmailMessage, whose header parser and generator cost more than all the
+    rest of a delivery; what it writes reads back the same through that library's parser.
+    Raises ValueError for a header that holds a line break."""
+    utf8 = _international(config["MAIL_DEFAULT_SENDER"], message.to)
+    head = [
+        _header("From", config["MAIL_DEFAULT_SENDER"], utf8),
+        _header("To", message.to, utf8),
+        _header("Subject", message.subject, utf8),
+        # The date it was written, not the date a retry finally got through.
+        _header("Date", format_datetime(message.created_at.replace(tzinfo=UTC)), utf8),
+        _header("Message-ID", message_id(message, config), utf8),
+        "Auto-Submitted: auto-generated\r\n",  # asks mail servers not to send auto-replies
+    ]
     unsubscribe = UNSUBSCRIBE_RE.search(message.text)
     if unsubscribe:
-        email["List-Unsubscribe"] = f"<{unsubscribe.group(0)}>"
-    email.set_content(message.text)
-    if message.html:
-        email.add_alternative(message.html, subtype="html")
-    return email
+        head.append(_header("List-Unsubscribe", f"<{unsubscribe.group(0)}>", utf8))
+    head.append("MIME-Version: 1.0\r\n")
+    text = _part("plain", message.text)
+    if not message.html:
+        return "".join(head).encode() + text
+    html = _part("html", message.html)
+    boundary = f"=_outbox.{message.id}"  # "=_" never occurs in quoted-printable or base64
+    while boundary.encode() in text or boundary.encode() in html:  # nor, now, in 7bit parts
+        boundary += "_"
+    head.append(f'Content-Type: multipart/alternative;\r\n boundary="{boundary}"\r\n\r\n')
+    line = f"--{boundary}\r\n".encode()
+    end = f"--{boundary}--\r\n".encode()
+    return "".join(head).encode() + line + text + b"\r\n" + line + html + b"\r\n" + end
+
+
+def build_email(message: OutboxMessage, config: Mapping[str, Any]) -> EmailMessage:
+    """The email as it goes out, read back into an EmailMessage (to show its headers)."""
+    return message_from_bytes(email_bytes(message, config), policy=policy.default)
+
+
+def _header(name: str, value: str, utf8: bool) -> str:
+    """One header line: plain ASCII that fits on a line as it is, anything else encoded and
+    folded by the standard library's policy (the parser is only paid for those)."""
+    if len(value.splitlines()) > 1:
+        raise ValueError(f"the {name} header holds a line break")
+    if value.isascii() and value.isprintable() and len(name) + len(value) < 77:
+        return f"{name}: {value}\r\n"
+    mail_policy = policy.SMTPUTF8 if utf8 else policy.SMTP
+    return mail_policy.header_factory(name, value).fold(policy=mail_policy)
+
+
+def _part(subtype: str, content: str) -> bytes:
+    """A text part in UTF-8, chosen as the standard library chooses: 7bit when every line is
+    ASCII and short, else quoted-printable, or base64 when that is shorter."""
+    lines = content.encode().splitlines()
+    data = b"\r\n".join(lines) + b"\r\n"
+    if data.isascii() and max(map(len, lines), default=0) <= 78:
+        encoding, body = "7bit", data
+    else:
+        plain = b"\n".join(lines) + b"\n"  # the lines' ends inside the encoding, as the library
+        quoted = quoprimime.body_encode(plain.decode("latin-1"), 76, "\r\n")
+        encoded = base64mime.body_encode(plain, 76, "\r\n")
+        if len(quoted) <= len(encoded):
+            encoding, body = "quoted-printable", quoted.encode("ascii")
+        else:
+            encoding, body = "base64", encoded.encode("ascii")
+    head = f'Content-Type: text/{subtype}; charset="utf-8"\r\n'
+    head += f"Content-Transfer-Encoding: {encoding}\r\n\r\n"
+    return head.encode() + body
+
+
+def _international(sender: str, to: str) -> bool:
+    """An address outside ASCII: the server must take SMTPUTF8, and headers are UTF-8."""
+    if not _address(sender).isascii():
+        return True
+    return not to.isascii() and not parseaddr(to)[1].isascii()  # a name alone needs no UTF-8
 
 
 def message_id(message: OutboxMessage, config: Mapping[str, Any]) -> str:
@@ -120,14 +178,15 @@ class Sender:
 
 def _connect(config: Mapping[str, Any]) -> smtplib.SMTP:
     host, port, timeout = config["MAIL_SERVER"], config["MAIL_PORT"], config["MAIL_TIMEOUT"]
-    context = ssl.create_default_context()
     if config.get("MAIL_USE_SSL"):
+        context = ssl.create_default_context()
         connection: smtplib.SMTP = smtplib.SMTP_SSL(host, port, timeout=timeout, context=context)
     else:
         connection = smtplib.SMTP(host, port, timeout=timeout)
     try:
         if config.get("MAIL_USE_TLS") and not config.get("MAIL_USE_SSL"):
-            connection.starttls(context=context)
+            # Made when used: loading the system's certificates costs more than a message.
+            connection.starttls(context=ssl.create_default_context())
         if config.get("MAIL_USERNAME"):
             connection.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
     except BaseException:
@@ -141,12 +200,14 @@ def _send(
 ) -> Failure | None:
     """A failure that leaves the session in doubt closes the connection (`sock` becomes None)."""
     try:
-        email = build_email(message, config)
+        data = email_bytes(message, config)
     except Exception as exc:  # e.g. a newline in a subject: this message only
         return Failure(f"could not build the email: {exc}")
-    envelope_from = parseaddr(config["MAIL_DEFAULT_SENDER"])[1]
+    envelope_from = _address(config["MAIL_DEFAULT_SENDER"])
+    international = _international(config["MAIL_DEFAULT_SENDER"], message.to)
+    options = ("SMTPUTF8", "BODY=8BITMIME") if international else ()
     try:
-        refused = connection.send_message(email, from_addr=envelope_from, to_addrs=[message.to])
+        refused = connection.sendmail(envelope_from, [message.to], data, options)
     except (
         smtplib.SMTPResponseException,
         smtplib.SMTPRecipientsRefused,
@@ -196,9 +257,14 @@ def _text(reply: bytes | str) -> str:
     return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
 
 
+@functools.lru_cache(maxsize=16)
+def _address(sender: str) -> str:
+    """The bare address of a "Name <address>" setting (read for every message)."""
+    return parseaddr(sender)[1]
+
+
 def _sender_domain(config: Mapping[str, Any]) -> str:
-    address = parseaddr(config.get("MAIL_DEFAULT_SENDER") or "")[1]
-    domain = address.rpartition("@")[2]
+    domain = _address(config.get("MAIL_DEFAULT_SENDER") or "").rpartition("@")[2]
     if not domain:
         domain = urlsplit(config.get("PUBLIC_URL") or "").hostname or "localhost"
     return domain
