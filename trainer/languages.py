@@ -10,7 +10,10 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 from flask import Flask, current_app, g, has_request_context, request, session
-from flask_babel import Babel, force_locale, get_locale
+from flask_babel import Babel, force_locale, get_locale, get_translations
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
 from sqlalchemy import inspect
 
 # Code -> the language's own name, as a person looking for it would recognise it.
@@ -95,3 +98,30 @@ def init_app(app: Flask) -> None:
     # A sentence in {% trans %} may wrap over lines in the template but is one line to translate.
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.jinja_env.globals["current_language"] = current_language
+    app.context_processor(page_gettext)
+
+
+def page_gettext() -> dict:
+    """`_()`, `gettext` and `{% trans %}` for one page, with the request's catalog looked up
+    once: Flask-Babel's own look it up again for each of the page's strings, which costs more
+    than the rest of a short page. They behave as Jinja's "newstyle" gettext: the result is
+    always %-formatted with the named values, and marked safe where the page escapes."""
+    translations = get_translations()
+    ugettext, ungettext = translations.ugettext, translations.ungettext
+
+    @pass_context
+    def gettext(context: Context, string: str, **values) -> str:
+        text = ugettext(string)
+        if context.eval_ctx.autoescape:
+            text = Markup(text)
+        return text % values
+
+    @pass_context
+    def ngettext(context: Context, singular: str, plural: str, num: int, **values) -> str:
+        values.setdefault("num", num)
+        text = ungettext(singular, plural, num)
+        if context.eval_ctx.autoescape:
+            text = Markup(text)
+        return text % values
+
+    return {"gettext": gettext, "ngettext": ngettext, "_": gettext}
