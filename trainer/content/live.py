@@ -44,46 +44,46 @@ _UNKNOWN = object()  # no version read yet (a library never synced has none: Non
 
 
 class LiveLessons:
-    """One app's lessons by key (None: no live lesson by that key), and the library's names,
-    as of `version`."""
+    """One app's lessons by key (None: no live lesson by that key), the library's names and
+    each quiz item's skill, as of the library's version."""
 
     def __init__(self, check_seconds: float) -> None:
         self.check_seconds = check_seconds
         self._lock = threading.Lock()
-        self._lessons: dict[str, Lesson | None] = {}
-        self._names: Names | None = None
+        self._kept: dict = {}  # ("lesson", key) | "names" | "item skills" -> what was read
         self._version: object = _UNKNOWN
         self._checked = 0.0
         _caches.add(self)
 
     def forget(self) -> None:
         with self._lock:
-            self._lessons = {}
-            self._names = None
+            self._kept = {}
             self._version = _UNKNOWN
+
+    def get(self, session: Session, key: str) -> Lesson | None:
+        return self._keep(session, ("lesson", key), lambda: _load(session, key))
 
     def names(self, session: Session) -> Names:
         """The skills' and job roles' names, read in one statement once per version."""
-        self._check(session)
-        lessons, names = self._lessons, self._names
-        if names is not None:
-            return names
-        names = load_names(session)
-        with self._lock:
-            if self._lessons is lessons:  # not forgotten meanwhile
-                self._names = names
-        return names
+        return self._keep(session, "names", lambda: load_names(session))
 
-    def get(self, session: Session, key: str) -> Lesson | None:
+    def item_skills(self, session: Session) -> dict[int, str]:
+        """Quiz item id -> its skill (`trainer.review.planning.item_skills`), once per version:
+        the learner's home names the skill of each of their cards."""
+        from trainer.review.planning import item_skills
+
+        return self._keep(session, "item skills", lambda: item_skills(session))
+
+    def _keep(self, session: Session, what, read):
         self._check(session)
-        lessons = self._lessons
-        if key in lessons:
-            return lessons[key]
-        lesson = _load(session, key)
+        kept = self._kept
+        if what in kept:
+            return kept[what]
+        found = read()
         with self._lock:
-            if self._lessons is lessons:  # not forgotten meanwhile
-                lessons[key] = lesson
-        return lesson
+            if self._kept is kept:  # not forgotten meanwhile
+                kept[what] = found
+        return found
 
     def _check(self, session: Session) -> None:
         now = time.monotonic()
@@ -92,8 +92,7 @@ class LiveLessons:
         version = session.scalar(select(LibraryState.version).where(LibraryState.id == 1))
         with self._lock:
             if version != self._version:
-                self._lessons = {}
-                self._names = None
+                self._kept = {}
                 self._version = version
             self._checked = now
 
@@ -122,6 +121,11 @@ def _load(session: Session, key: str) -> Lesson | None:
 def live_lesson(session: Session, key: str) -> Lesson | None:
     """The live lesson `key` with its items, role-plays and conversation (read-only)."""
     return current_app.extensions["trainer.live_lessons"].get(session, key)
+
+
+def item_skills(session: Session) -> dict[int, str]:
+    """Each quiz item's skill, as this process keeps it (read-only)."""
+    return current_app.extensions["trainer.live_lessons"].item_skills(session)
 
 
 def _note_changes(session: Session, _context) -> None:

@@ -9,11 +9,10 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
+from trainer.content import live
 from trainer.content.names import skill_name
 from trainer.models import (
     Attempt,
-    Conversation,
-    Lesson,
     LessonRun,
     QuizItem,
     Refresher,
@@ -118,37 +117,21 @@ def learner_cards(session: Session, user: User, now: datetime, skills=None) -> l
     return [(i, skills.get(i, "general"), s, lr, d) for i, s, lr, d in rows]
 
 
-def _cards_with_skills():
-    lesson_skill = (
-        select(func.max(Lesson.skill)).where(Lesson.quiz_id == QuizItem.quiz_id).scalar_subquery()
-    )
-    conversation_skill = (
-        select(func.max(Conversation.skill))
-        .where(Conversation.quiz_id == QuizItem.quiz_id)
-        .scalar_subquery()
-    )
-    return (
-        select(
-            ReviewCard.item_id,
-            func.coalesce(conversation_skill, lesson_skill, "general"),
-            ReviewCard.stability,
-            ReviewCard.last_review,
-            ReviewCard.due,
-        )
-        .join(QuizItem, QuizItem.id == ReviewCard.item_id)
-        .where(ReviewCard.user_id == bindparam("user_id"), QuizItem.retired.is_(False))
-    )
-
-
 # Built once: the learner's home runs it on every visit.
-_CARDS_WITH_SKILLS = _cards_with_skills()
+_LEARNER_CARDS = (
+    select(ReviewCard.item_id, ReviewCard.stability, ReviewCard.last_review, ReviewCard.due)
+    .join(QuizItem, QuizItem.id == ReviewCard.item_id)
+    .where(ReviewCard.user_id == bindparam("user_id"), QuizItem.retired.is_(False))
+)
 
 
 def learner_cards_with_skills(session: Session, user: User) -> list[tuple]:
-    """learner_cards() in one statement: each card's skill is looked up beside it (the
-    conversation's whose decision it is, else the lesson's that uses its quiz), instead of
-    reading every item's skill first."""
-    return [tuple(row) for row in session.execute(_CARDS_WITH_SKILLS, {"user_id": user.id})]
+    """learner_cards() in one statement: each card's skill comes from the items' skills this
+    process keeps with the library (`trainer.content.live`), instead of being looked up again
+    for every card of every visit."""
+    skills = live.item_skills(session)
+    rows = session.execute(_LEARNER_CARDS, {"user_id": user.id})
+    return [(i, skills.get(i, "general"), s, lr, d) for i, s, lr, d in rows]
 
 
 def skill_label(skill: str) -> str:
