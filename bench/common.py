@@ -7,9 +7,11 @@ import os
 import platform
 import resource
 import sqlite3
+import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -172,3 +174,33 @@ def secondary_indexes(conn: sqlite3.Connection, tables: tuple[str, ...]) -> list
             tables,
         )
     )
+
+
+@contextmanager
+def running_workers(env: dict, logs: list[Path], *options: str) -> Iterator[list]:
+    """`flask --app trainer worker OPTIONS`, one process per log file in `logs` (each writes
+    its output there), started and ready (each has logged "Worker ready") when the block
+    begins, and stopped when it ends."""
+    command = [sys.executable, "-m", "flask", "--app", "trainer", "worker", *options]
+    root = Path(__file__).resolve().parent.parent
+    workers = []
+    try:
+        for log in logs:
+            with open(log, "wb") as out:
+                workers.append(
+                    subprocess.Popen(
+                        command, cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT
+                    )
+                )
+        for log, worker in zip(logs, workers, strict=True):
+            deadline = time.monotonic() + 60
+            while b"Worker ready" not in log.read_bytes():
+                if time.monotonic() > deadline or worker.poll() is not None:
+                    raise RuntimeError(f"worker did not start: {log.read_text()[-2000:]}")
+                time.sleep(0.1)
+        yield workers
+    finally:
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            worker.wait(timeout=120)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from bench.common import Figure, Result
+from bench.common import Figure, Result, running_workers
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get(
@@ -155,53 +155,22 @@ def _workers(app, schema: str, count: int, processes: int, workdir: Path) -> tup
         "DELIVERY_BATCH": str(BATCH),
         "PYTHONUNBUFFERED": "1",
     }
-    logs = [open(workdir / f"worker-{processes}-{n}.log", "wb") for n in range(processes)]  # noqa: SIM115
-    workers = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "flask",
-                "--app",
-                "trainer",
-                "worker",
-                "--threads",
-                str(THREADS),
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        for log in logs
-    ]
+    logs = [workdir / f"worker-{processes}-{n}.log" for n in range(processes)]
     try:
-        for n in range(processes):
-            path = workdir / f"worker-{processes}-{n}.log"
-            deadline = time.monotonic() + 60
-            while b"Worker ready" not in path.read_bytes():
-                if time.monotonic() > deadline or workers[n].poll() is not None:
-                    raise RuntimeError(f"worker did not start: {path.read_text()[-2000:]}")
+        with running_workers(env, logs, "--threads", str(THREADS)):
+            load = os.getloadavg()[0]
+            started = time.perf_counter()
+            with app.app_context():
+                deliver_pending(db.session)  # the scheduler's run: hands out the tasks
+                db.session.remove()
+            deadline = time.monotonic() + 900
+            while _sent(app) < count:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"only {_sent(app)} of {count} sent in 900 s")
                 time.sleep(0.1)
-        load = os.getloadavg()[0]
-        started = time.perf_counter()
-        with app.app_context():
-            deliver_pending(db.session)  # the scheduler's run: hands out the tasks
-            db.session.remove()
-        deadline = time.monotonic() + 900
-        while _sent(app) < count:
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"only {_sent(app)} of {count} sent in 900 s")
-            time.sleep(0.1)
-        elapsed = time.perf_counter() - started
-        counts_load = (load, os.getloadavg()[0])
+            elapsed = time.perf_counter() - started
+            counts_load = (load, os.getloadavg()[0])
     finally:
-        for worker in workers:
-            worker.terminate()
-        for worker in workers:
-            worker.wait(timeout=120)
-        for log in logs:
-            log.close()
         with app.app_context():
             client = queue.broker(app.config).client
             keys = list(client.scan_iter(f"{namespace}:*"))

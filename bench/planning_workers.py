@@ -5,8 +5,6 @@ issue's size (a million learners, 40 million cards; `--quick`: 20,000 learners).
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 import uuid
 from datetime import datetime, timedelta
@@ -14,9 +12,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from bench.common import Figure, Result
+from bench.common import Figure, Result, running_workers
 
-ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get(
     "BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
@@ -189,7 +186,6 @@ def run(quick: bool = False) -> Result:
         f"Planning {learners:,} learners' refreshers ({cards:,} cards) on 1 process and on "
         f"{WORKERS} workers",
     )
-    workers: list[subprocess.Popen] = []
     logs: list[Path] = []
     shard = max(1_000, learners // (WORKERS * SHARDS_PER_WORKER))
     try:
@@ -232,45 +228,20 @@ def run(quick: bool = False) -> Result:
             "PYTHONUNBUFFERED": "1",
         }
         logs = [Path(f"/tmp/{namespace}-{n}.log") for n in range(WORKERS)]
-        for log in logs:
-            with open(log, "wb") as out:
-                workers.append(
-                    subprocess.Popen(
-                        [
-                            sys.executable,
-                            "-m",
-                            "flask",
-                            "--app",
-                            "trainer",
-                            "worker",
-                            "--threads",
-                            "1",
-                            "--queue",
-                            "planning",
-                        ],
-                        cwd=ROOT,
-                        env=env,
-                        stdout=out,
-                        stderr=subprocess.STDOUT,
-                    )  # fmt: skip
-                )
-        for log, worker in zip(logs, workers, strict=True):
-            while b"Worker ready" not in log.read_bytes():
-                if worker.poll() is not None:
-                    raise RuntimeError(log.read_text()[-2000:])
-                time.sleep(0.1)
-        app.config["BROKER_URL"] = BROKER_URL
-        started = time.perf_counter()
-        with app.app_context():
-            shards = plan_refreshers(db.session, now)
-            db.session.remove()
-        # Done when each shard task has logged its end (after its commit): reading the logs
-        # takes nothing from the workers, where counting a million rows again and again would.
-        while _done(logs) < shards.tasks:
-            if any(worker.poll() is not None for worker in workers):
-                raise RuntimeError("a worker died: " + logs[0].read_text()[-2000:])
-            time.sleep(0.2)
-        many_seconds = time.perf_counter() - started
+        with running_workers(env, logs, "--threads", "1", "--queue", "planning") as workers:
+            app.config["BROKER_URL"] = BROKER_URL
+            started = time.perf_counter()
+            with app.app_context():
+                shards = plan_refreshers(db.session, now)
+                db.session.remove()
+            # Done when each shard task has logged its end (after its commit): reading the
+            # logs takes nothing from the workers, where counting a million rows again and
+            # again would.
+            while _done(logs) < shards.tasks:
+                if any(worker.poll() is not None for worker in workers):
+                    raise RuntimeError("a worker died: " + logs[0].read_text()[-2000:])
+                time.sleep(0.2)
+            many_seconds = time.perf_counter() - started
         many = _planned(app)
 
         same = many == one
@@ -317,10 +288,6 @@ def run(quick: bool = False) -> Result:
             "what one process and PostgreSQL had."
         )
     finally:
-        for worker in workers:
-            worker.terminate()
-        for worker in workers:
-            worker.wait(timeout=120)
         for log in logs:
             log.unlink(missing_ok=True)
         queue.forget_brokers()
