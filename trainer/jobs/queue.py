@@ -150,28 +150,15 @@ def enqueue(name: str, count: int = 1, config: Mapping[str, Any] | None = None, 
 def perform(name: str, kwargs: dict, app: Flask | None = None) -> Any:
     """Run one task here: its body in a fresh app context with its own database session,
     committed at the end, rolled back and re-raised (for the queue to retry) on failure."""
-    from trainer.database import long_statements
-    from trainer.extensions import db
-    from trainer.jobs.runner import get_app
+    from trainer.jobs.runner import get_app, unit_of_work
 
     task = TASKS[name]
     app = app or get_app()
-    with app.app_context(), long_statements(app.config["JOB_STATEMENT_TIMEOUT"]):
-        started = time.monotonic()
-        try:
-            result = task.load()(db.session, **kwargs)
-            db.session.commit()
-        except Exception:
-            try:
-                db.session.rollback()
-            except Exception:  # a lost connection must not hide the task's own error
-                log.warning("task %s: rollback failed", name, exc_info=True)
-            log.exception("task %s failed after %.2f s", name, time.monotonic() - started)
-            raise
-        finally:
-            db.session.remove()
-        log.info("task %s done in %.2f s: %s", name, time.monotonic() - started, result)
-        return result
+    started = time.monotonic()
+    with unit_of_work(app, f"task {name}") as session:
+        result = task.load()(session, **kwargs)
+    log.info("task %s done in %.2f s: %s", name, time.monotonic() - started, result)
+    return result
 
 
 # -- what waits ------------------------------------------------------------------------------

@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -66,36 +68,45 @@ def describe(result: Any) -> str:
     return "done" if result is None else str(result)
 
 
+@contextmanager
+def unit_of_work(app: Flask, what: str) -> Iterator[Any]:
+    """The database session of one job run or task (`what` names it in the log), in a fresh
+    app context where statements may run as long as a job's may: committed when the block
+    ends, rolled back when it raises (the failure logged with its traceback and raised
+    again), removed either way."""
+    from trainer.database import long_statements
+    from trainer.extensions import db
+
+    with app.app_context(), long_statements(app.config["JOB_STATEMENT_TIMEOUT"]):
+        started = time.monotonic()
+        try:
+            yield db.session
+            db.session.commit()
+        except Exception:
+            try:
+                db.session.rollback()
+            except Exception:  # a lost connection must not hide the work's own error
+                log.warning("%s: rollback failed", what, exc_info=True)
+            log.exception("%s failed after %.2f s", what, time.monotonic() - started)
+            raise
+        finally:
+            db.session.remove()
+
+
 def run_job(name: str, now: datetime | None = None, *, app: Flask | None = None) -> Any:
     """Run the job `name` once, at `now` (naive UTC; default: the current time).
 
     Commits what the body leaves uncommitted, rolls back on failure, and re-raises the failure
     after logging it with its traceback.
     """
-    spec = registry.get(name)
-    app = app or get_app()
-    from trainer.database import long_statements
-    from trainer.extensions import db
     from trainer.models import utcnow
 
-    with app.app_context(), long_statements(app.config["JOB_STATEMENT_TIMEOUT"]):
-        now = now or utcnow()
-        started = time.monotonic()
-        log.info("job %s started (now=%s UTC)", name, now.isoformat(timespec="seconds"))
-        try:
-            body = spec.load()
-            result = body(db.session, now)
-            db.session.commit()
-        except Exception:
-            try:
-                db.session.rollback()
-            except Exception:  # a lost connection must not hide the job's own error
-                log.warning("job %s: rollback failed", name, exc_info=True)
-            log.exception("job %s failed after %.2f s", name, time.monotonic() - started)
-            raise
-        finally:
-            db.session.remove()
-        log.info(
-            "job %s finished in %.2f s: %s", name, time.monotonic() - started, describe(result)
-        )
-        return result
+    spec = registry.get(name)
+    app = app or get_app()
+    now = now or utcnow()
+    started = time.monotonic()
+    log.info("job %s started (now=%s UTC)", name, now.isoformat(timespec="seconds"))
+    with unit_of_work(app, f"job {name}") as session:
+        result = spec.load()(session, now)
+    log.info("job %s finished in %.2f s: %s", name, time.monotonic() - started, describe(result))
+    return result
