@@ -138,9 +138,12 @@ def play_as(
     return run.id
 
 
-def play_lessons_conversation(session, user: User, lesson: Lesson, when=None) -> None:
+def play_lessons_conversation(
+    session, user: User, lesson: Lesson, when=None, *, best: bool = True
+) -> None:
     """Play the lesson's conversation, if it has one, to an ending, saying the best line at
-    every turn (a lesson is complete only once its conversation has ended)."""
+    every turn (or, with `best=False`, the worst); a lesson is complete only once its
+    conversation has ended."""
     talk = lesson.live_conversation
     if talk is None:
         return
@@ -148,7 +151,7 @@ def play_lessons_conversation(session, user: User, lesson: Lesson, when=None) ->
     while run is None or run.ending is None:
         here = conversations.position(session, user, talk)
         lines = here.node["choices"]
-        best = max(range(len(lines)), key=lambda i: lines[i]["score"])
+        pick = (max if best else min)(range(len(lines)), key=lambda i: lines[i]["score"])
         run = conversations.choose(
             session,
             user,
@@ -156,7 +159,7 @@ def play_lessons_conversation(session, user: User, lesson: Lesson, when=None) ->
             talk,
             run_id=here.run.id if here.run else None,
             step=here.step,
-            choice=best,
+            choice=pick,
             token=uuid.uuid4().hex,
             seconds=8.0,
             answered_at=when,

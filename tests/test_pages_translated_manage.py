@@ -19,6 +19,7 @@ from flask_babel import force_locale
 from sqlalchemy import select
 
 from tests.conftest import sync_starter_library
+from tests.conversation_support import play_lessons_conversation
 from tests.pseudo_locale import PSEUDO, marked, unmarked
 from tests.test_pages_translated import (  # noqa: F401  (fixtures)
     PASSWORD,
@@ -30,7 +31,6 @@ from tests.test_pages_translated import (  # noqa: F401  (fixtures)
 )
 from trainer.admin.invites import send_invitation
 from trainer.extensions import db
-from trainer.learn import conversations
 from trainer.learn.enrolment import assign
 from trainer.learn.services import (
     complete_run,
@@ -124,27 +124,6 @@ def wrong_choice(item: QuizItem) -> list[int]:
     return [next(i for i, c in enumerate(item.choices) if c["weight"] == worst)]
 
 
-def play(session, user: User, lesson: Lesson, *, best: bool) -> None:
-    """Play the lesson's conversation to an ending, always the best or always the worst line."""
-    talk = lesson.live_conversation
-    run = None
-    while run is None or run.ending is None:
-        here = conversations.position(session, user, talk)
-        lines = here.node["choices"]
-        pick = (max if best else min)(range(len(lines)), key=lambda i: lines[i]["score"])
-        run = conversations.choose(
-            session,
-            user,
-            lesson,
-            talk,
-            run_id=here.run.id if here.run else None,
-            step=here.step,
-            choice=pick,
-            token=uuid.uuid4().hex,
-            seconds=8.0,
-        )
-
-
 def finish_lesson(session, user: User, key: str) -> None:
     lesson = live_lesson(session, key)
     for item in lesson.quiz.live_items:
@@ -153,7 +132,7 @@ def finish_lesson(session, user: User, key: str) -> None:
         answer = record_roleplay(session, user, lesson, rp, marked("Welcome in!"), uuid.uuid4().hex)
         tick_rubric(session, answer, [0])
     if lesson.live_conversation is not None:
-        play(session, user, lesson, best=True)
+        play_lessons_conversation(session, user, lesson)
     assert complete_run(session, open_run(session, user, lesson))
 
 
@@ -222,7 +201,7 @@ def office(world):  # noqa: F811  (the fixture imported above)
         item = lesson.quiz.live_items[0]
         for learner in (ben, cy):
             record_answer(s, learner, lesson, item, wrong_choice(item), uuid.uuid4().hex, 5)
-        play(s, ben, lesson, best=False)
+        play_lessons_conversation(s, ben, lesson, best=False)
         waiting = {}
         for learner, tick in ((ben, None), (cy, [0])):
             answer = record_roleplay(
