@@ -6,6 +6,10 @@
 - SQLite runs in WAL mode with a busy timeout, and a connection that opened the file read-only
   (the file was not writable at that moment) is dropped from the pool when a write fails, so the
   app recovers by itself once the permission is back.
+- A request whose transaction only read ends it with COMMIT, not ROLLBACK (`end_reads`): the
+  two are the same to the database, but psycopg forgets its prepared statements on every
+  ROLLBACK, so without this no page's statements would ever be prepared, and PostgreSQL would
+  parse and plan each of them again on every request.
 - `UNAVAILABLE_ERRORS` tell a database that cannot be reached from a bug in a query.
 """
 
@@ -64,10 +68,42 @@ def long_statements(seconds: float | None) -> Iterator[None]:
 
 
 def _on_begin(connection) -> None:
+    connection.info["reads_only"] = True
     timeout_ms = _long_statements.get()
     if timeout_ms is not None and connection.dialect.name == "postgresql":
         # SET LOCAL ends with the transaction: the pooled connection goes back unchanged.
         connection.exec_driver_sql(f"SET LOCAL statement_timeout = {int(timeout_ms)}")
+
+
+def _on_execute(connection, _cursor, statement: str, _params, _context, _many) -> None:
+    """Note a transaction that sent anything but a SELECT (conservatively: by its first word)."""
+    if statement[:6].upper() != "SELECT" and connection.info.get("reads_only"):
+        connection.info["reads_only"] = False
+
+
+def end_reads(error: BaseException | None = None) -> None:
+    """At the end of a request (`teardown_request`), COMMIT the session's transaction if it
+    succeeded and sent only SELECTs; anything else is left to the usual ROLLBACK.
+
+    psycopg prepares a statement on a connection once it has run five times, and forgets
+    every prepared statement on ROLLBACK: committing the reads keeps them, so PostgreSQL no
+    longer parses and plans the same few statements on every request."""
+    from trainer.extensions import db
+
+    if error is not None or not db.session.registry.has():
+        return
+    session = db.session()
+    transaction = session.get_transaction()
+    if transaction is None or not transaction.is_active:
+        return
+    if session.new or session.dirty or session.deleted:
+        return
+    if not session.connection().info.get("reads_only"):
+        return
+    try:
+        session.commit()
+    except exc.SQLAlchemyError:
+        session.rollback()
 
 
 def _on_connect(dbapi_connection, _record) -> None:
@@ -84,7 +120,10 @@ def _on_connect(dbapi_connection, _record) -> None:
 
 def _on_error(context) -> None:
     """SQLite opens a file it may not write read-only, and the connection stays read-only after
-    the permission comes back: treat the failed write as a lost connection so the pool drops it."""
+    the permission comes back: treat the failed write as a lost connection so the pool drops it.
+    A transaction in which a statement failed is never committed by `end_reads`."""
+    if context.connection is not None and not context.connection.invalidated:
+        context.connection.info["reads_only"] = False
     original = context.original_exception
     if isinstance(original, sqlite3.OperationalError) and "readonly" in str(original):
         context.is_disconnect = True
@@ -92,7 +131,11 @@ def _on_error(context) -> None:
 
 def install() -> None:
     """Apply the settings to every engine; idempotent."""
-    for name, listener in (("connect", _on_connect), ("begin", _on_begin)):
+    for name, listener in (
+        ("connect", _on_connect),
+        ("begin", _on_begin),
+        ("before_cursor_execute", _on_execute),
+    ):
         if not event.contains(Engine, name, listener):
             event.listen(Engine, name, listener)
     if not event.contains(Engine, "handle_error", _on_error):

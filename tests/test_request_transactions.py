@@ -1,0 +1,116 @@
+"""How a request ends its transaction: one that only read is committed, so PostgreSQL keeps the
+statements psycopg prepared on the connection; anything that wrote and was not committed by
+its view, or that failed, is still rolled back and leaves nothing behind."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import make_app
+from trainer.extensions import db
+from trainer.models import Team
+
+PASSWORD = "correct horse"
+
+
+@pytest.fixture
+def pg_app(tmp_path, request):
+    app = make_app(tmp_path, "postgresql", request)
+    with app.app_context():
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _sign_in(app):
+    from tests.conftest import sync_starter_library
+    from trainer.people.services import create_user
+
+    sync_starter_library(app)
+    with app.app_context():
+        create_user(db.session, email="ana@example.com", password=PASSWORD, name="Ana")
+        db.session.commit()
+    client = app.test_client()
+    answer = client.post("/login", data={"email": "ana@example.com", "password": PASSWORD})
+    assert answer.status_code == 302
+    return client
+
+
+def _prepared(app) -> list[str]:
+    with app.app_context():
+        with db.engine.connect() as conn:
+            return list(conn.scalars(sa.text("SELECT statement FROM pg_prepared_statements")))
+
+
+def test_the_statements_of_a_page_asked_often_are_prepared_once_and_kept(pg_app):
+    client = _sign_in(pg_app)
+    with pg_app.app_context():
+        db.engine.dispose()  # one connection from here on: the one the pages use
+    for _ in range(7):
+        assert client.get("/").status_code == 200
+    prepared = _prepared(pg_app)
+    # The session check and Today's own reads are prepared on the pool's connection: the
+    # server no longer parses and plans them on every request.
+    assert any("user_sessions" in statement for statement in prepared), prepared
+    assert any("FROM enrolments" in statement for statement in prepared), prepared
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def routes_app(tmp_path, request):
+    """The app with a few routes that read, write without committing, or fail."""
+    app = make_app(tmp_path, request.param, request)
+
+    def read():
+        return str(db.session.scalar(sa.select(sa.func.count()).select_from(Team)))
+
+    def write_core():
+        db.session.execute(sa.insert(Team).values(name="Core, never committed"))
+        return "ok"
+
+    def write_flushed():
+        db.session.add(Team(name="Flushed, never committed"))
+        db.session.flush()
+        return "ok"
+
+    def write_pending():
+        db.session.add(Team(name="Pending, never flushed"))
+        return "ok"
+
+    def write_text():
+        db.session.execute(sa.text("INSERT INTO teams (name) VALUES ('Text, never committed')"))
+        return "ok"
+
+    def fail_then_answer():
+        try:
+            db.session.execute(sa.text("SELECT no_such_column FROM teams"))
+        except sa.exc.DBAPIError:
+            pass
+        return "ok"
+
+    for view in (read, write_core, write_flushed, write_pending, write_text, fail_then_answer):
+        app.add_url_rule(f"/t/{view.__name__}", view.__name__, view)
+    with app.app_context():
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.mark.parametrize("view", ["write_core", "write_flushed", "write_pending", "write_text"])
+def test_what_a_view_wrote_but_did_not_commit_is_rolled_back(routes_app, view):
+    client = routes_app.test_client()
+    assert client.get(f"/t/{view}").status_code == 200
+    with routes_app.app_context():
+        assert db.session.scalars(sa.select(Team.name)).all() == []
+
+
+def test_a_request_whose_statement_failed_ends_cleanly_and_the_next_one_reads(routes_app):
+    client = routes_app.test_client()
+    assert client.get("/t/fail_then_answer").status_code == 200
+    assert client.get("/t/read").get_data(as_text=True) == "0"
+    assert client.get("/t/write_core").status_code == 200
+    assert client.get("/t/read").get_data(as_text=True) == "0"
