@@ -4,6 +4,8 @@ its view, or that failed, is still rolled back and leaves nothing behind."""
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 import sqlalchemy as sa
 
@@ -40,9 +42,8 @@ def _sign_in(app):
 
 
 def _prepared(app) -> list[str]:
-    with app.app_context():
-        with db.engine.connect() as conn:
-            return list(conn.scalars(sa.text("SELECT statement FROM pg_prepared_statements")))
+    with app.app_context(), db.engine.connect() as conn:
+        return list(conn.scalars(sa.text("SELECT statement FROM pg_prepared_statements")))
 
 
 def test_the_statements_of_a_page_asked_often_are_prepared_once_and_kept(pg_app):
@@ -84,10 +85,8 @@ def routes_app(tmp_path, request):
         return "ok"
 
     def fail_then_answer():
-        try:
+        with contextlib.suppress(sa.exc.DBAPIError):
             db.session.execute(sa.text("SELECT no_such_column FROM teams"))
-        except sa.exc.DBAPIError:
-            pass
         return "ok"
 
     for view in (read, write_core, write_flushed, write_pending, write_text, fail_then_answer):

@@ -101,17 +101,47 @@ def init_app(app: Flask) -> None:
     app.context_processor(page_gettext)
 
 
+def catalog():
+    """The request's translations (Flask-Babel's), kept beside the locale they were looked up
+    for: Flask-Babel's own `gettext` looks the catalog up again through several context
+    proxies on every call, which a page of a few hundred strings feels. A `force_locale`
+    block (a mail in its reader's language) sets another locale, so it gets its own catalog."""
+    try:
+        ctx = g._flask_babel
+        locale = ctx.babel_locale
+    except (AttributeError, RuntimeError):  # locale not chosen yet, or outside any app
+        return get_translations()
+    kept = getattr(ctx, "kept_catalog", None)
+    if kept is None or kept[0] is not locale:
+        kept = ctx.kept_catalog = (locale, get_translations())
+    return kept[1]
+
+
+def gettext(string: str, **variables) -> str:
+    """Flask-Babel's `gettext`, the same text, without its per-call lookups (`catalog`)."""
+    text = catalog().ugettext(string)
+    return text % variables if variables else text
+
+
+def ngettext(singular: str, plural: str, num: int, **variables) -> str:
+    """Flask-Babel's `ngettext` (`num` is one of the values), without its per-call lookups."""
+    variables.setdefault("num", num)
+    return catalog().ungettext(singular, plural, num) % variables
+
+
 def page_gettext() -> dict:
     """`_()`, `gettext` and `{% trans %}` for one page, with the request's catalog looked up
     once: Flask-Babel's own look it up again for each of the page's strings, which costs more
     than the rest of a short page. They behave as Jinja's "newstyle" gettext: the result is
     always %-formatted with the named values, and marked safe where the page escapes."""
-    translations = get_translations()
+    translations = catalog()
     ugettext, ungettext = translations.ugettext, translations.ungettext
 
     @pass_context
     def gettext(context: Context, string: str, **values) -> str:
         text = ugettext(string)
+        if not values and "%" not in text:
+            return Markup(text) if context.eval_ctx.autoescape else text  # nothing to fill
         if context.eval_ctx.autoescape:
             text = Markup(text)
         return text % values

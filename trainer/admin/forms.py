@@ -3,7 +3,6 @@ everything again, and what needs the database (a taken address, say)."""
 
 from __future__ import annotations
 
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import pgettext
 from flask_wtf import FlaskForm
@@ -28,6 +27,7 @@ from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Optio
 from trainer.admin.people import PersonFields
 from trainer.content.names import role_name
 from trainer.languages import LANGUAGES
+from trainer.languages import gettext as _
 from trainer.models import ROLES
 from trainer.people.services import MAX_EMAIL, MAX_NAME
 from trainer.people.zones import zone_choices

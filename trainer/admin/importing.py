@@ -17,9 +17,7 @@ from datetime import date, time
 from zoneinfo import available_timezones
 
 from email_validator import EmailNotValidError, validate_email
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -27,7 +25,8 @@ from sqlalchemy.orm import Session
 
 from trainer.admin.invites import send_invitation
 from trainer.auth.services import normalise_email
-from trainer.languages import LANGUAGES
+from trainer.languages import LANGUAGES, ngettext
+from trainer.languages import gettext as _
 from trainer.models import ROLES, JobRole, Team, User
 from trainer.people.services import (
     EMPLOYEE_NUMBER,

@@ -11,13 +11,13 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app
-from flask_babel import gettext as _
 from markupsafe import escape
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from trainer.auth import sessions
 from trainer.auth.passwords import hash_password, password_problem
+from trainer.languages import gettext as _
 from trainer.languages import speaking
 from trainer.messages.outbox import queue_message
 from trainer.models import Invitation, User, utcnow

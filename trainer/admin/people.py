@@ -9,9 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
@@ -19,6 +17,8 @@ from sqlalchemy.orm import Session, selectinload
 from trainer.admin.invites import cancel_invitations, send_invitation
 from trainer.auth import sessions
 from trainer.auth.pins import hash_pin, pin_problem
+from trainer.languages import gettext as _
+from trainer.languages import ngettext
 from trainer.learn.enrolment import enrol_by_role
 from trainer.models import ROLES, Invitation, JobRole, Team, User, team_managers, utcnow
 from trainer.people.services import (

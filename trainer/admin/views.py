@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -24,6 +22,8 @@ from trainer.admin.forms import (
 from trainer.content.names import role_name
 from trainer.extensions import db
 from trainer.jobs import queue
+from trainer.languages import gettext as _
+from trainer.languages import ngettext
 from trainer.manage.insight import skill_label
 from trainer.manage.observations import ChecklistError, create_checklist, known_skills
 from trainer.messages import sms

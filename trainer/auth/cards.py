@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy import Select, exists, select, update
 from sqlalchemy.orm import Session
 
 from trainer.auth import codes
 from trainer.auth.passwords import hash_password, password_problem
 from trainer.auth.pins import hash_pin, pin_problem
+from trainer.languages import gettext as _
 from trainer.models import SignInCard, Team, User, UserSession, utcnow
 from trainer.models.base import use_once
 

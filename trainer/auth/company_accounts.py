@@ -8,7 +8,6 @@ number) finds the person; with OIDC_CREATE_USERS a new person is made through
 from __future__ import annotations
 
 from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -16,6 +15,7 @@ from sqlalchemy.orm import Session
 from trainer.auth.oidc import CompanySignInError, Identity, Settings
 from trainer.auth.services import normalise_email
 from trainer.languages import LANGUAGES, browser_language
+from trainer.languages import gettext as _
 from trainer.models import CompanyAccount, User, utcnow
 
 

@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app, g, request
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select, update
@@ -34,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from trainer.auth import codes, sessions, throttle
 from trainer.auth.pins import verify_pin
+from trainer.languages import gettext as _
 from trainer.models import Device, Team, User, UserSession, utcnow
 
 LINK_LIFETIME = timedelta(hours=48)

@@ -1,4 +1,3 @@
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -16,6 +15,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, Regexp, Validation
 from trainer.auth.passwords import password_problem
 from trainer.auth.pins import pin_problem
 from trainer.languages import LANGUAGES
+from trainer.languages import gettext as _
 
 
 def new_password(_form, field) -> None:

@@ -24,10 +24,11 @@ from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.requests_client import OAuth2Session
 from authlib.oidc.core import CodeIDToken
 from flask import current_app
-from flask_babel import gettext as _
 from joserfc import jwt
 from joserfc.errors import InvalidKeyIdError, JoseError
 from joserfc.jwk import KeySet
+
+from trainer.languages import gettext as _
 
 PENDING_MINUTES = 10  # a sign-in started at the provider must come back within this
 PENDING_MAX = 3  # sign-ins started in other tabs of the same browser that are still allowed

@@ -7,7 +7,8 @@ import functools
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, has_app_context
-from flask_babel import gettext as _
+
+from trainer.languages import gettext as _
 
 _strong = PasswordHasher()
 # Same algorithm with small costs, for test suites that log in hundreds of times.

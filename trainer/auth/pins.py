@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import re
 
-from flask_babel import gettext as _
-
 from trainer.auth.passwords import hash_password, verify_password
+from trainer.languages import gettext as _
 
 LENGTH = 6
 _DIGITS = re.compile(rf"^[0-9]{{{LENGTH}}}$")

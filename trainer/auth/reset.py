@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask_babel import gettext as _
 from markupsafe import escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from trainer.auth import throttle
 from trainer.auth.services import normalise_email
+from trainer.languages import gettext as _
 from trainer.languages import speaking
 from trainer.messages.outbox import queue_message
 from trainer.models import Invitation, User

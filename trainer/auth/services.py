@@ -6,13 +6,13 @@ from dataclasses import dataclass
 
 from babel.dates import format_date
 from flask_babel import get_locale
-from flask_babel import gettext as _
 from markupsafe import escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from trainer.auth import sessions, throttle
 from trainer.auth.passwords import hash_password, needs_rehash, password_problem, verify_password
+from trainer.languages import gettext as _
 from trainer.languages import speaking
 from trainer.messages.outbox import queue_message
 from trainer.models import User, utcnow

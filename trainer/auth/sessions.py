@@ -16,10 +16,10 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.orm import Session
 
+from trainer.languages import gettext as _
 from trainer.models import User, UserSession, utcnow
 from trainer.web import parse_id
 

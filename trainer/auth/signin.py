@@ -12,12 +12,12 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, g, redirect, request, session, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from trainer.auth import device, sessions
 from trainer.extensions import db
+from trainer.languages import gettext as _
 from trainer.languages import remember_language
 from trainer.models import User, utcnow
 

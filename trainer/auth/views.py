@@ -12,8 +12,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import get_locale, ngettext
-from flask_babel import gettext as _
+from flask_babel import get_locale
 from flask_login import current_user, login_required
 
 from trainer.auth import bp, company_accounts, oidc, reset, sessions, signin
@@ -32,7 +31,8 @@ from trainer.auth.services import authenticate, change_password
 from trainer.auth.sessions import device_name
 from trainer.content.translated import language_of
 from trainer.extensions import db
-from trainer.languages import remember_language
+from trainer.languages import gettext as _
+from trainer.languages import ngettext, remember_language
 from trainer.messages import push
 from trainer.models import User, UserSession
 from trainer.notify.forms import RemindersForm

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask import flash, render_template
-from flask_babel import gettext as _
 
 from trainer.auth import bp, cards, signin
 from trainer.auth.forms import CardForm
 from trainer.auth.passwords import MIN_LENGTH
 from trainer.extensions import db
+from trainer.languages import gettext as _
 
 
 @bp.route("/card/<code>", methods=["GET", "POST"])

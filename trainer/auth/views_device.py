@@ -12,13 +12,13 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from trainer.auth import bp, signin
 from trainer.auth import device as devices
 from trainer.auth.forms import EnrolForm, PinForm
 from trainer.extensions import db
+from trainer.languages import gettext as _
 
 
 @bp.route("/device", methods=["GET", "POST"])

@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app, has_app_context
-from flask_babel import gettext as _
 from sqlalchemy import literal, select, union_all
 from sqlalchemy.orm import Session
 
 from trainer.languages import SOURCE_LANGUAGE, current_language
+from trainer.languages import gettext as _
 from trainer.models import JobRole, Skill
 
 NO_SKILL = "general"  # the skill of a question no lesson or conversation gives one

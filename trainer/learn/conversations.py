@@ -11,12 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from trainer.content.specs import MAX_CHOICE_SCORE
+from trainer.languages import gettext as _
 from trainer.learn.services import start_run
 from trainer.models import (
     Attempt,

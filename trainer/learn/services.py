@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from flask_babel import gettext as _
 from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
@@ -17,6 +16,7 @@ from sqlalchemy.orm import Session, joinedload
 from trainer.content import live
 from trainer.content.names import role_name, role_names, skill_name
 from trainer.content.translated import language_of, shown
+from trainer.languages import gettext as _
 from trainer.learn.enrolment import role_path
 from trainer.models import (
     Attempt,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import url_for
-from flask_babel import gettext as _
 
+from trainer.languages import gettext as _
 from trainer.models import Lesson
 
 

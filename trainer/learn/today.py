@@ -8,11 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from flask_babel import gettext as _
-from flask_babel import ngettext
 from sqlalchemy import and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from trainer.languages import gettext as _
+from trainer.languages import ngettext
 from trainer.learn.services import (
     PATH_ENROLMENT_ORDER,
     PathLesson,

@@ -11,8 +11,9 @@ from __future__ import annotations
 import itertools
 import math
 
-from flask_babel import gettext as _
 from markupsafe import Markup, escape
+
+from trainer.languages import gettext as _
 
 INK = "#1b1f24"
 MUTED = "#4d5561"

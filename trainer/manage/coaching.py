@@ -11,11 +11,11 @@ from datetime import datetime, timedelta
 
 from flask import abort
 from flask_babel import format_number
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from trainer.languages import gettext as _
 from trainer.manage.scope import people_query, person_in_scope
 from trainer.manage.team import user_names
 from trainer.models import RolePlayAnswer, User, utcnow

@@ -15,12 +15,13 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from flask_babel import gettext as _
-from flask_babel import ngettext, pgettext
+from flask_babel import pgettext
 from sqlalchemy import Float, Select, String, and_, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from trainer.content.names import skill_name
+from trainer.languages import gettext as _
+from trainer.languages import ngettext
 from trainer.manage.paging import ListPage
 from trainer.models import (
     Attempt,

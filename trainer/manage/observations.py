@@ -10,11 +10,11 @@ import re
 from dataclasses import dataclass
 
 from flask_babel import format_number
-from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from trainer.languages import gettext as _
 from trainer.manage.scope import visible_team_ids
 from trainer.models import GRADES, JobRole, Lesson, Observation, ObservationChecklist, User
 from trainer.models.base import insert_skipping_duplicates

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import LazyString, format_number
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -18,6 +17,7 @@ from wtforms import (
 )
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Optional
 
+from trainer.languages import gettext as _
 from trainer.manage.observations import CHANNELS, MAX_NOTE
 from trainer.models import GRADES
 

@@ -13,9 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from sqlalchemy import (
     Boolean,
     Date,
@@ -31,6 +29,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, selectinload
 
+from trainer.languages import gettext as _
+from trainer.languages import ngettext
 from trainer.learn.conversations import OUTCOMES, Turn, turns
 from trainer.learn.enrolment import assign, onboarding
 from trainer.manage.formatting import day_text

@@ -4,11 +4,11 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from trainer.auth import cards, device
 from trainer.extensions import db
+from trainer.languages import gettext as _
 from trainer.manage import bp
 from trainer.manage.device_forms import CardsForm, DeviceForm, RevokeForm
 from trainer.manage.scope import chosen_team, manager_required, team_in_scope, visible_teams

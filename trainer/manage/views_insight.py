@@ -6,10 +6,10 @@ import uuid
 from datetime import timedelta
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from trainer.extensions import db
+from trainer.languages import gettext as _
 from trainer.manage import bp, insight, observations
 from trainer.manage.charts import heat_grid, line_chart
 from trainer.manage.observe_forms import ChooseForm, ObservationForm

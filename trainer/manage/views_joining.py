@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from trainer.extensions import db
+from trainer.languages import gettext as _
 from trainer.manage import bp
 from trainer.manage.join_forms import ButtonForm, JoinCodeForm, JoinSettingsForm
 from trainer.manage.scope import manager_required, person_in_scope, team_in_scope, visible_teams

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask import flash, redirect, request, url_for
-from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
 from trainer.extensions import db
+from trainer.languages import gettext as _
+from trainer.languages import ngettext
 from trainer.manage import bp, team
 from trainer.manage.join_forms import ButtonForm
 from trainer.manage.scope import manager_required, person_in_scope

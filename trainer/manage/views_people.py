@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask import Response, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
 
 from trainer.extensions import db
+from trainer.languages import gettext as _
+from trainer.languages import ngettext
 from trainer.learn.services import assigned_lessons, path_progress
 from trainer.manage import bp, coaching, team
 from trainer.manage.charts import line_chart
@@ -42,8 +42,9 @@ def team_page():
         waiting=view.waiting,
         button=ButtonFields(),
         reminded=view.reminded,
-        columns=team.COLUMNS,
-        statuses=team.STATUSES,
+        # Read in the manager's language once: each row's cells name their column again.
+        columns=[(key, str(label)) for key, label in team.COLUMNS],
+        statuses={key: str(label) for key, label in team.STATUSES.items()},
         attention_shown=team.ATTENTION_SHOWN,
         chart=chart,
         points=view.chart,

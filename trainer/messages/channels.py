@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, false, or_, select
 from sqlalchemy.orm import Session
 
+from trainer.languages import gettext as _
 from trainer.messages import email, push, sms
 from trainer.models import CHANNELS, EMAIL, PUSH, SMS, User
 

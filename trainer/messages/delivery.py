@@ -39,11 +39,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from trainer.database import long_statements
+from trainer.languages import gettext as _
 from trainer.messages import channels
 from trainer.messages.channels import KEEP, LABELS, OFF, SEND
 from trainer.messages.tried import Failure, Tried

@@ -14,11 +14,11 @@ from flask import (
     send_from_directory,
     url_for,
 )
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from trainer.auth.sessions import device_label, device_name
 from trainer.extensions import db
+from trainer.languages import gettext as _
 from trainer.messages import push
 
 bp = Blueprint("messages", __name__)

@@ -112,7 +112,9 @@ class User(UserMixin, Base):
     @property
     def handle(self) -> str:
         """How to tell this person apart in a list: their email, else employee number or phone."""
-        from flask_babel import gettext as _  # in the reader's language; English outside a request
+        from trainer.languages import (
+            gettext as _,  # in the reader's language; English outside a request
+        )
 
         if self.email:
             return self.email

@@ -11,9 +11,11 @@ from dataclasses import dataclass, field
 from datetime import date, time
 
 from babel.dates import format_date
-from flask_babel import get_locale, ngettext
-from flask_babel import gettext as _
+from flask_babel import get_locale
 from markupsafe import escape
+
+from trainer.languages import gettext as _
+from trainer.languages import ngettext
 
 # Inline styles: mail clients drop <style> blocks and linked sheets.
 _BODY = "font-family:Arial,Helvetica,sans-serif;font-size:16px;line-height:1.5;color:#1f2933"

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
+from trainer.languages import gettext as _
 from trainer.messages import channels
 from trainer.models import EMAIL, PUSH, SMS, User, utcnow
 from trainer.people.zones import timezone_names

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from trainer.auth.codes import ALPHABET
+from trainer.languages import gettext as _
 from trainer.models import JobRole, JoinCode, Team, User, utcnow
 from trainer.people.services import PersonError, create_user
 

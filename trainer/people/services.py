@@ -13,7 +13,6 @@ from zoneinfo import available_timezones
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app, has_app_context
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,6 +21,7 @@ from trainer.auth.passwords import hash_password, password_problem
 from trainer.auth.pins import hash_pin, pin_problem
 from trainer.auth.services import normalise_email
 from trainer.languages import LANGUAGES
+from trainer.languages import gettext as _
 from trainer.learn.enrolment import enrol_by_role
 from trainer.models import ROLES, JobRole, Team, User
 
