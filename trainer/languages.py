@@ -84,7 +84,13 @@ def speaking(person_or_language):
 
 
 def current_language() -> str:
-    locale = get_locale()
+    """The language this page or mail is written in ("en" outside any request)."""
+    try:
+        locale = g._flask_babel.babel_locale  # chosen already: most calls on a page
+    except (AttributeError, RuntimeError):
+        locale = None
+    if locale is None:
+        locale = get_locale()
     return str(locale.language) if locale else SOURCE_LANGUAGE
 
 

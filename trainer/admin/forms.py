@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import pgettext
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     DateField,
@@ -26,6 +25,7 @@ from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Optio
 
 from trainer.admin.people import PersonFields
 from trainer.content.names import role_name
+from trainer.forms import Form
 from trainer.languages import LANGUAGES
 from trainer.languages import gettext as _
 from trainer.models import ROLES
@@ -42,7 +42,7 @@ def role_labels() -> dict[str, str]:
     }
 
 
-class PersonForm(FlaskForm):
+class PersonForm(Form):
     name = StringField(
         _l("Name"),
         validators=[
@@ -134,11 +134,11 @@ class PersonForm(FlaskForm):
         )
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     """A button that changes something (deactivate, send a link, delete): only the CSRF token."""
 
 
-class TeamForm(FlaskForm):
+class TeamForm(Form):
     name = StringField(
         _l("Team name"),
         validators=[
@@ -152,7 +152,7 @@ class TeamForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
-class ManagersForm(FlaskForm):
+class ManagersForm(Form):
     managers = SelectMultipleField(
         _l("Managers"), coerce=int, invalid_choice_message=_l("Choose managers from the list.")
     )
@@ -163,12 +163,12 @@ class ManagersForm(FlaskForm):
         self.managers.choices = [SelectChoice(p.id, p.name) for p in people]
 
 
-class UploadForm(FlaskForm):
+class UploadForm(Form):
     file = FileField(_l("CSV file"), validators=[FileRequired(message=_l("Choose a CSV file."))])
     submit = SubmitField(_l("Check the file"))
 
 
-class ConfirmImportForm(FlaskForm):
+class ConfirmImportForm(Form):
     """The signed rows from the preview, how many people the admin saw, and their choice."""
 
     payload = HiddenField(validators=[DataRequired()])
@@ -176,7 +176,7 @@ class ConfirmImportForm(FlaskForm):
     choice = StringField(validators=[AnyOf(("all", "valid"))])
 
 
-class ChecklistForm(FlaskForm):
+class ChecklistForm(Form):
     title = StringField(
         _l("Title"),
         validators=[

@@ -1,5 +1,4 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     PasswordField,
@@ -14,6 +13,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, Regexp, Validation
 
 from trainer.auth.passwords import password_problem
 from trainer.auth.pins import pin_problem
+from trainer.forms import Form
 from trainer.languages import LANGUAGES
 from trainer.languages import gettext as _
 
@@ -25,7 +25,7 @@ def new_password(_form, field) -> None:
         raise ValidationError(problem)
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     # Named "email" as it always was; an employee number or a phone number will do as well.
     email = StringField(
         _l("Email, phone or employee number"),
@@ -39,7 +39,7 @@ class LoginForm(FlaskForm):
     submit = SubmitField(_l("Sign in"))
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(Form):
     current = PasswordField(
         _l("Current password"),
         validators=[DataRequired(message=_l("Write your current password."))],
@@ -58,19 +58,19 @@ class PasswordForm(FlaskForm):
     submit = SubmitField(_l("Change password"))
 
 
-class LogoutForm(FlaskForm):
+class LogoutForm(Form):
     submit = SubmitField(_l("Sign out"))
 
 
-class EndSessionsForm(FlaskForm):
+class EndSessionsForm(Form):
     submit = SubmitField(_l("Sign out everywhere else"))
 
 
-class EndSessionForm(FlaskForm):
+class EndSessionForm(Form):
     submit = SubmitField(_l("Sign out"))
 
 
-class SetPasswordForm(FlaskForm):
+class SetPasswordForm(Form):
     """Choosing a password from an invitation link: no current password to give."""
 
     new = PasswordField(
@@ -87,7 +87,7 @@ class SetPasswordForm(FlaskForm):
     submit = SubmitField(_l("Set password and sign in"))
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(Form):
     email = StringField(
         _l("Email"),
         validators=[
@@ -98,7 +98,7 @@ class ForgotPasswordForm(FlaskForm):
     submit = SubmitField(_l("Send me a link"))
 
 
-class JoinLookupForm(FlaskForm):
+class JoinLookupForm(Form):
     code = StringField(
         _l("Code"),
         validators=[DataRequired(message=_l("Type the code from the poster.")), Length(max=32)],
@@ -107,7 +107,7 @@ class JoinLookupForm(FlaskForm):
     submit = SubmitField(_l("Continue"))
 
 
-class JoinForm(FlaskForm):
+class JoinForm(Form):
     name = StringField(
         _l("Your name"),
         validators=[DataRequired(message=_l("Write your name.")), Length(max=120)],
@@ -140,7 +140,7 @@ class JoinForm(FlaskForm):
     submit = SubmitField(_l("Join"))
 
 
-class PinForm(FlaskForm):
+class PinForm(Form):
     """Signing in on a team's tablet. Nothing typed here may linger for the next colleague:
     no autofill, no suggestions."""
 
@@ -163,11 +163,11 @@ class PinForm(FlaskForm):
     submit = SubmitField(_l("Sign in"))
 
 
-class EnrolForm(FlaskForm):
+class EnrolForm(Form):
     submit = SubmitField(_l("Use this browser as the team tablet"))
 
 
-class CardForm(FlaskForm):
+class CardForm(Form):
     """Choosing a way to sign in from a personal card: a password, a PIN, or both."""
 
     password = PasswordField(_l("Password"))
@@ -198,7 +198,7 @@ class CardForm(FlaskForm):
         return ok
 
 
-class LanguageForm(FlaskForm):
+class LanguageForm(Form):
     """The language a person reads pages, mail and lessons in; each named in its own."""
 
     language = SelectField(

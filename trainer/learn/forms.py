@@ -1,13 +1,13 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, SelectMultipleField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, StopValidation
 from wtforms.widgets import HiddenInput
 
+from trainer.forms import Form
 from trainer.languages import gettext as _
 
 
-class AnswerForm(FlaskForm):
+class AnswerForm(Form):
     """One quiz item. `choice` holds indexes into the item's choices."""
 
     choice = SelectMultipleField(_l("Your answer"), coerce=int, validate_choice=False)
@@ -16,7 +16,7 @@ class AnswerForm(FlaskForm):
     submit = SubmitField(_l("Check my answer"))
 
 
-class RolePlayForm(FlaskForm):
+class RolePlayForm(Form):
     """What the learner would say, written; or nothing written, said out loud (`aloud`)."""
 
     text = TextAreaField(
@@ -32,12 +32,12 @@ class RolePlayForm(FlaskForm):
             raise StopValidation(_("Write what you would say to the customer."))
 
 
-class RubricForm(FlaskForm):
+class RubricForm(Form):
     ticked = SelectMultipleField(_l("What I did"), coerce=int, validate_choice=False)
     submit = SubmitField(_l("Save and continue"))
 
 
-class ConversationForm(FlaskForm):
+class ConversationForm(Form):
     """One turn of a conversation: the line said is the button pressed (`choice`), at step
     `step` of run `run` (empty before the first choice)."""
 

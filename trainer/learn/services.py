@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
@@ -266,14 +266,26 @@ def start_run(session: Session, user: User, lesson: Lesson) -> LessonRun:
     return run
 
 
+# Built once: a question's page asks it on every view.
+_RUN_AND_ANSWER = (
+    select(LessonRun, Attempt)
+    .outerjoin(
+        Attempt, and_(Attempt.run_id == LessonRun.id, Attempt.item_id == bindparam("item_id"))
+    )
+    .where(
+        LessonRun.user_id == bindparam("user_id"),
+        LessonRun.lesson_id == bindparam("lesson_id"),
+        LessonRun.is_open,
+    )
+)
+
+
 def run_and_answer(
     session: Session, user: User, lesson: Lesson, item: QuizItem
 ) -> tuple[LessonRun | None, Attempt | None]:
     """open_run() and answer_in_run() in one statement: what a question's page asks first."""
     found = session.execute(
-        select(LessonRun, Attempt)
-        .outerjoin(Attempt, and_(Attempt.run_id == LessonRun.id, Attempt.item_id == item.id))
-        .where(LessonRun.user_id == user.id, LessonRun.lesson_id == lesson.id, LessonRun.is_open)
+        _RUN_AND_ANSWER, {"item_id": item.id, "user_id": user.id, "lesson_id": lesson.id}
     ).first()
     return (found[0], found[1]) if found is not None else (None, None)
 

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField, SelectMultipleField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from trainer.auth.device import MAX_LABEL
+from trainer.forms import Form
 
 
-class DeviceForm(FlaskForm):
+class DeviceForm(Form):
     team = SelectField(
         _l("Team"),
         coerce=int,
@@ -32,11 +32,11 @@ class DeviceForm(FlaskForm):
     submit = SubmitField(_l("Make an enrolment link"))
 
 
-class RevokeForm(FlaskForm):
+class RevokeForm(Form):
     submit = SubmitField(_l("Revoke"))
 
 
-class CardsForm(FlaskForm):
+class CardsForm(Form):
     """The people to print cards for, as checkboxes. Someone who meanwhile signed in is left
     out by the service, not refused here."""
 

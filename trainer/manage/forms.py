@@ -6,15 +6,15 @@ from datetime import date
 
 from flask_babel import LazyString, format_number
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, SelectMultipleField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from trainer.forms import Form
 from trainer.languages import gettext as _
 from trainer.manage.coaching import MAX_COMMENT
 
 
-class CommentForm(FlaskForm):
+class CommentForm(Form):
     comment = TextAreaField(
         _l("Your coaching note"),
         validators=[
@@ -32,7 +32,7 @@ class CommentForm(FlaskForm):
     submit = SubmitField(_l("Send the note"))
 
 
-class AssignForm(FlaskForm):
+class AssignForm(Form):
     """What to assign ("path:ID" / "lesson:ID"), to whom (any number of "person:ID" and
     "team:ID"), by when. Only the choices offered are accepted, so a tampered value is a
     field error."""

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, SubmitField
 from wtforms.validators import InputRequired, NumberRange
 
 from trainer.content.names import role_name
+from trainer.forms import Form
 from trainer.people.joining import DEFAULT_DAYS, DEFAULT_USES, MAX_DAYS, MAX_USES
 
 
-class JoinCodeForm(FlaskForm):
+class JoinCodeForm(Form):
     team = SelectField(_l("Team"), invalid_choice_message=_l("Choose one of your teams."))
     job_role = SelectField(
         _l("Newcomers start on the path of"), invalid_choice_message=_l("Choose a job role.")
@@ -42,11 +42,11 @@ class JoinCodeForm(FlaskForm):
         ]
 
 
-class JoinSettingsForm(FlaskForm):
+class JoinSettingsForm(Form):
     need_employee_number = BooleanField(_l("Newcomers must give their employee number"))
     need_approval = BooleanField(_l("A manager approves each newcomer before their first lesson"))
     submit = SubmitField(_l("Save"))
 
 
-class ButtonForm(FlaskForm):
+class ButtonForm(Form):
     """A button that changes one thing (revoke, approve, decline): only the CSRF token."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask_babel import LazyString, format_number
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     Form,
     HiddenField,
@@ -17,6 +16,7 @@ from wtforms import (
 )
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Optional
 
+from trainer import forms
 from trainer.languages import gettext as _
 from trainer.manage.observations import CHANNELS, MAX_NOTE
 from trainer.models import GRADES
@@ -39,7 +39,7 @@ class ChooseForm(Form):
         ]
 
 
-class ObservationForm(FlaskForm):
+class ObservationForm(forms.Form):
     """Step two: what was seen, the grade, a note. `seen` holds indexes into the points."""
 
     person = HiddenField(validators=[DataRequired()])

@@ -4,7 +4,6 @@ service (`change_reminder_settings`) checks the rest."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     RadioField,
@@ -16,11 +15,12 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired
 
+from trainer.forms import Form
 from trainer.notify.services import WEEKDAYS, ChannelChoice
 from trainer.people.zones import zone_choices
 
 
-class RemindersForm(FlaskForm):
+class RemindersForm(Form):
     on = BooleanField(_l("Remind me on days my refresher is waiting"))
     # Checked by the service: the choices depend on what reaches the person.
     channel = RadioField(_l("How to reach you"), validate_choice=False)
