@@ -39,6 +39,10 @@ class Config:
     DATABASE_CONNECT_TIMEOUT = _int("DATABASE_CONNECT_TIMEOUT", 5)
     DATABASE_STATEMENT_TIMEOUT = _float("DATABASE_STATEMENT_TIMEOUT", 15)
     DATABASE_POOL_TIMEOUT = _float("DATABASE_POOL_TIMEOUT", 10)
+    # PostgreSQL: statements a connection runs often are prepared once (psycopg). Turn off
+    # behind a pooler that hands one client's statements to another (PgBouncer's transaction
+    # mode before 1.21).
+    DATABASE_PREPARED_STATEMENTS = _bool("DATABASE_PREPARED_STATEMENTS", True)
     # Scheduled jobs and commands work through many rows at once; 0 means no limit.
     JOB_STATEMENT_TIMEOUT = _float("JOB_STATEMENT_TIMEOUT", 600)
 
@@ -49,6 +53,11 @@ class Config:
     # Each process keeps the lessons it has shown in memory; it asks the database whether the
     # library changed at most this often (trainer/content/live.py).
     LIBRARY_CHECK_SECONDS = _float("LIBRARY_CHECK_SECONDS", 2)
+    # Each process keeps the pages people reload most (Today, an answered question, the team
+    # page) for up to this long; a person's own writes and any change to the library make them
+    # out of date at once, others' writes within this (trainer/page_cache.py). 0: none kept.
+    PAGE_CACHE_SECONDS = _float("PAGE_CACHE_SECONDS", 60)
+    PAGE_CACHE_MB = _float("PAGE_CACHE_MB", 16)  # per process
     # The language of pages, mail and lessons for people who have not chosen one and whose
     # browser asks for none we have (en, es, pl; trainer/languages.py).
     DEFAULT_LANGUAGE = os.environ.get("DEFAULT_LANGUAGE", "en")
@@ -170,6 +179,8 @@ class Config:
 
 class DevelopmentConfig(Config):
     DEBUG = True
+    # An edited template or a change made in the database by hand shows at the next reload.
+    PAGE_CACHE_SECONDS = _float("PAGE_CACHE_SECONDS", 0)
 
 
 class TestConfig(Config):
@@ -183,6 +194,8 @@ class TestConfig(Config):
     # One process: its own writes to the library clear its lessons at once; a check on a timer
     # would only make statement counts depend on how fast the machine is.
     LIBRARY_CHECK_SECONDS = 3600
+    # Tests change the database behind the pages' back; tests of kept pages turn it on.
+    PAGE_CACHE_SECONDS = 0
     # Channels a test wants, it sets up itself.
     VAPID_PUBLIC_KEY = VAPID_PRIVATE_KEY = VAPID_SUBJECT = SMS_URL = ""
 

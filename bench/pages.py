@@ -5,8 +5,12 @@ fresh schema, dropped at the end) and, in the same processes, a bare Flask route
 a template after one query (`bench/pages_app.py`): the baseline. Debian's `wrk` (installed by
 `make wrk`) loads one URL at a time, signed in with a real session cookie, in rounds that take
 every URL in turn, so each page and the baseline see the same machine; requests per second are
-the median over the rounds. The statements each page sends are counted with the app's own
-engine (a `before_cursor_execute` listener) for the measured team of 30 and a team of 10.
+the median over the rounds. The targets are for the app as production runs it, with kept pages
+(`trainer/page_cache.py`: a page reloaded while nothing changed is served as drawn). A second
+gunicorn, with PAGE_CACHE_SECONDS=0, serves the same pages drawn on every request, measured in
+the same rounds: what a page costs after any change. The statements each page sends are
+counted with the app's own engine (a `before_cursor_execute` listener), drawn, for the
+measured team of 30 and a team of 10.
 """
 
 from __future__ import annotations
@@ -39,6 +43,8 @@ NAMES = {
     "quiz": "a quiz item, answered (GET /lessons/KEY/quiz/1)",
     "team": "manager's team page, 30 people (GET /manage/?team=ID)",
 }
+PAGES = ("today", "quiz", "team")
+DRAWN = " drawn"  # the same page from the server that keeps none
 PASSWORD = "bench-learner-password"
 SEED = 20261129
 RPS_RE = re.compile(r"Requests/sec:\s+([0-9.]+)")
@@ -228,6 +234,49 @@ def _wait_for(base: str, process: subprocess.Popen, seconds: float = 60) -> None
     raise RuntimeError("gunicorn did not answer within a minute")
 
 
+def _serve(env: dict, port: int, logs) -> subprocess.Popen:
+    """gunicorn with the production settings and WORKERS workers, on `port`, started."""
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            "gunicorn.conf.py",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(WORKERS),
+            "--access-logfile",
+            "/dev/null",
+            "--max-requests",
+            "0",
+            "bench.pages_app:app",
+        ],  # fmt: skip
+        cwd=ROOT,
+        env=env,
+        stdout=logs,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        _wait_for(f"http://127.0.0.1:{port}", process)
+    except RuntimeError:
+        logs.seek(0)
+        print(logs.read().decode(errors="replace")[-4000:], flush=True)
+        raise
+    return process
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
 def run(quick: bool = False) -> Result:
     import sqlalchemy as sa
 
@@ -243,20 +292,18 @@ def run(quick: bool = False) -> Result:
     with admin.begin() as conn:
         conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
     result = Result(name="pages", title="Pages under load: gunicorn, 4 workers, PostgreSQL")
-    process = None
+    servers: list[subprocess.Popen] = []
     try:
         start = time.perf_counter()
         app, plan, learner_id, email = _build(schema, POSTGRES_URL, teams)
         built = time.perf_counter() - start
         lesson = _next_lesson(app, learner_id)
-        urls = {
+        paths = {
             "bare": "/bare/",
             "today": "/",
             "quiz": f"/lessons/{lesson}/quiz/1",
             "team": f"/manage/?team={plan.team_id}",
         }
-        port = _free_port()
-        base = f"http://127.0.0.1:{port}"
         env = {
             **os.environ,
             "FLASK_CONFIG": "production",
@@ -269,54 +316,33 @@ def run(quick: bool = False) -> Result:
             "BENCH_PERSON": str(learner_id),
             "SMS_URL": "",
         }
+        kept_port, drawn_port = _free_port(), _free_port()
         logs = tempfile.TemporaryFile()  # noqa: SIM115 - gunicorn writes it until stopped
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "-c",
-                "gunicorn.conf.py",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                str(WORKERS),
-                "--access-logfile",
-                "/dev/null",
-                "--max-requests",
-                "0",
-                "bench.pages_app:app",
-            ],  # fmt: skip
-            cwd=ROOT,
-            env=env,
-            stdout=logs,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        try:
-            _wait_for(base, process)
-        except RuntimeError:
-            logs.seek(0)
-            print(logs.read().decode(errors="replace")[-4000:], flush=True)
-            raise
+        servers.append(_serve(env, kept_port, logs))
+        servers.append(_serve({**env, "PAGE_CACHE_SECONDS": "0"}, drawn_port, logs))
+        base = f"http://127.0.0.1:{kept_port}"
+        drawn = f"http://127.0.0.1:{drawn_port}"
         learner = _sign_in(base, email, PASSWORD)
         learner.get(f"{base}/")  # today's refresher, planned if the job has not yet
         _answer_first_item(base, learner, lesson)
         manager = _sign_in(base, MANAGER_EMAIL, MANAGER_PASSWORD)
         cookies = {"bare": "", "today": _cookie(learner), "quiz": _cookie(learner)}
         cookies["team"] = _cookie(manager)
+        # Both servers share the secret key and the database: the same cookies sign in to both.
+        urls = {key: base + path for key, path in paths.items()}
+        urls.update({key + DRAWN: drawn + paths[key] for key in PAGES})
+        cookies.update({key + DRAWN: cookies[key] for key in PAGES})
         for key, url in urls.items():  # each page as a browser gets it, once, before the load
-            answer = (manager if key == "team" else learner).get(base + url, allow_redirects=False)
+            who = manager if key.startswith("team") else learner
+            answer = who.get(url, allow_redirects=False)
             if answer.status_code != 200:
                 raise RuntimeError(f"{url} answered {answer.status_code}")
         for key, url in urls.items():  # warm every worker
-            _load(wrk, base + url, cookies[key], 1)
+            _load(wrk, url, cookies[key], 1)
         rps: dict[str, list[float]] = {key: [] for key in urls}
         ratios: dict[str, list[float]] = {key: [] for key in urls if key != "bare"}
         for n in range(rounds):
-            got = {
-                key: _load(wrk, base + url, cookies[key], seconds)[0] for key, url in urls.items()
-            }
+            got = {key: _load(wrk, url, cookies[key], seconds)[0] for key, url in urls.items()}
             for key, value in got.items():
                 rps[key].append(value)
                 if key != "bare":
@@ -326,14 +352,10 @@ def run(quick: bool = False) -> Result:
                 + ", ".join(f"{key} {value:,.0f} req/s" for key, value in got.items()),
                 flush=True,
             )
-        counts = _count_statements(app, plan, email, MANAGER_EMAIL, urls)
+        counts = _count_statements(app, plan, email, MANAGER_EMAIL, paths)
     finally:
-        if process is not None and process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
+        for process in servers:
+            _stop(process)
         with admin.begin() as conn:
             conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
@@ -347,7 +369,7 @@ def run(quick: bool = False) -> Result:
             note=f"rounds: {', '.join(f'{v:,.0f}' for v in rps['bare'])}",
         )
     )
-    for key in ("today", "quiz", "team"):
+    for key in PAGES:
         value = statistics.median(rps[key])
         ratio = statistics.median(ratios[key])
         result.figures.append(
@@ -362,6 +384,21 @@ def run(quick: bool = False) -> Result:
                 ratio=ratio,
                 note=f"{ratio:.0%} of the bare route (median of the rounds' ratios); rounds: "
                 + ", ".join(f"{v:,.0f}" for v in rps[key]),
+            )
+        )
+    for key in PAGES:
+        value = statistics.median(rps[key + DRAWN])
+        ratio = statistics.median(ratios[key + DRAWN])
+        result.figures.append(
+            Figure(
+                f"{NAMES[key]}, drawn on every request (no kept pages)",
+                value,
+                "req/s",
+                baseline=bare,
+                baseline_name="bare route",
+                ratio=ratio,
+                note=f"{ratio:.0%} of the bare route; what the page costs after any change; "
+                "rounds: " + ", ".join(f"{v:,.0f}" for v in rps[key + DRAWN]),
             )
         )
     for key in ("today", "quiz", "team"):
@@ -389,6 +426,12 @@ def run(quick: bool = False) -> Result:
         f"Load: wrk with 2 threads and 8 connections, {seconds} s per URL, {rounds} round(s); "
         f"gunicorn with {WORKERS} sync workers, no access log, no worker recycling; "
         "PostgreSQL on the same machine.",
+        "The targets are for the production settings, which keep pages (PAGE_CACHE_SECONDS, "
+        "60 s): wrk reloads one page with nothing changing, so after the first request each "
+        "worker serves it as kept, checking the session and the person's page version. The "
+        "'drawn' figures come from a second gunicorn with PAGE_CACHE_SECONDS=0 in the same "
+        "rounds: every request reads and renders the page, as the first view after any "
+        "change does.",
     ]
     if quick:
         result.notes.append("Quick run: 3 teams, one 3-second round per URL.")

@@ -59,6 +59,21 @@ def test_the_statements_of_a_page_asked_often_are_prepared_once_and_kept(pg_app)
     assert any("FROM enrolments" in statement for statement in prepared), prepared
 
 
+def test_prepared_statements_can_be_turned_off_for_a_pooler(tmp_path, request):
+    app = make_app(tmp_path, "postgresql", request, DATABASE_PREPARED_STATEMENTS=False)
+    with app.app_context():
+        db.create_all()
+    client = _sign_in(app)
+    with app.app_context():
+        db.engine.dispose()
+    for _ in range(7):
+        assert client.get("/").status_code == 200
+    assert _prepared(app) == []
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def routes_app(tmp_path, request):
     """The app with a few routes that read, write without committing, or fail."""

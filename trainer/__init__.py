@@ -82,7 +82,7 @@ def create_app(config_class: type | str | None = None, test_config: dict | None 
     login_manager.init_app(app)
     languages.init_app(app)
 
-    from trainer import auth, errors
+    from trainer import auth, errors, page_cache
     from trainer.admin import bp as admin_bp
     from trainer.auth import bp as auth_bp
     from trainer.content import cli as content_cli
@@ -110,6 +110,7 @@ def create_app(config_class: type | str | None = None, test_config: dict | None 
     auth.init_app(app)
     web.init_app(app)
     assets.init_app(app)
+    page_cache.init_app(app)
     errors.init_app(app)
     content_cli.init_app(app)
     people_cli.init_app(app)

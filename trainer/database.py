@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import orjson
+from flask import g, has_request_context
 from sqlalchemy import event, exc
 from sqlalchemy.engine import Engine, make_url
 
@@ -46,6 +47,8 @@ def engine_options(config: dict) -> dict:
         options.setdefault("pool_timeout", config["DATABASE_POOL_TIMEOUT"])
         connect_args = dict(options.get("connect_args") or {})
         connect_args.setdefault("connect_timeout", config["DATABASE_CONNECT_TIMEOUT"])
+        if not config.get("DATABASE_PREPARED_STATEMENTS", True):
+            connect_args.setdefault("prepare_threshold", None)
         timeout_ms = int(config["DATABASE_STATEMENT_TIMEOUT"] * 1000)
         # libpq reads PGOPTIONS only when no `options` are given: keep them, after ours, so
         # that a deployment's own settings (its own statement_timeout too) still win.
@@ -79,6 +82,17 @@ def _on_execute(connection, _cursor, statement: str, _params, _context, _many) -
     """Note a transaction that sent anything but a SELECT (conservatively: by its first word)."""
     if statement[:6].upper() != "SELECT" and connection.info.get("reads_only"):
         connection.info["reads_only"] = False
+
+
+def _on_commit(connection) -> None:
+    """Note, for this request, that it committed a write (`request_wrote`)."""
+    if not connection.info.get("reads_only", True) and has_request_context():
+        g.committed_writes = True
+
+
+def request_wrote() -> bool:
+    """This request committed a write (anything but SELECTs) to the database."""
+    return bool(g.get("committed_writes"))
 
 
 def end_reads(error: BaseException | None = None) -> None:
@@ -135,6 +149,7 @@ def install() -> None:
         ("connect", _on_connect),
         ("begin", _on_begin),
         ("before_cursor_execute", _on_execute),
+        ("commit", _on_commit),
     ):
         if not event.contains(Engine, name, listener):
             event.listen(Engine, name, listener)

@@ -74,6 +74,12 @@ class LiveLessons:
 
         return self._keep(session, "item skills", lambda: item_skills(session))
 
+    def version(self, session: Session) -> object:
+        """The library's version as this process last checked it (at most LIBRARY_CHECK_SECONDS
+        ago; at once after this process's own change)."""
+        self._check(session)
+        return self._version
+
     def _keep(self, session: Session, what, read):
         self._check(session)
         kept = self._kept
@@ -121,6 +127,11 @@ def _load(session: Session, key: str) -> Lesson | None:
 def live_lesson(session: Session, key: str) -> Lesson | None:
     """The live lesson `key` with its items, role-plays and conversation (read-only)."""
     return current_app.extensions["trainer.live_lessons"].get(session, key)
+
+
+def library_version(session: Session) -> object:
+    """The library's version, as this process keeps it."""
+    return current_app.extensions["trainer.live_lessons"].version(session)
 
 
 def item_skills(session: Session) -> dict[int, str]:

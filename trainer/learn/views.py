@@ -18,6 +18,7 @@ from trainer.learn.steps import progress_at
 from trainer.learn.today import due_phrase, today_for
 from trainer.manage.coaching import coach_names, coached_answers
 from trainer.models import Lesson
+from trainer.page_cache import dont_keep, kept
 from trainer.review.answers import AnswerError
 from trainer.review.refresher import streak
 from trainer.web import page_number, seconds_since, shown_now
@@ -57,6 +58,7 @@ def _local_today() -> date:
 
 
 @bp.get("/")
+@kept
 def today():
     page = today_for(db.session, current_user)
     return render_template("learn/today.html", **vars(page))
@@ -103,6 +105,7 @@ def _item(lesson: Lesson, n: int):
 
 
 @bp.route("/lessons/<key>/quiz/<int:n>", methods=["GET", "POST"])
+@kept
 def quiz_item(key: str, n: int):
     lesson = _lesson(key)
     item = _item(lesson, n)
@@ -129,6 +132,7 @@ def quiz_item(key: str, n: int):
     if attempt is None:
         form.token.data = uuid.uuid4().hex
         form.shown.data = shown_now()
+        dont_keep()  # a one-time answer form
     status = 400 if form.choice.errors else 200
     return render_template(
         "learn/quiz_item.html",

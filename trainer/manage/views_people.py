@@ -16,6 +16,7 @@ from trainer.manage.forms import AssignForm, CommentForm
 from trainer.manage.scope import manager_required, visible_teams
 from trainer.models import utcnow
 from trainer.notify import nudges
+from trainer.page_cache import kept
 from trainer.review.planning import local_date
 from trainer.web import ButtonFields, page_number
 
@@ -30,6 +31,7 @@ def _today():
 
 @bp.get("/", endpoint="team")
 @manager_required
+@kept
 def team_page():
     filters = team.TeamFilters.from_args(request.args)
     view = team.team_view(db.session, current_user, filters)

@@ -86,6 +86,9 @@ class User(UserMixin, Base):
     joined_with_code: Mapped[str | None] = mapped_column(String(16))  # JoinCode.code
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime | None]
+    # Moves on whenever a request of theirs writes: pages kept for them are then out of date
+    # (trainer/page_cache.py).
+    page_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     job_role: Mapped[JobRole | None] = relationship()
     team: Mapped[Team | None] = relationship(back_populates="members")
