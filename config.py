@@ -33,12 +33,18 @@ class Config:
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'trainer.sqlite'}"
     )
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # A deployment may set SQLAlchemy's own options here; `pool_pre_ping` among them replaces
+    # DATABASE_PING_IDLE_SECONDS with a check on every use.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     # PostgreSQL timeouts, in seconds: a database that does not answer gives a 503 page quickly
     # instead of holding every web worker until the WSGI server kills it (trainer/database.py).
     DATABASE_CONNECT_TIMEOUT = _int("DATABASE_CONNECT_TIMEOUT", 5)
     DATABASE_STATEMENT_TIMEOUT = _float("DATABASE_STATEMENT_TIMEOUT", 15)
     DATABASE_POOL_TIMEOUT = _float("DATABASE_POOL_TIMEOUT", 10)
+    # PostgreSQL: a pooled connection idle this long is checked before use (and replaced if the
+    # server went away); one used more recently is not, saving a round trip per request. 0:
+    # check every time (trainer/database.py).
+    DATABASE_PING_IDLE_SECONDS = _float("DATABASE_PING_IDLE_SECONDS", 1)
     # PostgreSQL: statements a connection runs often are prepared once (psycopg). Turn off
     # behind a pooler that hands one client's statements to another (PgBouncer's transaction
     # mode before 1.21).

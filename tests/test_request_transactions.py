@@ -5,11 +5,12 @@ its view, or that failed, is still rolled back and leaves nothing behind."""
 from __future__ import annotations
 
 import contextlib
+import time
 
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import make_app
+from tests.conftest import POSTGRES_URL, make_app
 from trainer.extensions import db
 from trainer.models import Team
 
@@ -128,3 +129,65 @@ def test_a_request_whose_statement_failed_ends_cleanly_and_the_next_one_reads(ro
     assert client.get("/t/read").get_data(as_text=True) == "0"
     assert client.get("/t/write_core").status_code == 200
     assert client.get("/t/read").get_data(as_text=True) == "0"
+
+
+def _pinging_app(tmp_path, request, seconds: float):
+    """The app on PostgreSQL with the production way of checking connections (no
+    pool_pre_ping), its connections named so the test can cut them."""
+    schema = request.getfixturevalue("postgres_schema")
+    name = f"trainer-{schema}"
+    options = {"options": f"-csearch_path={schema}", "application_name": name}
+    app = make_app(
+        tmp_path,
+        "sqlite",
+        request,
+        SQLALCHEMY_DATABASE_URI=POSTGRES_URL,
+        SQLALCHEMY_ENGINE_OPTIONS={"connect_args": options},
+        DATABASE_PING_IDLE_SECONDS=seconds,
+    )
+    with app.app_context():
+        db.create_all()
+    return app, name
+
+
+def _cut_connections(postgres_engine, name: str) -> None:
+    """The server ends every connection of the app (as a restart or failover would)."""
+    with postgres_engine.begin() as conn:
+        ended = conn.scalar(
+            sa.text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE application_name = :name"
+            ),
+            {"name": name},
+        )
+    assert ended >= 1
+
+
+def test_a_connection_idle_past_the_ping_age_is_checked_and_replaced(
+    tmp_path, request, postgres_engine
+):
+    app, name = _pinging_app(tmp_path, request, seconds=0.2)
+    client = _sign_in(app)
+    assert client.get("/").status_code == 200
+    _cut_connections(postgres_engine, name)
+    time.sleep(0.3)
+    assert client.get("/").status_code == 200  # checked, found dead, replaced: no error
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_a_connection_used_moments_ago_is_not_pinged_and_one_request_pays_for_a_cut(
+    tmp_path, request, postgres_engine
+):
+    """The trade made for a round trip less per request: a cut within the ping age costs the
+    next request a 503 page; the pool then replaces its connections and the next one works."""
+    app, name = _pinging_app(tmp_path, request, seconds=3600)
+    client = _sign_in(app)
+    assert client.get("/").status_code == 200
+    _cut_connections(postgres_engine, name)
+    assert client.get("/").status_code == 503
+    assert client.get("/").status_code == 200
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()

@@ -75,6 +75,8 @@ def create_app(config_class: type | str | None = None, test_config: dict | None 
     database.install()
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = database.engine_options(app.config)
     db.init_app(app)
+    with app.app_context():
+        database.ping_when_idle(db.engine, app.config)
     app.teardown_request(database.end_reads)  # before Flask-SQLAlchemy's own teardown
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     web.init_request_guards(app)  # before CSRF: they decide how much of a body may be read

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextvars
 import os
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -39,7 +40,9 @@ def engine_options(config: dict) -> dict:
     """
     options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     url = make_url(config["SQLALCHEMY_DATABASE_URI"])
-    options.setdefault("pool_pre_ping", True)
+    # PostgreSQL connections are checked when they have been idle (`ping_when_idle`); the
+    # others, and a deployment that asks for it, by SQLAlchemy before every use.
+    options.setdefault("pool_pre_ping", not _pings_when_idle(config))
     # Lessons, quiz items and their translations are JSON columns read on every lesson page:
     # orjson reads them several times faster than the standard library, to the same values.
     options.setdefault("json_deserializer", orjson.loads)
@@ -56,6 +59,51 @@ def engine_options(config: dict) -> dict:
         connect_args["options"] = " ".join(filter(None, [*parts, connect_args.get("options")]))
         options["connect_args"] = connect_args
     return options
+
+
+NO_ANSWER = "the database did not answer on this connection"
+
+
+def _pings_when_idle(config: dict) -> bool:
+    url = make_url(config["SQLALCHEMY_DATABASE_URI"])
+    options = config.get("SQLALCHEMY_ENGINE_OPTIONS") or {}
+    return (
+        url.get_backend_name() == "postgresql"
+        and not options.get("pool_pre_ping")
+        and float(config.get("DATABASE_PING_IDLE_SECONDS") or 0) > 0
+    )
+
+
+def ping_when_idle(engine: Engine, config: dict) -> None:
+    """Before a pooled PostgreSQL connection is used, if it has been idle for
+    DATABASE_PING_IDLE_SECONDS or more, check that the server still answers on it; if not, the
+    pool drops it and opens another. One handed back more recently is used as it is: checking
+    it on every request (SQLAlchemy's `pool_pre_ping`) costs a round trip each. So if the
+    server restarts, a worker whose connection was in use within that second gives one 503
+    page for it, and the pool then replaces every connection older than that failure."""
+    if not _pings_when_idle(config):
+        return
+    seconds = float(config["DATABASE_PING_IDLE_SECONDS"])
+
+    def on_checkout(dbapi_connection, record, _proxy) -> None:
+        returned = record.info.get("returned_at")
+        if returned is not None and time.monotonic() - returned < seconds:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            raise exc.DisconnectionError(
+                "the database did not answer on this connection"
+            ) from error
+        if not alive:
+            raise exc.DisconnectionError("the database did not answer on this connection")
+
+    def on_checkin(_dbapi_connection, record) -> None:
+        if record is not None:
+            record.info["returned_at"] = time.monotonic()
+
+    event.listen(engine, "checkout", on_checkout)
+    event.listen(engine, "checkin", on_checkin)
 
 
 @contextmanager

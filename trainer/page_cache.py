@@ -34,7 +34,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from trainer.database import request_wrote
 from trainer.extensions import db
-from trainer.languages import current_language
+from trainer.languages import LANGUAGES, select_language
 from trainer.models import User, utcnow
 
 EXTENSION = "trainer.page_cache"
@@ -104,12 +104,14 @@ def _key() -> tuple | None:
     from trainer.review.planning import local_date
 
     user = current_user._get_current_object()
+    # The language the page is drawn in (`select_language`), without building its Locale.
+    language = user.language if user.language in LANGUAGES else select_language()
     return (
         request.full_path,
         user.id,
         user.page_version,
         user.session_device_id,
-        current_language(),
+        language,
         local_date(user.timezone, utcnow()),
         library_version(db.session),
     )

@@ -111,15 +111,23 @@ def init_request_guards(app: Flask) -> None:
 
 
 def init_app(app: Flask) -> None:
+    security = [
+        ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "same-origin"),
+        ("X-Frame-Options", "DENY"),
+    ]
+    hsts = app.config.get("HSTS_SECONDS") or 0
+    if hsts:
+        security.append(("Strict-Transport-Security", f"max-age={int(hsts)}"))
+
     @app.after_request
     def security_headers(response):
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        hsts = app.config.get("HSTS_SECONDS") or 0
-        if hsts:
-            response.headers.setdefault("Strict-Transport-Security", f"max-age={int(hsts)}")
+        # Each unless the view set its own (read once: every response goes through here).
+        present = {name.lower() for name, _value in response.headers}
+        for name, value in security:
+            if name.lower() not in present:
+                response.headers.add(name, value)
         # A page about a signed-in person must not stay in a shared browser's cache. Only a
         # person already loaded for this request counts: an error page must not load one.
         user = g.get("_login_user")

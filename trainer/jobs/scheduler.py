@@ -80,6 +80,8 @@ def _in_memory(url: URL) -> bool:
 
 def _jobstore_engine_options(app: Flask, url: URL) -> dict:
     options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    # The job store's connections lie idle for minutes between checks: test each before use.
+    options["pool_pre_ping"] = True
     if _in_memory(url):  # one database shared by the scheduler's threads (tests only)
         options.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
         options.pop("pool_pre_ping", None)
