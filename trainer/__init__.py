@@ -54,9 +54,11 @@ def create_app(config_class: type | str | None = None, test_config: dict | None 
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
-    from trainer.web import IdConverter
+    from trainer.web import IdConverter, SegmentConverter
 
-    app.url_map.converters["int"] = IdConverter  # before any route is added
+    # Before any route is added.
+    app.url_map.converters["int"] = IdConverter
+    app.url_map.converters["default"] = app.url_map.converters["string"] = SegmentConverter
     app.config.from_object(config_class)
     if test_config:
         app.config.update(test_config)

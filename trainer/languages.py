@@ -11,8 +11,8 @@ from contextlib import contextmanager
 
 from flask import Flask, current_app, g, has_request_context, request, session
 from flask_babel import Babel, force_locale, get_locale, get_translations
-from jinja2 import pass_context
-from jinja2.runtime import Context
+from jinja2 import pass_eval_context
+from jinja2.nodes import EvalContext
 from markupsafe import Markup
 from sqlalchemy import inspect
 
@@ -143,20 +143,22 @@ def page_gettext() -> dict:
     translations = catalog()
     ugettext, ungettext = translations.ugettext, translations.ungettext
 
-    @pass_context
-    def gettext(context: Context, string: str, **values) -> str:
+    # Given only the evaluation context (autoescape or not): a function given the whole
+    # context makes Jinja copy every variable of the page for each call inside a loop.
+    @pass_eval_context
+    def gettext(eval_ctx: EvalContext, string: str, **values) -> str:
         text = ugettext(string)
         if not values and "%" not in text:
-            return Markup(text) if context.eval_ctx.autoescape else text  # nothing to fill
-        if context.eval_ctx.autoescape:
+            return Markup(text) if eval_ctx.autoescape else text  # nothing to fill
+        if eval_ctx.autoescape:
             text = Markup(text)
         return text % values
 
-    @pass_context
-    def ngettext(context: Context, singular: str, plural: str, num: int, **values) -> str:
+    @pass_eval_context
+    def ngettext(eval_ctx: EvalContext, singular: str, plural: str, num: int, **values) -> str:
         values.setdefault("num", num)
         text = ungettext(singular, plural, num)
-        if context.eval_ctx.autoescape:
+        if eval_ctx.autoescape:
             text = Markup(text)
         return text % values
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from datetime import UTC
 from functools import cached_property
 
-from flask import Flask, abort, current_app, g, request
+from flask import Flask, abort, current_app, g, request, url_for
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import IntegerConverter, UnicodeConverter
 
 from trainer.content import names
 from trainer.content.render import render
@@ -41,6 +42,19 @@ class IdConverter(IntegerConverter):
     def __init__(self, url_map, *args, **kwargs):
         kwargs.setdefault("max", MAX_ID)
         super().__init__(url_map, *args, **kwargs)
+
+
+class SegmentConverter(UnicodeConverter):
+    """`<key>` in routes, as Werkzeug's default, but a value made only of characters a URL
+    never escapes (a lesson's key: "teller-greeting") goes out as it is, without `quote`: a
+    learner's home links a dozen lessons."""
+
+    _PLAIN = re.compile(r"[A-Za-z0-9._~-]+\Z")
+
+    def to_url(self, value) -> str:
+        if isinstance(value, str) and self._PLAIN.match(value):
+            return value
+        return super().to_url(value)
 
 
 def parse_id(value) -> int | None:
@@ -94,6 +108,19 @@ def refuse_nul_bytes() -> None:
         abort(400, "nul")
 
 
+_ID_MARK = 918273645  # a number no route of ours holds otherwise
+
+
+def id_url(endpoint: str, name: str) -> Callable[[int], str]:
+    """`url_for(endpoint, name=id)` for many ids, built once and filled in for each: a team
+    page links every person two or three times, and each `url_for` walks the URL map."""
+    url = url_for(endpoint, **{name: _ID_MARK})
+    head, found, tail = url.rpartition(str(_ID_MARK))
+    if not found:
+        return lambda value: url_for(endpoint, **{name: value})
+    return lambda value: f"{head}{int(value)}{tail}"
+
+
 class ButtonFields:
     """A form that is only a button (sign out, remind, approve), as its template draws it: the
     CSRF field. The token is the request's own; WTForms would build a form and render a field
@@ -111,6 +138,7 @@ def init_request_guards(app: Flask) -> None:
 
 
 def init_app(app: Flask) -> None:
+    app.jinja_env.globals["id_url"] = id_url
     security = [
         ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
         ("X-Content-Type-Options", "nosniff"),
