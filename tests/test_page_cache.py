@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from flask_login import login_required
 from sqlalchemy import select, update
 
 from tests.conftest import form_token, make_app
@@ -223,3 +224,66 @@ def test_the_team_page_shows_the_managers_own_reminder_at_once(app, clock):
 def test_no_page_is_kept_when_the_setting_is_zero(tmp_path, request):
     app = make_app(tmp_path, "sqlite", request, PAGE_CACHE_SECONDS=0)
     assert EXTENSION not in app.extensions
+
+
+def test_a_request_that_fails_after_committing_loses_its_unfinished_work(app, clock):
+    """Moving the version is part of the write's own transaction: nothing else gets committed
+    with it (a request that wrote, then flushed more and gave up, keeps only what it committed)."""
+    from trainer.models import Team
+
+    def commit_then_give_up():
+        db.session.add(Team(name="Committed"))
+        db.session.commit()
+        db.session.add(Team(name="Flushed, then given up"))
+        db.session.flush()
+        return "no", 400
+
+    app.add_url_rule("/t/commit-then-give-up", view_func=login_required(commit_then_give_up))
+    ana = _person(app, "ana@example.com", job_role="teller")
+    client = _signed_in(app, "ana@example.com")
+    before = _version(app, ana)
+    assert client.get("/t/commit-then-give-up").status_code == 400
+    with app.app_context():
+        assert db.session.scalars(select(Team.name)).all() == ["Committed"]
+    assert _version(app, ana) == before + 1
+
+
+def test_a_change_to_someone_elses_row_moves_their_version_too(app, clock):
+    """An admin's edit of a person (their team, role or name) shows on that person's pages at
+    once, not only on the admin's."""
+
+    def rename(person_id):
+        person = db.session.get(User, person_id)
+        person.name = "Carla Ruiz"
+        db.session.commit()
+        return "ok"
+
+    app.add_url_rule("/t/rename/<int:person_id>", view_func=login_required(rename))
+    ana = _person(app, "ana@example.com", name="Ana Ruiz", job_role="teller")
+    _person(app, "root@example.com", name="Root Admin", role="admin")
+    learner, admin = _signed_in(app, "ana@example.com"), _signed_in(app, "root@example.com")
+    assert "Hello, Ana" in learner.get("/").get_data(as_text=True)
+    assert admin.get(f"/t/rename/{ana}").status_code == 200
+    assert "Hello, Carla" in learner.get("/").get_data(as_text=True)
+
+
+def test_the_minutely_last_seen_note_does_not_make_pages_out_of_date(app, clock, monkeypatch):
+    """A request that only notes the session as still in use draws a page that may be kept,
+    and moves no version."""
+    from datetime import timedelta
+
+    from trainer.auth import sessions
+    from trainer.models import UserSession, utcnow
+
+    ana = _person(app, "ana@example.com", name="Ana Ruiz", job_role="teller")
+    client = _signed_in(app, "ana@example.com")
+    before = _version(app, ana)
+    later = utcnow() + timedelta(minutes=2)
+    monkeypatch.setattr(sessions, "utcnow", lambda: later)
+    assert "Hello, Ana" in client.get("/").get_data(as_text=True)  # noted, drawn, kept
+    with app.app_context():
+        assert db.session.scalars(select(UserSession.last_seen_at)).all() == [later]
+        assert db.session.scalar(select(User.last_seen_at).where(User.id == ana)) == later
+    _rename_behind_the_pages_back(app, ana, "Carla Ruiz")
+    assert "Hello, Ana" in client.get("/").get_data(as_text=True)  # the kept page
+    assert _version(app, ana) == before

@@ -98,12 +98,13 @@ def ping_when_idle(engine: Engine, config: dict) -> None:
         if not alive:
             raise exc.DisconnectionError("the database did not answer on this connection")
 
-    def on_checkin(_dbapi_connection, record) -> None:
+    def on_returned(_dbapi_connection, record) -> None:
         if record is not None:
             record.info["returned_at"] = time.monotonic()
 
     event.listen(engine, "checkout", on_checkout)
-    event.listen(engine, "checkin", on_checkin)
+    event.listen(engine, "checkin", on_returned)
+    event.listen(engine, "connect", on_returned)  # a new connection needs no check
 
 
 @contextmanager
@@ -126,10 +127,26 @@ def _on_begin(connection) -> None:
         connection.exec_driver_sql(f"SET LOCAL statement_timeout = {int(timeout_ms)}")
 
 
-def _on_execute(connection, _cursor, statement: str, _params, _context, _many) -> None:
+# An execution option for a write no page shows (a session's "last seen" time): it neither
+# counts as the request writing nor moves anyone's page version (trainer/page_cache.py).
+UNSEEN_WRITE = "unseen_write"
+
+
+def _on_execute(connection, _cursor, statement: str, _params, context, _many) -> None:
     """Note a transaction that sent anything but a SELECT (conservatively: by its first word)."""
     if statement[:6].upper() != "SELECT" and connection.info.get("reads_only"):
+        if context is not None and context.execution_options.get(UNSEEN_WRITE):
+            return
         connection.info["reads_only"] = False
+
+
+def transaction_wrote(session) -> bool:
+    """The session's transaction (begun) has sent a write, an unseen one aside; a connection
+    lost meanwhile counts as written to, so nothing is taken for granted about it."""
+    if session.get_transaction() is None:
+        return False
+    connection = session.connection()
+    return connection.invalidated or not connection.info.get("reads_only", True)
 
 
 def _on_commit(connection) -> None:
@@ -158,11 +175,9 @@ def end_reads(error: BaseException | None = None) -> None:
     transaction = session.get_transaction()
     if transaction is None or not transaction.is_active:
         return
-    if session.new or session.dirty or session.deleted:
-        return
-    if not session.connection().info.get("reads_only"):
-        return
     try:
+        if session.new or session.dirty or session.deleted or transaction_wrote(session):
+            return
         session.commit()
     except exc.SQLAlchemyError:
         session.rollback()

@@ -4,10 +4,11 @@ person, address, language, day and device, and served again while nothing says t
 
 A kept page is served again only while all of this holds:
 - it is younger than PAGE_CACHE_SECONDS (60 by default; 0 keeps no page);
-- the person has written nothing since: every request that commits a write (an answer, a
-  finished lesson, a reminder sent, a setting saved, a sign-in) moves their `page_version` on,
-  before its response leaves. That number is read with the session check every request makes,
-  so every process sees it at once and no statement is added;
+- the person has written nothing since: every transaction of a request that writes (an
+  answer, a finished lesson, a reminder sent, a setting saved) moves the signed-in person's
+  `page_version` on, in that same transaction, and the version of anyone whose own row it
+  changes (an admin's edit of their role or team). That number is read with the session check
+  every request makes, so every process sees it at once and no statement is added;
 - the library's version is the same (`trainer.content.live`);
 - it is the same day in the person's own time zone, and the same language;
 - no message (a flash) waits to be shown, and the page holds no one-time form (`dont_keep`).
@@ -26,34 +27,34 @@ from collections import OrderedDict
 from collections.abc import Callable
 from functools import wraps
 
-from flask import Flask, Response, current_app, g, request, session
+from flask import Flask, Response, current_app, g, has_request_context, request, session
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import event, update
+from sqlalchemy.orm import Session
 
-from trainer.database import request_wrote
+from trainer.database import request_wrote, transaction_wrote
 from trainer.extensions import db
 from trainer.languages import LANGUAGES, select_language
 from trainer.models import User, utcnow
 
 EXTENSION = "trainer.page_cache"
 # Stands for the CSRF token in a kept page; a NUL never reaches a page (trainer.web refuses it).
-_TOKEN = f"\x00token-{secrets.token_hex(8)}\x00"
+_TOKEN = f"\x00token-{secrets.token_hex(8)}\x00".encode()
 
 
 class PageCache:
-    """Pages by key, each with the moment it was drawn; at most `max_bytes` of them, the least
-    recently served going first."""
+    """Pages (UTF-8) by key, each with the moment it was drawn; at most `max_bytes` of them,
+    the least recently served going first."""
 
     def __init__(self, seconds: float, max_bytes: int) -> None:
         self.seconds = seconds
         self.max_bytes = max_bytes
-        self._pages: OrderedDict[tuple, tuple[float, str]] = OrderedDict()
+        self._pages: OrderedDict[tuple, tuple[float, bytes]] = OrderedDict()
         self._size = 0
         self._lock = threading.Lock()
 
-    def get(self, key: tuple) -> str | None:
+    def get(self, key: tuple) -> bytes | None:
         with self._lock:
             found = self._pages.get(key)
             if found is None:
@@ -65,7 +66,7 @@ class PageCache:
             self._pages.move_to_end(key)
             return body
 
-    def put(self, key: tuple, body: str) -> None:
+    def put(self, key: tuple, body: bytes) -> None:
         size = len(body)
         if size > self.max_bytes:
             return
@@ -133,7 +134,7 @@ def kept(view: Callable) -> Callable:
         body = cache.get(key)
         if body is not None:
             if _TOKEN in body:
-                body = body.replace(_TOKEN, generate_csrf())
+                body = body.replace(_TOKEN, generate_csrf().encode())
             return Response(body, mimetype="text/html")
         response = current_app.make_response(view(*args, **kwargs))
         if (
@@ -143,36 +144,40 @@ def kept(view: Callable) -> Callable:
             and not g.get("page_not_kept")
             and not request_wrote()
         ):
-            body = response.get_data(as_text=True)
+            body = response.get_data()
             token = g.get(_token_field_name())
-            cache.put(key, body.replace(token, _TOKEN) if token else body)
+            cache.put(key, body.replace(token.encode(), _TOKEN) if token else body)
         return response
 
     return wrapper
 
 
-def move_version(response):
-    """After a request that committed a write: the signed-in person's pages are out of date,
-    in every process (their `page_version` moves on before the response leaves)."""
-    if not request_wrote():
-        return response
+def move_versions(session: Session) -> None:
+    """Before a request's transaction commits, if it wrote: move on the page version of the
+    signed-in person and of anyone whose own row it changes, in the same transaction, so the
+    pages kept for them are out of date exactly when the change is there to see."""
+    if not has_request_context() or EXTENSION not in current_app.extensions:
+        return
+    if not db.session.registry.has() or session is not db.session():
+        return  # a session of a command, a job or the lesson cache: no person's request
+    changed = {
+        person.id
+        for person in (*session.dirty, *session.deleted)
+        if isinstance(person, User) and person.id is not None
+    }
     user = g.get("_login_user")
-    if user is None or not user.is_authenticated:
-        return response
-    try:
-        db.session.execute(
+    signed_in = user is not None and user.is_authenticated
+    if signed_in and (
+        session.new or session.dirty or session.deleted or transaction_wrote(session)
+    ):
+        changed.add(user.id)
+    if changed:
+        session.execute(
             update(User)
-            .where(User.id == user.id)
+            .where(User.id.in_(sorted(changed)))
             .values(page_version=User.page_version + 1)
             .execution_options(synchronize_session=False)
         )
-        db.session.commit()
-    except SQLAlchemyError:
-        # What the request wrote stands; kept pages may show the person the state before it
-        # for up to PAGE_CACHE_SECONDS.
-        db.session.rollback()
-        current_app.logger.warning("could not move the page version of person %s", user.id)
-    return response
 
 
 def init_app(app: Flask) -> None:
@@ -180,4 +185,5 @@ def init_app(app: Flask) -> None:
     if seconds > 0:
         megabytes = float(app.config.get("PAGE_CACHE_MB") or 16)
         app.extensions[EXTENSION] = PageCache(seconds, int(megabytes * 1024 * 1024))
-    app.after_request(move_version)
+        if not event.contains(Session, "before_commit", move_versions):
+            event.listen(Session, "before_commit", move_versions)

@@ -18,7 +18,9 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
+from trainer.database import UNSEEN_WRITE
 from trainer.languages import gettext as _
 from trainer.models import User, UserSession, utcnow
 from trainer.web import parse_id
@@ -123,10 +125,17 @@ def load(session: Session, token: str) -> User | None:
         return None
     touch_every = TOUCH_EVERY if device_id is None else DEVICE_TOUCH_EVERY
     if now - last_seen_at >= touch_every and not (session.new or session.dirty):
+        # Writes no kept page shows: they do not make the person's pages out of date.
+        unseen = {UNSEEN_WRITE: True, "synchronize_session": False}
         session.execute(
-            update(UserSession).where(UserSession.id == row_id).values(last_seen_at=now)
+            update(UserSession).where(UserSession.id == row_id).values(last_seen_at=now),
+            execution_options=unseen,
         )
-        user.last_seen_at = now
+        session.execute(
+            update(User).where(User.id == user.id).values(last_seen_at=now),
+            execution_options=unseen,
+        )
+        set_committed_value(user, "last_seen_at", now)
         session.commit()
     user.session_token = token
     user.session_device_id = device_id
