@@ -8,6 +8,7 @@ not signed in gets the best match for what their browser asks for, else `DEFAULT
 from __future__ import annotations
 
 from contextlib import contextmanager
+from functools import lru_cache
 
 from flask import Flask, current_app, g, has_request_context, request, session
 from flask_babel import Babel, force_locale, get_locale, get_translations
@@ -15,6 +16,8 @@ from jinja2 import pass_eval_context
 from jinja2.nodes import EvalContext
 from markupsafe import Markup
 from sqlalchemy import inspect
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
 
 # Code -> the language's own name, as a person looking for it would recognise it.
 LANGUAGES = {"en": "English", "es": "Español", "pl": "Polski"}
@@ -52,7 +55,13 @@ def browser_language() -> str | None:
     """The best of our languages for what the browser asks for (Accept-Language), if any."""
     if not has_request_context():
         return None
-    return request.accept_languages.best_match(list(LANGUAGES))
+    return _best_match(request.headers.get("Accept-Language", ""))
+
+
+@lru_cache(maxsize=256)
+def _best_match(header: str) -> str | None:
+    """Browsers send a few headers over and over: each is read once per process."""
+    return parse_accept_header(header, LanguageAccept).best_match(list(LANGUAGES))
 
 
 def select_language() -> str:

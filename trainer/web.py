@@ -9,6 +9,7 @@ from datetime import UTC
 from functools import cached_property
 
 from flask import Flask, abort, current_app, g, request, url_for
+from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from werkzeug.routing import IntegerConverter, UnicodeConverter
@@ -131,6 +132,18 @@ class ButtonFields:
         return Markup('<input name="csrf_token" type="hidden" value="{}">').format(generate_csrf())
 
 
+class SessionCookies(SecureCookieSessionInterface):
+    """Flask's signed session cookie, with its signing serializer built once per secret key
+    (and fallbacks) instead of on every request."""
+
+    def get_signing_serializer(self, app: Flask):
+        keys = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        kept = getattr(self, "_kept", None)
+        if kept is None or kept[0] != keys:
+            kept = self._kept = (keys, super().get_signing_serializer(app))
+        return kept[1]
+
+
 def init_request_guards(app: Flask) -> None:
     """Registered before the extensions' own hooks (CSRF reads the form), so they run first."""
     app.before_request(allow_large_body)
@@ -138,6 +151,7 @@ def init_request_guards(app: Flask) -> None:
 
 
 def init_app(app: Flask) -> None:
+    app.session_interface = SessionCookies()
     app.jinja_env.globals["id_url"] = id_url
     security = [
         ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
