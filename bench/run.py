@@ -368,7 +368,7 @@ from /proc for the worker and PostgreSQL's backends):
   pass; the session cookie's signing serializer is built once per key; a browser's
   Accept-Language is matched once per header.
 
-Against the previous release's run on the same machine class (bare route 1,607 req/s), pages
+Against the last run before these changes (bare route 1,607 req/s on a slower day), pages
 drawn on every request now serve Today 20–24 % of the bare route (was 14 %), a question
 31–39 % (was 17 %); the team page of 30 stays near 5 %: it reads and renders a whole team's
 history (2,000 rows of activity for 30 people, 44 KB of HTML), which only a different way of
