@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -68,14 +69,22 @@ def make_app(tmp_path: Path, database: str, request, **overrides):
     return create_app("test", config)
 
 
-def _app(tmp_path, database, request):
-    app = make_app(tmp_path, database, request)
+@contextmanager
+def tables_made(app):
+    """`app` with its tables created; its sessions and connections closed afterwards."""
     with app.app_context():
         _db.create_all()
-    yield app
-    with app.app_context():
-        _db.session.remove()
-        _db.engine.dispose()
+    try:
+        yield app
+    finally:
+        with app.app_context():
+            _db.session.remove()
+            _db.engine.dispose()
+
+
+def _app(tmp_path, database, request):
+    with tables_made(make_app(tmp_path, database, request)) as app:
+        yield app
 
 
 @pytest.fixture

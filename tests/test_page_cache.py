@@ -6,12 +6,13 @@ page, a stale CSRF token, a one-time answer form twice, or loses a flashed messa
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 
 import pytest
 from flask_login import login_required
 from sqlalchemy import select, update
 
-from tests.conftest import form_token, make_app
+from tests.conftest import form_token, make_app, sync_starter_library, tables_made
 from tests.test_learn import LESSON, answer, lesson_row, right_choices
 from trainer.extensions import db
 from trainer.models import Lesson, User
@@ -21,24 +22,23 @@ PASSWORD = "correct horse"
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
-def _kept_app(tmp_path, request, name="app.sqlite", **config):
+def _kept_app(tmp_path, request, **config):
     config = {"PAGE_CACHE_SECONDS": 60, **config}
     return make_app(tmp_path, "sqlite", request, **config)
 
 
+@contextmanager
+def _kept_library_app(tmp_path, request, **config):
+    """The app with pages kept, on SQLite, with the starter library."""
+    with tables_made(_kept_app(tmp_path, request, **config)) as app:
+        sync_starter_library(app)
+        yield app
+
+
 @pytest.fixture
 def app(tmp_path, request):
-    """The app with pages kept, on SQLite, with the starter library."""
-    from tests.conftest import sync_starter_library
-
-    app = _kept_app(tmp_path, request)
-    with app.app_context():
-        db.create_all()
-    sync_starter_library(app)
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    with _kept_library_app(tmp_path, request) as app:
+        yield app
 
 
 @pytest.fixture
@@ -140,30 +140,22 @@ def test_nobody_is_shown_another_persons_kept_page(app, clock):
 
 
 def test_each_kept_page_carries_a_working_csrf_token(tmp_path, request, clock):
-    from tests.conftest import sync_starter_library
-
-    app = _kept_app(tmp_path, request, WTF_CSRF_ENABLED=True)
-    with app.app_context():
-        db.create_all()
-    sync_starter_library(app)
-    _person(app, "ana@example.com", job_role="teller")
-    client = app.test_client()
-    login = client.get("/login").get_data(as_text=True)
-    token = CSRF_RE.search(login).group(1)
-    data = {"email": "ana@example.com", "password": PASSWORD, "csrf_token": token}
-    assert client.post("/login", data=data).status_code == 302
-    first = client.get("/").get_data(as_text=True)
-    kept = client.get("/").get_data(as_text=True)
-    assert len(app.extensions[EXTENSION]) == 1
-    assert "\x00" not in kept
-    assert CSRF_RE.search(first) and CSRF_RE.search(kept)
-    # The kept page's sign-out button works: its token is this request's own.
-    answer = client.post("/logout", data={"csrf_token": CSRF_RE.search(kept).group(1)})
-    assert answer.status_code == 303
-    assert client.get("/").status_code == 302  # signed out: sent to sign in
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    with _kept_library_app(tmp_path, request, WTF_CSRF_ENABLED=True) as app:
+        _person(app, "ana@example.com", job_role="teller")
+        client = app.test_client()
+        login = client.get("/login").get_data(as_text=True)
+        token = CSRF_RE.search(login).group(1)
+        data = {"email": "ana@example.com", "password": PASSWORD, "csrf_token": token}
+        assert client.post("/login", data=data).status_code == 302
+        first = client.get("/").get_data(as_text=True)
+        kept = client.get("/").get_data(as_text=True)
+        assert len(app.extensions[EXTENSION]) == 1
+        assert "\x00" not in kept
+        assert CSRF_RE.search(first) and CSRF_RE.search(kept)
+        # The kept page's sign-out button works: its token is this request's own.
+        answer = client.post("/logout", data={"csrf_token": CSRF_RE.search(kept).group(1)})
+        assert answer.status_code == 303
+        assert client.get("/").status_code == 302  # signed out: sent to sign in
 
 
 def test_a_flashed_message_is_shown_even_when_the_page_is_kept(app, clock):

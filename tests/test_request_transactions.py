@@ -10,7 +10,7 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import POSTGRES_URL, make_app
+from tests.conftest import POSTGRES_URL, make_app, tables_made
 from trainer.extensions import db
 from trainer.models import Team
 
@@ -19,13 +19,8 @@ PASSWORD = "correct horse"
 
 @pytest.fixture
 def pg_app(tmp_path, request):
-    app = make_app(tmp_path, "postgresql", request)
-    with app.app_context():
-        db.create_all()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    with tables_made(make_app(tmp_path, "postgresql", request)) as app:
+        yield app
 
 
 def _sign_in(app):
@@ -62,17 +57,13 @@ def test_the_statements_of_a_page_asked_often_are_prepared_once_and_kept(pg_app)
 
 def test_prepared_statements_can_be_turned_off_for_a_pooler(tmp_path, request):
     app = make_app(tmp_path, "postgresql", request, DATABASE_PREPARED_STATEMENTS=False)
-    with app.app_context():
-        db.create_all()
-    client = _sign_in(app)
-    with app.app_context():
-        db.engine.dispose()
-    for _ in range(7):
-        assert client.get("/").status_code == 200
-    assert _prepared(app) == []
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    with tables_made(app):
+        client = _sign_in(app)
+        with app.app_context():
+            db.engine.dispose()
+        for _ in range(7):
+            assert client.get("/").status_code == 200
+        assert _prepared(app) == []
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -107,12 +98,8 @@ def routes_app(tmp_path, request):
 
     for view in (read, write_core, write_flushed, write_pending, write_text, fail_then_answer):
         app.add_url_rule(f"/t/{view.__name__}", view.__name__, view)
-    with app.app_context():
-        db.create_all()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    with tables_made(app):
+        yield app
 
 
 @pytest.mark.parametrize("view", ["write_core", "write_flushed", "write_pending", "write_text"])
@@ -131,6 +118,7 @@ def test_a_request_whose_statement_failed_ends_cleanly_and_the_next_one_reads(ro
     assert client.get("/t/read").get_data(as_text=True) == "0"
 
 
+@contextlib.contextmanager
 def _pinging_app(tmp_path, request, seconds: float):
     """The app on PostgreSQL with the production way of checking connections (no
     pool_pre_ping), its connections named so the test can cut them."""
@@ -145,9 +133,8 @@ def _pinging_app(tmp_path, request, seconds: float):
         SQLALCHEMY_ENGINE_OPTIONS={"connect_args": options},
         DATABASE_PING_IDLE_SECONDS=seconds,
     )
-    with app.app_context():
-        db.create_all()
-    return app, name
+    with tables_made(app):
+        yield app, name
 
 
 def _cut_connections(postgres_engine, name: str) -> None:
@@ -166,15 +153,12 @@ def _cut_connections(postgres_engine, name: str) -> None:
 def test_a_connection_idle_past_the_ping_age_is_checked_and_replaced(
     tmp_path, request, postgres_engine
 ):
-    app, name = _pinging_app(tmp_path, request, seconds=0.2)
-    client = _sign_in(app)
-    assert client.get("/").status_code == 200
-    _cut_connections(postgres_engine, name)
-    time.sleep(0.3)
-    assert client.get("/").status_code == 200  # checked, found dead, replaced: no error
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    with _pinging_app(tmp_path, request, seconds=0.2) as (app, name):
+        client = _sign_in(app)
+        assert client.get("/").status_code == 200
+        _cut_connections(postgres_engine, name)
+        time.sleep(0.3)
+        assert client.get("/").status_code == 200  # checked, found dead, replaced: no error
 
 
 def test_a_connection_used_moments_ago_is_not_pinged_and_one_request_pays_for_a_cut(
@@ -182,12 +166,9 @@ def test_a_connection_used_moments_ago_is_not_pinged_and_one_request_pays_for_a_
 ):
     """The trade made for a round trip less per request: a cut within the ping age costs the
     next request a 503 page; the pool then replaces its connections and the next one works."""
-    app, name = _pinging_app(tmp_path, request, seconds=3600)
-    client = _sign_in(app)
-    assert client.get("/").status_code == 200
-    _cut_connections(postgres_engine, name)
-    assert client.get("/").status_code == 503
-    assert client.get("/").status_code == 200
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    with _pinging_app(tmp_path, request, seconds=3600) as (app, name):
+        client = _sign_in(app)
+        assert client.get("/").status_code == 200
+        _cut_connections(postgres_engine, name)
+        assert client.get("/").status_code == 503
+        assert client.get("/").status_code == 200

@@ -33,10 +33,12 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy import event, update
 from sqlalchemy.orm import Session
 
+from trainer.content.live import library_version
 from trainer.database import request_wrote, transaction_wrote
 from trainer.extensions import db
 from trainer.languages import LANGUAGES, select_language
 from trainer.models import User, utcnow
+from trainer.review.planning import local_date
 
 EXTENSION = "trainer.page_cache"
 # Stands for the CSRF token in a kept page; a NUL never reaches a page (trainer.web refuses it).
@@ -101,9 +103,6 @@ def _key() -> tuple | None:
     """What a kept page must match, or None when this request may not use one."""
     if request.method != "GET" or "_flashes" in session or not current_user.is_authenticated:
         return None
-    from trainer.content.live import library_version
-    from trainer.review.planning import local_date
-
     user = current_user._get_current_object()
     # The language the page is drawn in (`select_language`), without building its Locale.
     language = user.language if user.language in LANGUAGES else select_language()
