@@ -92,11 +92,9 @@ def ping_when_idle(engine: Engine, config: dict) -> None:
         try:
             alive = engine.dialect.do_ping(dbapi_connection)
         except engine.dialect.loaded_dbapi.Error as error:
-            raise exc.DisconnectionError(
-                "the database did not answer on this connection"
-            ) from error
+            raise exc.DisconnectionError(NO_ANSWER) from error
         if not alive:
-            raise exc.DisconnectionError("the database did not answer on this connection")
+            raise exc.DisconnectionError(NO_ANSWER)
 
     def on_returned(_dbapi_connection, record) -> None:
         if record is not None:

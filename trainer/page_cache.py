@@ -80,11 +80,6 @@ class PageCache:
             while self._size > self.max_bytes:
                 self._drop(next(iter(self._pages)))
 
-    def clear(self) -> None:
-        with self._lock:
-            self._pages.clear()
-            self._size = 0
-
     def __len__(self) -> int:
         return len(self._pages)
 
